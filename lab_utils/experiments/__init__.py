@@ -1,0 +1,1 @@
+"""One module per report section: the experiments its notebook runs, as plain functions."""
