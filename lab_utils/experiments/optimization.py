@@ -1,0 +1,492 @@
+"""02 optimization: weight trajectories (PCA), gradient norms, and the minimal ratio of critical points.
+
+    trajectories(cfg, device, seed)      n_runs seeds of an MLP on sin(2 pi x), weights snapshotted every k epochs
+    pca2(X)                              2-D PCA of the rows of X, with the explained-variance ratio of both axes
+    minimal_ratio_runs(cfg, device, seed)  small MLPs trained normally, then on ||grad L||^2, then their minimal
+                                         ratio two ways: dense Hessian eigenvalues and random neighbours
+
+Phase 2 (minimising ||grad L||^2) exists twice on purpose: `gradnorm_descent_loop` (torch.optim.Adam and a
+double backward, one model at a time) is the reference; `gradnorm_descent_vmap` (torch.func over a stacked
+ensemble, the same Adam update written out) must give the same weights within float tolerance -- a test checks
+it -- and is what the notebook uses when `benchmarks/ensemble_vmap.py` finds it faster.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, grad, hessian, stack_module_state, vmap
+from torch.nn import functional as F
+
+from .. import cache, data, models, train
+
+# ---- specs and data ---------------------------------------------------------------------------------------
+
+def mlp_spec(depth: int, width: int, act: str = "relu") -> dict:
+    return {"kind": "mlp", "depth": depth, "width": width, "in_dim": 1, "out_dim": 1, "act": act}
+
+
+def sine_data(n_points: int, device) -> data.Split:
+    """sin(2 pi x) on [-1, 1]: n_points on a grid for training, 500 random test points."""
+    return data.function("sin2pi", n_train=n_points, n_test=500, device=device)
+
+
+def param_slices(spec: dict) -> dict[str, slice]:
+    """Where each parameter tensor of `models.build(spec)` lies in `train.flat_params` order."""
+    out, i = {}, 0
+    for name, p in models.build(spec).named_parameters():
+        out[name] = slice(i, i + p.numel())
+        i += p.numel()
+    return out
+
+
+def layer_slice(spec: dict, layer: int = 0) -> slice:
+    """Weight and bias of the `layer`-th Linear layer (0 = first) as one slice of the flat vector."""
+    linear = sorted({n.split(".")[0] for n in param_slices(spec)}, key=int)[layer]
+    sl = [s for n, s in param_slices(spec).items() if n.split(".")[0] == linear]
+    return slice(min(s.start for s in sl), max(s.stop for s in sl))
+
+
+# ---- functional loss of a flat parameter vector -----------------------------------------------------------
+
+def flat_loss_fn(spec: dict, x: torch.Tensor, y: torch.Tensor, dtype=torch.float64) -> Callable[[torch.Tensor], torch.Tensor]:
+    """theta (flat, `train.flat_params` order) -> mean MSE of `models.build(spec)` on (x, y), in `dtype`."""
+    model = models.build(spec).to(device=x.device, dtype=dtype)
+    shapes = [(n, p.shape, p.numel()) for n, p in model.named_parameters()]
+    x, y = x.to(dtype), y.to(dtype)
+
+    def f(theta: torch.Tensor) -> torch.Tensor:
+        params, i = {}, 0
+        for n, shape, k in shapes:
+            params[n] = theta[i : i + k].view(shape)
+            i += k
+        return F.mse_loss(functional_call(model, params, (x,)), y)
+
+    return f
+
+
+# ---- trajectories and PCA ---------------------------------------------------------------------------------
+
+def trajectories(cfg, device, seed: int) -> list[dict]:
+    """`cfg.n_runs` runs (seeds seed, seed+1, ...) of the depth x width MLP on sin(2 pi x), Adam, MSE, weights
+    snapshotted every `cfg.snapshot_every` epochs. Run 0 also tracks the per-step total and per-layer gradient
+    norms. Each result: seed, hist, snapshots (K x P float64), epochs, loss (train MSE at each snapshot)."""
+    split = sine_data(cfg.n_points, device)
+    spec = mlp_spec(cfg.depth, cfg.width)
+    f = flat_loss_fn(spec, split.x_train.cpu(), split.y_train.cpu())
+    out = []
+    for i in range(cfg.n_runs):
+        _, hist = cache.train(spec, split, seed=seed + i, device=device, epochs=cfg.epochs, lr=cfg.lr,
+                              optimizer="adam", batch_size=cfg.batch_size, loss="mse",
+                              snapshot_every=cfg.snapshot_every, track_grad_norm=i == 0,
+                              track_layer_grad_norms=i == 0, desc=f"run {i}", progress_bar=False)
+        snaps = torch.stack(hist["snapshots"]).double()
+        with torch.no_grad():
+            loss = torch.stack([f(s) for s in snaps])
+        out.append(dict(seed=seed + i, hist=hist, snapshots=snaps, epochs=list(hist["snapshot_epochs"]),
+                        loss=loss.numpy()))
+    return out
+
+
+def pca2(X: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of X (N x P) projected on their first two principal components (centred, float64), and the
+    fraction of the total variance that each of the two explains."""
+    X = torch.as_tensor(X, dtype=torch.float64)
+    Xc = X - X.mean(0, keepdim=True)
+    _, S, Vh = torch.linalg.svd(Xc, full_matrices=False)
+    var = S**2
+    total = var.sum()
+    ratio = (var[:2] / total) if total > 0 else torch.zeros(2, dtype=torch.float64)
+    coords = Xc @ Vh[:2].T
+    if coords.shape[1] < 2:  # a single row or single column: pad so callers can always plot 2-D
+        coords = torch.cat([coords, torch.zeros(len(X), 2 - coords.shape[1], dtype=X.dtype)], 1)
+        ratio = torch.cat([ratio, torch.zeros(2 - len(ratio), dtype=X.dtype)])
+    return coords.numpy(), ratio.numpy()
+
+
+def trajectory_pca(trajs: list[dict], spec: dict) -> dict:
+    """Joint PCA of all snapshots of all runs, of (a) the whole weight vector and (b) the first layer; plus the
+    mean explained variance when each run's trajectory gets its own PCA (as in Li et al. 2018)."""
+    first = layer_slice(spec, 0)
+    out = {}
+    for name, sl in (("whole", slice(None)), ("first_layer", first)):
+        X = torch.cat([t["snapshots"][:, sl] for t in trajs])
+        coords, ratio = pca2(X)
+        per_run = np.mean([pca2(t["snapshots"][:, sl])[1] for t in trajs], axis=0)
+        out[name] = dict(coords=coords, ratio=ratio, per_run_ratio=per_run)
+    out["run_index"] = np.concatenate([[i] * len(t["snapshots"]) for i, t in enumerate(trajs)])
+    out["loss"] = np.concatenate([t["loss"] for t in trajs])
+    return out
+
+
+def layer_norm_series(hist: dict) -> dict[str, np.ndarray]:
+    """Per-step gradient norm of each Linear layer (weight and bias together) from `layer_grad_norm`."""
+    steps = hist["layer_grad_norm"]
+    layers = sorted({n.split(".")[0] for n in steps[0]}, key=int)
+    out = {}
+    for j, layer in enumerate(layers):
+        label = "layer 1 (input)" if j == 0 else ("output layer" if j == len(layers) - 1 else f"layer {j + 1}")
+        out[label] = np.sqrt([sum(v**2 for n, v in s.items() if n.split(".")[0] == layer) for s in steps])
+    return out
+
+
+# ---- minimal ratio: phase 2 (minimise ||grad L||^2), Hessian and sampling ratios ---------------------------
+
+def adam_update(p, g, m, v, t: int, lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+    """One Adam step (torch.optim.Adam's formula, no weight decay) on tensors of any leading shape; returns
+    (p, m, v) as new tensors."""
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    denom = (v / (1 - b2**t)).sqrt() + eps
+    return p - (lr / (1 - b1**t)) * m / denom, m, v
+
+
+def gradnorm_descent_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> list[float]:
+    """Minimise ||grad_theta MSE(model(x), y)||^2 full batch with torch.optim.Adam (double backward), in place.
+    Returns ||grad L|| before each step and after the last."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    params = list(model.parameters())
+    norms = []
+    for _ in range(steps + 1):
+        loss = F.mse_loss(model(x), y)
+        g = torch.autograd.grad(loss, params, create_graph=True)
+        gn2 = sum((gi**2).sum() for gi in g)
+        norms.append(float(gn2.detach().sqrt()))
+        if len(norms) > steps:
+            break
+        opt.zero_grad(set_to_none=True)
+        gn2.backward()
+        opt.step()
+    model.eval()
+    return norms
+
+
+def gradnorm_descent_vmap(models_: list[nn.Module], x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> tuple[list[dict], np.ndarray]:
+    """`gradnorm_descent_loop` for a list of same-architecture models at once (torch.func vmap over the
+    stacked parameters). Returns their new state dicts and ||grad L|| per model (rows) per step (columns)."""
+    params, buffers = stack_module_state(models_)
+    params = {k: v.detach().clone() for k, v in params.items()}
+    base = copy.deepcopy(models_[0]).to("meta")
+
+    def loss(p, b):
+        return F.mse_loss(functional_call(base, (p, b), (x,)), y)
+
+    def gn2(p, b):
+        g = grad(loss)(p, b)
+        return sum((gi**2).sum() for gi in g.values())
+
+    step_fn = vmap(grad(gn2, has_aux=False), in_dims=(0, 0))
+    norm_fn = vmap(gn2, in_dims=(0, 0))
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v2 = {k: torch.zeros_like(v) for k, v in params.items()}
+    norms = []
+    for t in range(1, steps + 2):
+        norms.append(norm_fn(params, buffers).detach().sqrt())
+        if t > steps:
+            break
+        g = step_fn(params, buffers)
+        for k in params:
+            params[k], m[k], v2[k] = adam_update(params[k], g[k], m[k], v2[k], t, lr)
+    states = [{k: v[i].clone() for k, v in params.items()} for i in range(len(models_))]
+    return states, torch.stack(norms, 1).cpu().numpy()
+
+
+def dense_hessian(f: Callable[[torch.Tensor], torch.Tensor], theta: torch.Tensor) -> torch.Tensor:
+    """The P x P Hessian of the scalar f at theta (torch.func.hessian: forward-over-reverse), symmetrised."""
+    H = hessian(f)(theta)
+    return 0.5 * (H + H.T)
+
+
+def hessian_ratio(eigs: torch.Tensor, rel_tol: float = 1e-6) -> dict:
+    """Minimal ratio from Hessian eigenvalues: positive / (positive + negative), where eigenvalues with
+    |lambda| <= rel_tol * max|lambda| count as zero (flat directions: dead ReLUs, rescaling symmetries) and
+    are left out. Returns ratio, n_pos, n_neg, n_zero."""
+    eigs = torch.as_tensor(eigs, dtype=torch.float64)
+    tol = rel_tol * float(eigs.abs().max()) if len(eigs) else 0.0
+    n_pos, n_neg = int((eigs > tol).sum()), int((eigs < -tol).sum())
+    ratio = n_pos / (n_pos + n_neg) if n_pos + n_neg else math.nan
+    return dict(ratio=ratio, n_pos=n_pos, n_neg=n_neg, n_zero=len(eigs) - n_pos - n_neg)
+
+
+def sampling_ratio(f: Callable[[torch.Tensor], torch.Tensor], theta: torch.Tensor, radius: float,
+                   n_samples: int, seed: int = 0, chunk: int = 512) -> float:
+    """Fraction of random neighbours theta + radius * u (u a uniformly random unit vector: a normalised
+    Gaussian) whose loss f exceeds f(theta). Evaluated with vmap in chunks, in theta's dtype."""
+    gen = torch.Generator().manual_seed(seed)
+    theta = theta.detach()
+    with torch.no_grad():
+        f0 = f(theta)
+        batched = vmap(f)
+        higher = 0
+        for i in range(0, n_samples, chunk):
+            u = torch.randn(min(chunk, n_samples - i), len(theta), generator=gen, dtype=theta.dtype).to(theta.device)
+            u = u / u.norm(dim=1, keepdim=True)
+            higher += int((batched(theta + radius * u) > f0).sum())
+    return higher / n_samples
+
+
+def minimal_ratio_runs(cfg, device, seed: int) -> dict:
+    """`cfg.ratio_runs` 2 x ratio_width MLPs on sin(2 pi x): run i trains (Adam, full batch, seed
+    10_000 + seed + i) for a log-spaced number of epochs between ratio_epochs_min and ratio_epochs_max (so the
+    runs stop at a spread of losses), then minimises ||grad L||^2 for gn_steps Adam steps (vmap ensemble or loop,
+    cfg.ensemble), then gets its minimal ratio from the dense float64 Hessian and from n_neighbours random
+    neighbours at distance radius * ||theta||. Cached as a whole."""
+    config = dict(kind="02_minimal_ratio", seed=seed, device=torch.device(device).type,
+                  cfg={k: getattr(cfg, k) for k in ("ratio_runs", "ratio_width", "ratio_points", "ratio_epochs_min",
+                                                    "ratio_epochs_max", "ratio_lr", "gn_steps", "gn_lr",
+                                                    "n_neighbours", "radius", "ensemble")})
+    return cache.cached(config, lambda: _minimal_ratio_compute(cfg, device, seed))
+
+
+def _minimal_ratio_compute(cfg, device, seed: int) -> dict:
+    split = sine_data(cfg.ratio_points, device)
+    spec = mlp_spec(2, cfg.ratio_width)
+    epochs = np.round(np.geomspace(cfg.ratio_epochs_min, cfg.ratio_epochs_max, cfg.ratio_runs)).astype(int)
+    trained = []
+    for i, e in enumerate(epochs):
+        model, hist = cache.train(spec, split, seed=10_000 + seed + i, device=device, epochs=int(e), lr=cfg.ratio_lr,
+                                  optimizer="adam", batch_size=cfg.ratio_points, loss="mse", eval_every=int(e),
+                                  progress_bar=False)
+        trained.append((model, hist))
+    x, y = split.x_train, split.y_train
+    loss_before = [float(train.final(h, "train_loss")) for _, h in trained]
+    if cfg.ensemble == "vmap":
+        states, norms = gradnorm_descent_vmap([m for m, _ in trained], x, y, cfg.gn_steps, cfg.gn_lr)
+        for (m, _), s in zip(trained, states):
+            m.load_state_dict(s)
+        gn_curves = norms
+    else:
+        gn_curves = np.array([gradnorm_descent_loop(m, x, y, cfg.gn_steps, cfg.gn_lr) for m, _ in trained])
+    f = flat_loss_fn(spec, x.cpu(), y.cpu())
+    rows = []
+    for i, (m, _) in enumerate(trained):
+        theta = train.flat_params(m).double()
+        H = dense_hessian(f, theta)
+        eigs = torch.linalg.eigvalsh(H)
+        hr = hessian_ratio(eigs)
+        gn = float(torch.linalg.vector_norm(torch.func.grad(f)(theta)))
+        sr = sampling_ratio(f, theta, cfg.radius * float(theta.norm()), cfg.n_neighbours, seed=seed + i)
+        rows.append(dict(loss=float(f(theta)), ratio_hessian=hr["ratio"], ratio_sampling=sr, grad_norm=gn,
+                         loss_before=loss_before[i], phase1_epochs=int(epochs[i]), n_pos=hr["n_pos"],
+                         n_neg=hr["n_neg"], n_zero=hr["n_zero"], lambda_min=float(eigs[0]), lambda_max=float(eigs[-1])))
+    return dict(rows=rows, gn_curves=torch.as_tensor(np.asarray(gn_curves)), n_params=int(len(theta)))
+
+
+def agreement(rows: list[dict]) -> dict:
+    """How the two minimal-ratio estimates relate to each other and to the loss: Pearson correlation and mean
+    absolute difference of the two ratios; Spearman correlation of each ratio with the loss (the references'
+    finding, "the ratio rises as the loss falls", means a negative correlation)."""
+    from scipy import stats
+
+    h = np.array([r["ratio_hessian"] for r in rows], dtype=float)
+    s = np.array([r["ratio_sampling"] for r in rows], dtype=float)
+    loss = np.array([r["loss"] for r in rows], dtype=float)
+    ok = np.isfinite(h) & np.isfinite(s) & np.isfinite(loss)
+    h, s, loss = h[ok], s[ok], loss[ok]
+
+    def corr(fn, a, b):
+        if len(a) < 3 or np.std(a) == 0 or np.std(b) == 0:
+            return math.nan
+        return float(fn(a, b)[0])
+
+    return dict(pearson_h_s=corr(stats.pearsonr, h, s), mean_abs_diff=float(np.mean(np.abs(h - s))) if len(h) else math.nan,
+                spearman_loss_hessian=corr(stats.spearmanr, loss, h), spearman_loss_sampling=corr(stats.spearmanr, loss, s),
+                n=int(ok.sum()))
+
+
+# ---- summaries, verdicts and figures ----------------------------------------------------------------------
+
+def grad_norm_final(hist: dict, steps_per_epoch: int) -> float:
+    """Mean per-step gradient norm over the last epoch (a single minibatch norm is noisy)."""
+    g = hist["grad_norm"]
+    return float(np.mean(g[-steps_per_epoch:])) if g else math.nan
+
+
+def run_table(trajs: list[dict]) -> list[dict]:
+    """One row per trajectory run: seed, final train/test MSE, final weight norm, snapshots taken."""
+    return [dict(seed=t["seed"], train_mse=train.final(t["hist"], "train_loss"), test_mse=train.final(t["hist"], "test_loss"),
+                 weight_norm=float(t["snapshots"][-1].norm()), snapshots=len(t["snapshots"]),
+                 diverged_at_epoch=t["hist"]["diverged_at_epoch"]) for t in trajs]
+
+
+def pca_verdict(pca: dict) -> str:
+    w, fl = pca["whole"], pca["first_layer"]
+    ws, fs = float(np.sum(w["ratio"])), float(np.sum(fl["ratio"]))
+    pw, pf = float(np.sum(w["per_run_ratio"])), float(np.sum(fl["per_run_ratio"]))
+    return (f"**PCA.** In the joint PCA of all runs the two plotted components explain **{ws:.1%}** of the variance of "
+            f"the whole weight vector ({w['ratio'][0]:.1%} + {w['ratio'][1]:.1%}) and **{fs:.1%}** for the first layer. "
+            f"A single run's own trajectory is far more planar: on average {pw:.1%} (whole) and {pf:.1%} (first layer). "
+            + ("The joint picture therefore shows mostly *which run* a point belongs to, not a shared landscape: "
+               "the runs end in different places of weight space."
+               if ws < 0.9 else "Two components capture most of the variance here, so the plane is a fair summary.")
+            + f" Li et al. (2018) report often > 90 % for one trajectory: {'this holds' if pw > 0.9 else 'this does not hold'} "
+              f"for our single runs (whole model).")
+
+
+def gradient_verdict(hist: dict, steps_per_epoch: int) -> str:
+    g = np.asarray(hist["grad_norm"], dtype=float)
+    first = float(np.mean(g[:steps_per_epoch]))
+    last = grad_norm_final(hist, steps_per_epoch)
+    loss0, loss1 = hist["train_loss"][0], train.final(hist, "train_loss")
+    peak = int(np.argmax(g))
+    return (f"**Gradient norm.** Over run 0 the train MSE fell from {loss0:.3g} (after epoch 1) to {loss1:.3g}, while the "
+            f"mean minibatch gradient norm went from {first:.3g} (first epoch) to {last:.3g} (last epoch), peaking at "
+            f"{g[peak]:.3g} at step {peak}. " + (
+                "The gradient norm does **not** fall to zero as the loss falls: training ends in a region where minibatch "
+                "gradients stay sizeable, not at a point of vanishing gradient."
+                if last > 0.1 * first else
+                "The gradient norm fell by more than 10x along with the loss."))
+
+
+def ratio_verdict(rows: list[dict], agr: dict) -> str:
+    loss = np.array([r["loss"] for r in rows])
+    gn = np.array([r["grad_norm"] for r in rows])
+    rh = np.array([r["ratio_hessian"] for r in rows], dtype=float)
+    rs = np.array([r["ratio_sampling"] for r in rows], dtype=float)
+    rises = agr["spearman_loss_hessian"] < -0.3 if math.isfinite(agr["spearman_loss_hessian"]) else False
+    return (f"**Minimal ratio.** {agr['n']} runs, end losses {loss.min():.2g} to {loss.max():.2g}, gradient norms after the "
+            f"‖∇L‖² phase {np.median(gn):.2g} (median; max {gn.max():.2g}). Spearman correlation of loss with the Hessian "
+            f"ratio {agr['spearman_loss_hessian']:+.2f}, with the sampling ratio {agr['spearman_loss_sampling']:+.2f}: the "
+            f"reference finding *the minimal ratio rises as the loss falls* **{'holds' if rises else 'does not hold'}** here. "
+            f"The two estimates correlate (Pearson r = {agr['pearson_h_s']:.2f}) but do not agree in value: mean |difference| "
+            f"{agr['mean_abs_diff']:.2f}, sampling higher in {np.mean(rs > rh):.0%} of runs. That is expected: a random "
+            "direction u raises the loss when Σ λᵢ uᵢ² > 0, a weighted vote that the few large positive eigenvalues win, "
+            "whereas the Hessian ratio counts every eigenvalue once. Near-zero eigenvalues (|λ| ≤ 1e-6·max|λ|, mostly dead "
+            "ReLUs and directions the data cannot see) are left out of the Hessian count.")
+
+
+def _scatter_marker(i: int) -> str:
+    return "osD^v<>ph*XP8"[i % 13]
+
+
+def plot_pca(pca: dict, trajs: list[dict]):
+    """Two panels (whole model, first layer): snapshots in the plane of the first two principal components,
+    coloured by log10 train MSE, one marker and line colour per run, explained variance on axes and title."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    from .. import plotting
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    pal = plotting.colors(len(trajs))
+    loss = np.clip(pca["loss"], 1e-12, None)
+    norm = LogNorm(vmin=loss.min(), vmax=loss.max())
+    for ax, key, title in zip(axes, ("whole", "first_layer"), ("whole model", "first layer")):
+        c, r = pca[key]["coords"], pca[key]["ratio"]
+        for i, t in enumerate(trajs):
+            sel = pca["run_index"] == i
+            ax.plot(c[sel, 0], c[sel, 1], "-", color=pal[i], lw=0.8, alpha=0.7)
+            sc = ax.scatter(c[sel, 0], c[sel, 1], c=loss[sel], cmap="viridis", norm=norm, marker=_scatter_marker(i),
+                            s=28, edgecolors=pal[i], linewidths=0.8, label=f"seed {t['seed']}", zorder=3)
+            ax.scatter(c[sel, 0][:1], c[sel, 1][:1], marker="x", color="k", s=30, zorder=4)
+        ax.set_xlabel(f"PC1 ({r[0]:.1%} of variance)")
+        ax.set_ylabel(f"PC2 ({r[1]:.1%} of variance)")
+        ax.set_title(f"{title}: PC1+PC2 explain {r.sum():.1%} (joint PCA of {len(trajs)} runs)")
+    fig.colorbar(sc, ax=axes, label="train MSE (log)", shrink=0.85)
+    axes[0].legend(loc="best", fontsize="x-small", ncol=2, title="x = initialisation", title_fontsize="x-small")
+    return fig
+
+
+def plot_gradients(trajs: list[dict], steps_per_epoch: int):
+    """(a) run 0: per-step gradient norm and per-epoch train MSE vs iteration (log-log); (b) run 0: per-layer
+    gradient norms (moving average over one epoch); (c) every run: weight norm vs train MSE at its snapshots."""
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    h = trajs[0]["hist"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    ax = axes[0]
+    g = np.asarray(h["grad_norm"], dtype=float)
+    it = np.arange(1, len(g) + 1)
+    ax.plot(it, g, lw=0.5, alpha=0.5, label="‖∇L‖ (minibatch, per step)")
+    ax.plot(np.asarray(h["epoch"]) * steps_per_epoch, h["train_loss"], "-", lw=2, label="train MSE (end of epoch)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_title(f"run 0 (seed {trajs[0]['seed']}): gradient norm and loss")
+    ax.legend()
+    ax = axes[1]
+    w = max(1, steps_per_epoch)
+    for (label, series), c in zip(layer_norm_series(h).items(), plotting.colors(8)):
+        smooth = np.convolve(series, np.ones(w) / w, mode="valid")
+        ax.plot(np.arange(w, len(series) + 1), smooth, color=c, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("‖∇L‖ of the layer")
+    ax.set_title(f"run 0: per-layer gradient norm (mean over {w} steps)")
+    ax.legend()
+    ax = axes[2]
+    for i, (t, c) in enumerate(zip(trajs, plotting.colors(len(trajs)))):
+        ax.plot(t["snapshots"].norm(dim=1).numpy(), t["loss"], "-", marker=_scatter_marker(i), ms=3, color=c,
+                label=f"seed {t['seed']}")
+    ax.set_yscale("log")
+    ax.set_xlabel("‖θ‖ (weight norm)")
+    ax.set_ylabel("train MSE")
+    ax.set_title("weight norm vs loss (every snapshot)")
+    ax.legend(fontsize="x-small", ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_minimal_ratio(res: dict, agr: dict):
+    """(a) minimal ratio vs loss, Hessian and sampling; (b) sampling vs Hessian ratio with the diagonal;
+    (c) ||grad L|| during the ||grad L||^2 phase, every run."""
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    rows = res["rows"]
+    loss = np.array([r["loss"] for r in rows])
+    rh = np.array([r["ratio_hessian"] for r in rows], dtype=float)
+    rs = np.array([r["ratio_sampling"] for r in rows], dtype=float)
+    c1, c2 = plotting.colors(2)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    ax = axes[0]
+    ax.scatter(loss, rh, color=c1, label=f"dense Hessian (ρ_S = {agr['spearman_loss_hessian']:+.2f})")
+    ax.scatter(loss, rs, color=c2, marker="^", label=f"random neighbours (ρ_S = {agr['spearman_loss_sampling']:+.2f})")
+    ax.set_xscale("log")
+    ax.set_xlabel("train MSE at the critical point")
+    ax.set_ylabel("minimal ratio")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_title(f"minimal ratio vs loss ({len(rows)} runs, {res['n_params']} params each)")
+    ax.legend()
+    ax = axes[1]
+    sc = ax.scatter(rh, rs, c=np.log10(np.clip(loss, 1e-12, None)), cmap="viridis")
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("Hessian ratio (positive / nonzero eigenvalues)")
+    ax.set_ylabel("sampling ratio (neighbours with higher loss)")
+    ax.set_title(f"agreement: r = {agr['pearson_h_s']:.2f}, mean |Δ| = {agr['mean_abs_diff']:.2f}")
+    fig.colorbar(sc, ax=ax, label="log10 train MSE")
+    ax = axes[2]
+    curves = np.asarray(res["gn_curves"])
+    for i, cur in enumerate(curves):
+        ax.plot(np.arange(len(cur)), cur, lw=0.7, alpha=0.6)
+    ax.set_yscale("log")
+    ax.set_xlabel("step of the ‖∇L‖² phase")
+    ax.set_ylabel("‖∇L‖ (full batch)")
+    ax.set_title("switching the objective to ‖∇L‖²")
+    fig.tight_layout()
+    return fig
+
+
+def steps_per_epoch(cfg) -> int:
+    return math.ceil(cfg.n_points / cfg.batch_size)
+
+
+def headline(pca: dict, trajs: list[dict], spe: int, agr: dict) -> dict:
+    """3-5 numbers for the report index."""
+    return {
+        "PCA var. explained, 2 PCs (whole, joint)": round(float(np.sum(pca["whole"]["ratio"])), 3),
+        "PCA var. explained, 2 PCs (single run)": round(float(np.sum(pca["whole"]["per_run_ratio"])), 3),
+        "final grad norm (run 0)": grad_norm_final(trajs[0]["hist"], spe),
+        "Spearman(loss, Hessian min. ratio)": agr["spearman_loss_hessian"],
+        "Hessian vs sampling ratio, Pearson r": agr["pearson_h_s"],
+    }
