@@ -23,8 +23,8 @@ class Fitting:
 register(
     "01_function_fitting",
     smoke=Fitting(depths=(1, 2, 4), sinc_budget=385, n_points=200, epochs_sinc=15, batch_sinc=64, lr_sinc=3e-3,
-                  targets=("sinc", "sines"), mnist_budget=20_000, n_train_mnist=1000, n_test_mnist=500,
-                  epochs_mnist=1, lr_mnist=1e-3),
+                  targets=("sinc", "sines"), mnist_budget=20_000, n_train_mnist=2000, n_test_mnist=500,
+                  epochs_mnist=2, lr_mnist=2e-3),
     quick=Fitting(depths=(1, 2, 5), sinc_budget=385, n_points=1000, epochs_sinc=600, batch_sinc=128, lr_sinc=1e-3,
                   targets=("sinc", "sines"), mnist_budget=112_970, n_train_mnist=10_000, n_test_mnist=10_000,
                   epochs_mnist=3, lr_mnist=1e-3),

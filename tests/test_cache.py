@@ -1,0 +1,65 @@
+import pytest
+import torch
+
+from lab_utils import cache, data
+
+SPEC = dict(kind="mlp", depth=1, width=8)
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_CACHE", str(tmp_path))
+    return tmp_path
+
+
+def run(**kw):
+    return cache.train(SPEC, data.function("sinc", n_train=64, n_test=16), seed=0, device="cpu", epochs=3,
+                       lr=1e-2, loss="mse", progress_bar=False, **kw)
+
+
+def test_miss_then_hit(fresh_cache, monkeypatch):
+    m1, h1 = run()
+    assert len(list(fresh_cache.glob("*.pt"))) == 1
+    calls = []
+    monkeypatch.setattr(cache, "fit", lambda *a, **k: calls.append(1))
+    m2, h2 = run()
+    assert not calls, "a cache hit must not train"
+    assert h1 == h2
+    for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_different_config_is_a_miss(fresh_cache):
+    run()
+    run(batch_size=16)
+    assert len(list(fresh_cache.glob("*.pt"))) == 2
+
+
+def test_corrupt_entry_is_recomputed(fresh_cache):
+    _, h1 = run()
+    (entry,) = fresh_cache.glob("*.pt")
+    entry.write_bytes(b"not a torch file")
+    with pytest.warns(UserWarning, match="unreadable"):
+        _, h2 = run()
+    assert h2["train_loss"] == h1["train_loss"]
+    torch.load(entry, weights_only=True)  # rewritten, loadable
+
+
+def test_atomic_write_leaves_no_temporary(fresh_cache):
+    cache.save("k", {"x": torch.ones(2)})
+    assert [p.name for p in fresh_cache.iterdir()] == ["k.pt"]
+    assert torch.equal(cache.load("k")["x"], torch.ones(2))
+
+
+def test_generic_cached(fresh_cache):
+    calls = []
+    f = lambda: calls.append(1) or {"v": 3}  # noqa: E731
+    assert cache.cached({"a": 1}, f) == {"v": 3}
+    assert cache.cached({"a": 1}, f) == {"v": 3}
+    assert len(calls) == 1
+    assert cache.key({"a": 1, "b": 2}) == cache.key({"b": 2, "a": 1})
+
+
+def test_callbacks_cannot_be_cached(fresh_cache):
+    with pytest.raises(ValueError, match="on_epoch"):
+        run(on_epoch=lambda *a: None)

@@ -1,0 +1,59 @@
+import pytest
+import torch
+
+from lab_utils import session
+from lab_utils.session import ParameterError
+
+S = "01_function_fitting"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(profile="huge"), "profile='huge' is not allowed: use one of 'smoke', 'quick', 'full'"),
+    (dict(device="tpu"), "device='tpu' is not allowed"),
+    (dict(seed=-1), "seed=-1 is not allowed"),
+    (dict(seed=1.5), "seed=1.5 is not allowed"),
+    (dict(epochs_sinc=0), "epochs_sinc=0 is not allowed: use an integer >= 1"),
+    (dict(epochs_sinc="10"), "epochs_sinc='10' is not allowed: use an integer"),
+    (dict(no_such_knob=1), "no_such_knob=1 is not a parameter of 01_function_fitting"),
+])
+def test_bad_parameters_give_one_clear_line(kwargs, message, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
+    with pytest.raises(ParameterError) as err:
+        session.start(S, **{"profile": "smoke", **kwargs})
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_absent_device_is_an_error():
+    with pytest.raises(ParameterError, match="CUDA is not available"):
+        session.resolve_device("cuda")
+
+
+def test_auto_device_and_overrides(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
+    run = session.start(S, profile="smoke", device="auto", seed=3, epochs_sinc=7, sinc_budget=None)
+    assert run.cfg.epochs_sinc == 7 and run.seed == 3
+    assert run.device.type == ("cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu")
+    assert run.out_dir == tmp_path / S and run.out_dir.is_dir()
+    from lab_utils import profiles
+    assert run.cfg.sinc_budget == profiles.get(S, "smoke").sinc_budget
+
+
+def test_seeding_is_reproducible(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
+    session.start(S, profile="smoke", seed=5)
+    a = torch.rand(3)
+    session.start(S, profile="smoke", seed=5)
+    assert torch.equal(a, torch.rand(3))
+
+
+def test_every_section_has_three_frozen_profiles():
+    import dataclasses
+
+    from lab_utils import profiles
+    for s in profiles.sections():
+        for p in profiles.PROFILE_NAMES:
+            cfg = profiles.get(s, p)
+            assert dataclasses.is_dataclass(cfg)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(cfg, dataclasses.fields(cfg)[0].name, None)

@@ -1,0 +1,75 @@
+import math
+
+import pytest
+import torch
+
+from lab_utils import data, models, train
+
+
+def toy():
+    return data.function("sinc", n_train=256, n_test=64)
+
+
+def test_training_lowers_loss():
+    torch.manual_seed(0)
+    m = models.mlp(2, 32)
+    before, _ = train.evaluate(m, toy().x_train, toy().y_train, "mse")
+    h = train.fit(m, toy(), epochs=30, lr=1e-2, loss="mse", batch_size=64, progress_bar=False)
+    assert h["train_loss"][-1] < 0.5 * before
+    assert h["diverged_at_epoch"] is None and h["steps"] == 30 * 4
+    assert len(h["epoch"]) == 30 and h["train_acc"][-1] is None
+
+
+def test_classification_history_and_determinism():
+    d = data.load("mnist", n_train=512, n_test=256, flatten=True)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        m = models.mlp(1, 32, 784, 10)
+        runs.append(train.fit(m, d, epochs=2, lr=1e-3, batch_size=64, seed=3, progress_bar=False))
+    assert runs[0]["train_loss"] == runs[1]["train_loss"] and runs[0]["test_acc"] == runs[1]["test_acc"]
+    assert 0.3 < runs[0]["test_acc"][-1] <= 1.0
+
+
+def test_nan_is_recorded_not_raised():
+    torch.manual_seed(0)
+    m = models.mlp(2, 16)
+    h = train.fit(m, toy(), epochs=5, lr=1e12, optimizer="sgd", loss="mse", progress_bar=False)
+    assert h["diverged_at_epoch"] == 1 and h["diverged_at_step"] is not None
+    assert math.isnan(h["train_loss"][-1]) and len(h["epoch"]) == 1
+
+
+def test_max_steps_and_cosine_schedule():
+    m = models.mlp(1, 8)
+    h = train.fit(m, toy(), epochs=100, max_steps=10, lr=0.1, optimizer="sgd", scheduler="cosine",
+                  loss="mse", batch_size=64, progress_bar=False)
+    assert h["steps"] == 10 and h["epoch"][-1] == 3
+    assert h["lr"][-1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_snapshots_and_grad_norms():
+    m = models.mlp(2, 8)
+    h = train.fit(m, toy(), epochs=4, lr=1e-2, loss="mse", batch_size=128, snapshot_every=2,
+                  track_grad_norm=True, track_layer_grad_norms=True, progress_bar=False)
+    assert h["snapshot_epochs"] == [0, 2, 4]
+    assert torch.equal(h["snapshots"][-1], train.flat_params(m))
+    assert len(h["grad_norm"]) == h["steps"] == 8
+    layer = h["layer_grad_norm"][0]
+    assert math.isclose(math.sqrt(sum(v * v for v in layer.values())), h["grad_norm"][0], rel_tol=1e-5)
+
+
+def test_evaluate_restores_mode_and_chunks():
+    d = data.load("mnist", n_train=300, n_test=300)
+    m = models.build(dict(kind="cnn", channels=[4], hidden=8, batchnorm=True)).train()
+    a = train.evaluate(m, d.x_test, d.y_test, batch_size=64)
+    b = train.evaluate(m, d.x_test, d.y_test, batch_size=1000)
+    assert m.training
+    assert a[0] == pytest.approx(b[0], rel=1e-5) and a[1] == b[1]
+
+
+def test_bad_arguments():
+    m = models.mlp(1, 4)
+    with pytest.raises(ValueError, match="optimizer"):
+        train.fit(m, toy(), epochs=1, lr=1, optimizer="lbfgs", loss="mse", progress_bar=False)
+    with pytest.raises(ValueError, match="scheduler"):
+        train.fit(m, toy(), epochs=1, lr=1, scheduler="step", loss="mse", progress_bar=False)
