@@ -1,0 +1,50 @@
+"""Input sensitivity: mean over samples of the Frobenius norm of the Jacobian of the softmax outputs w.r.t. the
+input, ||d softmax(f(x_i)) / d x_i||_F (Novak et al. 2018). Eval mode, so samples are independent and the
+gradient of a sum over the batch gives every sample's row at once."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .batches import model_dtype_device
+from .state import preserved
+
+
+def jacobian_norm(model: nn.Module, inputs: torch.Tensor, exact: bool = True, n_proj: int = 10, seed: int = 0,
+                  chunk: int = 256) -> float:
+    """Mean over the N inputs of ||J_i||_F, J_i = d softmax(model(x_i)) / d x_i (C x input-size), unitless per
+    input unit. Model in eval mode (BN running statistics); left exactly as found.
+
+    exact=True: one backward pass per class (C passes per chunk). exact=False: the random-projection estimate
+    ||J_i||_F^2 ~ mean over `n_proj` Gaussian v of ||v^T J_i||^2 (unbiased for the square; its square root is
+    biased low by Jensen, roughly by Var/8 relative: ~1/(4 n_proj) for C >> 1)."""
+    if n_proj < 1 or chunk < 1:
+        raise ValueError(f"n_proj and chunk must be >= 1, got n_proj={n_proj}, chunk={chunk}")
+    if not isinstance(inputs, torch.Tensor) or len(inputs) == 0:
+        raise ValueError("inputs must be a non-empty tensor of shape (N, ...)")
+    dtype, device = model_dtype_device(model)
+    gen = torch.Generator().manual_seed(seed)
+    total = 0.0
+    with preserved(model):
+        for p in model.parameters():
+            p.requires_grad_(False)  # only d/dx is needed; restored on exit
+        for s in range(0, len(inputs), chunk):
+            x = inputs[s:s + chunk].to(device, dtype).requires_grad_(True)
+            with torch.enable_grad():
+                prob = torch.softmax(model(x), dim=1)
+                if prob.dim() != 2:
+                    raise ValueError(f"model outputs must be (N, C) logits, got shape {tuple(prob.shape)}")
+                sq = torch.zeros(len(x), dtype=dtype, device=device)
+                n_dir = prob.shape[1] if exact else n_proj
+                for c in range(n_dir):
+                    if exact:
+                        out = prob[:, c].sum()
+                    else:
+                        v = torch.randn(prob.shape, generator=gen, dtype=torch.float64).to(device, dtype)
+                        out = (prob * v).sum()
+                    g, = torch.autograd.grad(out, x, retain_graph=c + 1 < n_dir)
+                    sq += g.reshape(len(x), -1).pow(2).sum(1)
+            if not exact:
+                sq /= n_proj
+            total += float(sq.sqrt().sum())
+    return total / len(inputs)
