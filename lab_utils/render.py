@@ -61,24 +61,21 @@ def select(only: str) -> list[Path]:
 
 
 def build_parameters(args: argparse.Namespace, selected: list[Path]) -> dict:
-    """The papermill parameters, validated against every selected section (ParameterError if any is bad)."""
+    """The papermill parameters, validated against every selected section (ParameterError if any is bad).
+    A knob (-p NAME VALUE) must belong to at least one selected notebook; it is checked against each that has it."""
     params = {"profile": args.profile, "device": args.device, "seed": _literal(args.seed)}
-    for name, value in args.p:
-        params[name] = _literal(value)
+    params.update({name: _literal(value) for name, value in args.p})
     session.check_profile(params["profile"])
     session.resolve_device(params["device"])
     session.check_seed(params["seed"])
-    for nb in selected:
-        section = nb.stem
-        if section in profiles.sections():
-            known = {k: v for k, v in params.items() if k not in ("profile", "device", "seed")}
-            fields = {f for f in profiles.get(section, "quick").__dataclass_fields__}
-            session.resolve_profile(section, params["profile"], {k: v for k, v in known.items() if k in fields})
-    unknown = [k for k in params if k not in ("profile", "device", "seed")
-               and not any(k in profiles.get(nb.stem, "quick").__dataclass_fields__
-                           for nb in selected if nb.stem in profiles.sections())]
-    if unknown:
-        raise session.ParameterError(f"-p {unknown[0]}: no selected notebook has a parameter of that name")
+    knobs = {k: v for k, v in params.items() if k not in ("profile", "device", "seed")}
+    fields = {nb.stem: set(profiles.get(nb.stem, "quick").__dataclass_fields__)
+              for nb in selected if nb.stem in profiles.sections()}
+    for name in knobs:
+        if not any(name in f for f in fields.values()):
+            raise session.ParameterError(f"-p {name}: no selected notebook has a parameter of that name")
+    for section, f in fields.items():
+        session.resolve_profile(section, params["profile"], {k: v for k, v in knobs.items() if k in f})
     return params
 
 

@@ -166,7 +166,8 @@ def _one_line_errors() -> None:
         return
 
     def handler(shell, etype, value, tb, tb_offset=None):
-        print(f"ParameterError: {value}")
-        return [f"ParameterError: {value}"]
+        stb = [f"ParameterError: {value}"]
+        shell._showtraceback(etype, value, stb)  # an error output (ename/evalue) whose traceback is one line
+        return stb
 
     ip.set_custom_exc((ParameterError,), handler)
