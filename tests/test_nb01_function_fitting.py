@@ -26,3 +26,17 @@ def test_mnist_cnns_are_param_matched():
     counts = [models.spec_n_params(s) for s in specs.values()]
     assert max(counts) / min(counts) - 1 < 0.02
     assert len(specs["deep CNN"]["channels"]) > len(specs["shallow CNN"]["channels"])
+
+
+def test_same_seed_same_metrics_without_cache(smoke_run, tmp_path):
+    """Reproducibility: a second smoke run with an empty cache gives identical numbers."""
+    import json
+
+    from conftest import REPO, execute
+
+    first, _ = smoke_run(NAME)
+    execute(REPO / "notebooks" / f"{NAME}.ipynb", tmp_path, tmp_path / "cache",
+            {"profile": "smoke", "device": "cpu", "seed": 0})
+    second = json.loads((tmp_path / NAME / "metrics.json").read_text())
+    strip = lambda m: {k: v for k, v in m.items() if k != "elapsed_s"}  # noqa: E731
+    assert strip(first) == strip(second)
