@@ -31,8 +31,13 @@ def test_smoke_metrics(smoke_run):
         assert r["loss"] is not None and r["loss"] >= 0
         assert 0 <= r["ratio_hessian"] <= 1 and 0 <= r["ratio_sampling"] <= 1
         assert r["n_pos"] + r["n_neg"] + r["n_zero"] == 2 * 16 + 16 * 17 + 17  # 2 x 16 MLP
+        assert 0 <= r["ratio_sampling_symmetric"] <= 1
+    # the ||grad L||^2 phase lowers the gradient norm of the runs
+    assert np.median([r["grad_norm"] for r in rows]) < np.median([r["grad_norm_before"] for r in rows])
+    mn = m["pca_explained_variance_mnist"]  # smoke: mnist_runs = 2
+    assert len(mn["whole"]) == 2 and 0 < sum(mn["whole"]) <= 1 + 1e-9
     assert 3 <= len(m["headline"]) <= 5
-    for fig in ("pca_trajectories", "gradient_norms", "minimal_ratio"):
+    for fig in ("pca_trajectories", "pca_trajectories_mnist", "gradient_norms", "minimal_ratio"):
         assert (section_dir / f"{fig}.png").exists()
 
 
@@ -142,10 +147,10 @@ def test_gradnorm_descent_lowers_gradient_norm():
     spec, (model,) = _toy_models(1)
     f = opt.flat_loss_fn(spec, split.x_train, split.y_train)
     before = float(torch.func.grad(f)(train.flat_params(model).double()).norm())
-    norms = opt.gradnorm_descent_loop(model, split.x_train, split.y_train, steps=300, lr=1e-3)
+    norms = opt.gradnorm_descent_loop(model, split.x_train, split.y_train, steps=300, lr=1e-2)
     after = float(torch.func.grad(f)(train.flat_params(model).double()).norm())
     assert norms[0] == pytest.approx(before, rel=1e-4) and norms[-1] == pytest.approx(after, rel=1e-3)
-    assert after < 0.2 * before
+    assert after < 0.1 * before
 
 
 def test_vmap_matches_loop():
