@@ -44,6 +44,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--out", default=str(paths.reports_dir()), help="output folder (default: reports)")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="a notebook parameter passed through to papermill (repeatable)")
+    ap.add_argument("--index-only", action="store_true",
+                    help="only rebuild index.html/index.md from the sections already rendered in --out")
     return ap.parse_args(argv)
 
 
@@ -134,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out_dir = Path(args.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if args.index_only:
+        print("index: {}  {}".format(*report.write_index(out_dir, [nb.stem for nb in notebooks()])))
+        return 0
     os.environ["LAB_REPORTS"] = str(out_dir)  # the kernels inherit it and write their metrics and figures there
     os.environ["LAB_PROGRESS"] = "0"  # no progress bars inside the rendered reports
     failures = []

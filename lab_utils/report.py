@@ -103,7 +103,8 @@ def write_index(out_dir: Path, sections: Sequence[str]) -> tuple[Path, Path]:
     for r in rows:
         link = f"[{r['section']}]({r['section']}.md)" if (out_dir / f"{r['section']}.md").exists() else r["section"]
         secs = f"{r['seconds']:.0f} s" if r["seconds"] is not None else "–"
-        md.append(f"| {link} | {r['status']} | {secs} | {r['profile']} / {r['seed']} / {r['device']} | "
+        run_info = " / ".join(fmt(r[k]) for k in ("profile", "seed", "device"))
+        md.append(f"| {link} | {r['status']} | {secs} | {run_info} | "
                   f"{r['headline'].replace('|', '/')} |")
     md_path = out_dir / "index.md"
     atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
@@ -114,7 +115,7 @@ def write_index(out_dir: Path, sections: Sequence[str]) -> tuple[Path, Path]:
         link = f'<a href="{name}.html">{name}</a>' if (out_dir / f"{r['section']}.html").exists() else name
         cls = "ok" if r["status"] == "ok" else "bad"
         secs = f"{r['seconds']:.0f} s" if r["seconds"] is not None else "–"
-        run_info = html.escape(f"{r['profile']} / {r['seed']} / {r['device']}")
+        run_info = html.escape(" / ".join(fmt(r[k]) for k in ("profile", "seed", "device")))
         cells.append(f"<tr><td>{link}</td><td class='{cls}'>{html.escape(r['status'])}</td><td>{secs}</td>"
                      f"<td>{run_info}</td>"
                      f"<td>{html.escape(r['headline'])}</td></tr>")
