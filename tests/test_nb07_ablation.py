@@ -14,6 +14,7 @@ NAME = "07_ablation"
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     vs = m["variants"]
+    converged = []
     assert len(vs) == 4
     assert {(v["skip"], v["batchnorm"]) for v in vs} == {(True, True), (True, False), (False, True), (False, False)}
     for v in vs:
@@ -29,15 +30,17 @@ def test_smoke_metrics(smoke_run):
         assert 0.0 <= v["test_acc"] <= 1.0
         assert v["probed"] is True
         assert math.isfinite(v["lambda_max"]) and v["lambda_max"] == v["lambda_max_lanczos"]
-        # two independent methods on the same Hessian: they must agree
-        assert abs(v["lambda_max_power"] - v["lambda_max_lanczos"]) <= 0.05 * abs(v["lambda_max_lanczos"]) + 1e-3
+        if v["lanczos_residual"] <= 0.04:  # Lanczos converged on lambda_1: power iteration must find the same
+            converged.append(v["name"])
+            assert abs(v["lambda_max_power"] - v["lambda_max_lanczos"]) <= 0.02 * abs(v["lambda_max_lanczos"])
+            assert v["lambda_rel_diff"] <= 0.02
         cfg = profiles.get(NAME, "smoke")
         assert len(v["top_k"]) == cfg.top_k and v["top_k"] == sorted(v["top_k"], reverse=True)
         assert v["top_k"][0] == v["lambda_max_lanczos"]
         assert math.isfinite(v["trace"])
         assert v["loss_range"] >= 0 and v["loss_min"] > 0
         assert v["condition"] is None or v["condition"] >= 1
-    assert any(v["probed"] for v in vs), "no variant was probed"
+    assert converged, "Lanczos converged on no variant: the power/Lanczos agreement was not checked"
     for fig in ("training", "landscape_contours", "landscape_surfaces", "landscape_slice", "hessian_top_eigenvalues"):
         assert (section_dir / f"{fig}.png").is_file(), fig
     assert set(m["headline"]) >= {"acc skip+BN", "λmax skip+BN"}
@@ -117,7 +120,8 @@ def test_summary_rows_leave_a_diverged_variant_unprobed():
     hist_bad = {"test_acc": [float("nan")], "diverged_at_epoch": 1}
     trained = {"skip + BN": dict(skip=True, batchnorm=True, hist=hist_ok),
                "skip only": dict(skip=True, batchnorm=False, hist=hist_bad)}
-    p = {"top_k": [5.0, 2.5], "lambda_max_power": 4.9, "trace": 12.0, "surface": torch.tensor([[1.0, 3.0], [2.0, 4.0]])}
+    p = {"top_k": [5.0, 2.5], "lambda_max_power": 4.9, "trace": 12.0, "surface": torch.tensor([[1.0, 3.0], [2.0, 4.0]]),
+         "lanczos_info": {"residuals": [1e-3, 1e-2], "n_hvp": 7}, "power_info": {"n_hvp": 5}}
     rows = ablation.summary_rows(trained, {"skip + BN": p, "skip only": None})
     assert rows[0]["test_acc"] == 0.4 and rows[0]["condition"] == 2.0 and rows[0]["loss_range"] == 3.0
     assert rows[0]["lambda_rel_diff"] == pytest.approx(0.02)

@@ -224,12 +224,14 @@ def summary_rows(trained: dict[str, dict], probed: dict[str, dict | None]) -> li
                    diverged_at_epoch=v["hist"].get("diverged_at_epoch"), probed=p is not None,
                    lambda_max=None, lambda_max_power=None, lambda_max_lanczos=None, lambda_rel_diff=None,
                    top_k=None, condition=None, trace=None, loss_range=None, loss_min=None, loss_max=None,
-                   n_nonfinite=None)
+                   n_nonfinite=None, lanczos_residual=None, power_hvps=None, lanczos_hvps=None)
         if p is not None:
             lan = p["top_k"][0]
             row.update(lambda_max=lan, lambda_max_power=p["lambda_max_power"], lambda_max_lanczos=lan,
                        lambda_rel_diff=relative_difference(p["lambda_max_power"], lan), top_k=list(p["top_k"]),
                        condition=condition_estimate(p["top_k"]), trace=p["trace"],
+                       lanczos_residual=p["lanczos_info"]["residuals"][0], power_hvps=p["power_info"]["n_hvp"],
+                       lanczos_hvps=p["lanczos_info"]["n_hvp"],
                        **grid_stats(p["surface"].numpy()))
         rows.append(row)
     return rows
@@ -324,16 +326,24 @@ def headline(rows: list[dict]) -> dict:
 def metrics(rows: list[dict]) -> dict:
     keys = ("name", "skip", "batchnorm", "test_acc", "diverged_at_epoch", "lambda_max", "trace", "loss_range",
             "lambda_max_power", "lambda_max_lanczos", "lambda_rel_diff", "top_k", "condition", "loss_min",
-            "loss_max", "probed")
+            "loss_max", "probed", "lanczos_residual", "power_hvps", "lanczos_hvps")
     return {"variants": [{k: r[k] for k in keys} for r in rows], "headline": headline(rows)}
 
 
 # ---- figures ----------------------------------------------------------------------------------------------
 
 def plot_training(trained: dict[str, dict]) -> plt.Figure:
-    """Training loss (running mean over the epoch's minibatches) and test accuracy per epoch; a diverged run
-    ends in a red x."""
-    return plotting.history_grid({k: v["hist"] for k, v in trained.items()}, ["train_loss", "test_loss", "test_acc"])
+    """Training loss (running mean over the epoch's minibatches), test loss and test accuracy per epoch; a
+    diverged run ends in a red x at the epoch its loss became NaN/inf."""
+    hists = {k: v["hist"] for k, v in trained.items()}
+    keys = ("train_loss", "test_loss", "test_acc")
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.3 * len(keys), 3.6), layout="constrained")
+    for ax, key in zip(axes, keys):
+        plotting.plot_curves(ax, hists, key, logy="loss" in key, linestyle="-o")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[-1].axhline(CHANCE, color="grey", ls=":", lw=1)
+    axes[0].legend()
+    return fig
 
 
 def shared_log_scale(probed: dict[str, dict | None], key: str = "surface") -> tuple[float, float]:
@@ -361,8 +371,8 @@ def _axes_coords(p: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def _diverged_panel(ax, name: str, trained: dict) -> None:
     ep = trained[name]["hist"].get("diverged_at_epoch")
-    ax.text(0.5, 0.5, f"{name}\ndiverged at epoch {ep}\n(loss NaN/inf: not probed)", ha="center", va="center",
-            transform=ax.transAxes, color="red", fontsize=11)
+    ax.text(0.5, 0.5, f"{name}:\ndiverged at epoch {ep}\n(loss NaN/inf)\nnot probed", ha="center", va="center",
+            transform=ax.transAxes, color="red", fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -372,7 +382,7 @@ def plot_contours(trained: dict, probed: dict[str, dict | None], levels: int = 2
     lo, hi = shared_log_scale(probed)
     lv = np.linspace(lo, hi, levels + 1)
     norm = mcolors.Normalize(lo, hi)
-    fig, axes = plt.subplots(1, len(trained), figsize=(4.0 * len(trained), 3.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(trained), figsize=(3.9 * len(trained), 3.8), squeeze=False, layout="constrained")
     cs = None
     for ax, name in zip(axes[0], trained):
         p = probed.get(name)
@@ -385,12 +395,14 @@ def plot_contours(trained: dict, probed: dict[str, dict | None], levels: int = 2
         cs = ax.contourf(a, b, z.T, levels=lv, cmap="viridis", norm=norm)
         ax.contour(a, b, z.T, levels=lv[::2], colors="white", linewidths=0.4, alpha=0.6)
         ax.plot([0], [0], "r*", ms=9)
-        ax.set_title(f"{name}: loss {p['surface'].min():.3g} … {p['surface'].max():.3g}")
-        ax.set_xlabel("α (direction 1)")
-        ax.set_ylabel("β (direction 2)")
+        st = grid_stats(p["surface"].numpy())
+        ax.set_title(f"{name}\nloss {_num(st['loss_min'], 3)} … {_num(st['loss_max'], 3)}")
+        ax.set_xlabel("α (direction δ)")
+        if ax is axes[0][0]:
+            ax.set_ylabel("β (direction η)")
         ax.set_aspect("equal")
     if cs is not None:
-        fig.colorbar(cs, ax=list(axes[0]), shrink=0.85, label="log10 training loss")
+        fig.colorbar(cs, ax=list(axes[0]), shrink=0.85, label="log10 training loss (shared scale)")
     return fig
 
 
@@ -453,6 +465,9 @@ def plot_spectrum(rows: list[dict]) -> plt.Figure:
         starred = True
     ax.set_xticks(range(len(rows)), [r["name"] for r in rows])
     ax.set_yscale("symlog", linthresh=1e-2)
+    eigs = [e for r in rows if r["top_k"] for e in r["top_k"] + [r["lambda_max_power"]]]
+    if eigs and min(eigs) >= 0:
+        ax.set_ylim(bottom=0)
     ax.set_ylabel("Hessian eigenvalue")
     ax.legend(fontsize="x-small")
     fig.tight_layout()
