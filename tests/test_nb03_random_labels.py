@@ -79,3 +79,9 @@ def test_monotone_helper():
     assert not rl._monotone([1, 3, 2], increasing=True)
     assert rl._monotone([0.9, 0.905, 0.5], increasing=False, tol=0.01)
     assert not rl._monotone([0.9, 0.95, 0.5], increasing=False, tol=0.01)
+
+
+def test_best_test():
+    h = {"epoch": [1, 2, 3, 4], "test_acc": [0.5, 0.8, float("nan"), 0.8]}
+    assert rl.best_test(h) == {"best_test_acc": 0.8, "best_epoch": 2}
+    assert rl.best_test({"epoch": [1], "test_acc": [float("nan")]}) == {"best_test_acc": None, "best_epoch": None}

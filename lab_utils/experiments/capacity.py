@@ -38,6 +38,11 @@ def size_specs(p_min: int, p_max: int, n: int, dataset: str = "mnist") -> list[d
     return [family_spec(w, dataset) for w in widths]
 
 
+def size_table(specs: Sequence[dict]) -> list[dict]:
+    """One row per spec: hidden width, conv channels, parameter count."""
+    return [dict(width=s["hidden"], channels=str(s["channels"]), n_params=models.spec_n_params(s)) for s in specs]
+
+
 def run_capacity(run) -> dict:
     """Train every size for every seed (run.seed, run.seed + 1, ...). Returns {"specs", "runs": [per-run rows],
     "rows": [per-size mean rows with *_std], "histories": {label: hist of the first seed}}."""

@@ -45,6 +45,16 @@ def changed_fraction(y_clean: torch.Tensor, y_noisy: torch.Tensor) -> float:
     return float((y_clean != y_noisy).float().mean())
 
 
+def best_test(hist: dict) -> dict:
+    """{"best_test_acc", "best_epoch"}: the highest test accuracy of a history and the first epoch it occurred
+    (what early stopping on the test set could have kept); NaN epochs are skipped."""
+    accs = [(a, e) for a, e in zip(hist["test_acc"], hist["epoch"]) if a is not None and math.isfinite(a)]
+    if not accs:
+        return {"best_test_acc": None, "best_epoch": None}
+    best = max(a for a, _ in accs)
+    return {"best_test_acc": best, "best_epoch": int(next(e for a, e in accs if a == best))}
+
+
 def cnn_spec(cfg) -> dict:
     return dict(kind="cnn", channels=list(cfg.cnn_channels), hidden=cfg.cnn_hidden, in_channels=1, image_size=28,
                 n_classes=10)
@@ -121,7 +131,7 @@ def noise_sweep(run) -> dict:
         out["histories"][f"noise {noise:g}"] = hist
         out["rows"].append(dict(noise=noise, changed_fraction=changed_fraction(clean.y_train, split.y_train),
                                 **_summary(hist), epochs_to_fit=epochs_to_fit(hist, cfg.fit_threshold),
-                                diverged_at_epoch=hist["diverged_at_epoch"]))
+                                **best_test(hist), diverged_at_epoch=hist["diverged_at_epoch"]))
     return out
 
 
@@ -138,9 +148,8 @@ def plot_noise_sweep(res: dict, threshold: float) -> plt.Figure:
     axes[0].legend()
     plotting.plot_curves(axes[1], hs, "test_acc", palette=pal)
     axes[1].axhline(CHANCE, color="grey", lw=0.8, ls=":", label="chance")
-    axes[1].set_title("test accuracy (true labels)")
+    axes[1].set_title("test accuracy (true labels; colours as on the left)")
     axes[1].set_ylim(0, 1.02)
-    axes[1].legend()
     rows = res["rows"]
     noise = [r["noise"] for r in rows]
     n_epochs = max(max(h["epoch"]) for h in hs.values())
@@ -280,18 +289,38 @@ def verdicts(main: dict, sweep: dict, fc: dict | None, cfg) -> list[str]:
         f"to fit **{'grows monotonically' if slower else 'does not grow monotonically'}** with noise"
         f"{'' if None not in fit else ' (some levels were not fitted within the budget)'}, and the final test "
         f"accuracy **{'falls' if worse else 'does not fall monotonically'}** from {_pct(accs[0])} to {_pct(accs[-1])}.")
+    mid = [r for r in rows if 0 < r["noise"] < 1 and r["best_test_acc"] is not None]
+    if mid:
+        drops = [r["best_test_acc"] - r["final_test_acc"] for r in mid]
+        learned_first = all(d > 0.02 for d in drops)
+        lines.append(
+            "**Clean labels first.** With partial noise the best test accuracy during training was "
+            + ", ".join(f"{_pct(r['best_test_acc'])} at epoch {r['best_epoch']} (noise {r['noise']:g}, final "
+                        f"{_pct(r['final_test_acc'])})" for r in mid)
+            + ". " + ("At every partial noise level the test accuracy peaked early and fell by more than 2 pp as the "
+                      "noisy labels were memorised: the network learns the true rule first and memorises the noise "
+                      "afterwards, so early stopping would have kept most of the clean-label accuracy."
+                      if learned_first else
+                      "The test accuracy did not peak early and fall by more than 2 pp at every partial noise level "
+                      "here, so an early-learning phase is not clearly visible at this scale."))
     if fc and fc["rows"]:
         fr = fc["rows"]
         smallest = next((r for r in fr if r["random_epochs_to_fit"] is not None), None)
+        in_ref = [r for r in fr if 1_000 <= r["n_params"] <= 42_000]
+        smallest_true = next((r for r in fr if r["true_train_acc"] is not None and r["true_train_acc"] >= thr), None)
         lines.append(
             f"**FC nets of growing size ({fr[0]['n_params']:,}–{fr[-1]['n_params']:,} parameters, "
             f"{cfg.epochs_fc} epochs, {cfg.n_train:,} images)**: final train accuracy on permuted labels "
             + ", ".join(f"{_pct(r['random_train_acc'])} ({r['n_params']:,})" for r in fr) + ". "
             + (f"The smallest net that reaches {thr:g} on random labels has {smallest['n_params']:,} parameters "
-               f"({smallest['n_params'] / cfg.n_train:.0f} per training image), while on the true labels already "
-               f"the smallest reaches {_pct(fr[0]['true_train_acc'])}."
-               if smallest else f"None of them reaches {thr:g} on random labels in this budget.")
-            + " Memorising needs capacity that grows with the number of examples; learning the true labels does not.")
+               f"({smallest['n_params'] / cfg.n_train:.0f} per training image)" if smallest
+               else f"None of them reaches {thr:g} on random labels in this budget")
+            + (f"; on the true labels {smallest_true['n_params']:,} parameters suffice." if smallest_true
+               else "; none reaches it on the true labels either.")
+            + f" In the reference's range (1,675–41,435 parameters, 50 epochs) our nets reach "
+            + (", ".join(_pct(r["random_train_acc"]) for r in in_ref) if in_ref else "–")
+            + f" on random labels of {cfg.n_train:,} images: memorising arbitrary labels needs far more capacity "
+              "than learning the true ones, and small nets are far from zero training loss.")
     return lines
 
 
