@@ -38,6 +38,15 @@ def test_smoke_metrics(smoke_run):
     assert len(m["headline"]) >= 3
     for name in ("training", "interpolation", "barrier"):
         assert (section_dir / f"{name}.png").is_file()
+    assert cfg.bn_study and (section_dir / "batchnorm.png").is_file()
+    study = m["bn_study"]
+    assert set(study["barrier"]) == set(interpolation.BN_VARIANTS)
+    assert all(b is not None and b >= 0 for b in study["barrier"].values())
+    paths = study["paths"]
+    # stale and recomputed statistics differ along the path (the recomputed ones use other images)
+    assert paths["interpolated statistics"]["train_loss"] != paths["recomputed statistics"]["train_loss"]
+    if cfg.batchnorm:  # the main nets are the BN nets: the same recomputed path
+        assert paths["recomputed statistics"]["train_loss"] == plain["train_loss"]
 
 
 def test_alpha_grid_contains_the_end_points():

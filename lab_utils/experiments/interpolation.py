@@ -11,11 +11,13 @@ from .. import cache, connectivity, data, models, plotting, train
 PATH_KEYS = ("alphas", "train_loss", "test_loss", "train_acc", "test_acc")
 
 
-def spec_for(cfg) -> dict:
-    """The CNN of the profile (conv 3x3 -> [BN] -> ReLU -> max-pool per stage, dense head)."""
+def spec_for(cfg, batchnorm: bool | None = None) -> dict:
+    """The CNN of the profile (conv 3x3 -> [BN] -> ReLU -> max-pool per stage, dense head); `batchnorm` overrides
+    the profile's choice."""
     shape = {"mnist": (1, 28), "cifar10": (3, 32)}[cfg.dataset]
+    bn = cfg.batchnorm if batchnorm is None else batchnorm
     return dict(kind="cnn", channels=list(cfg.channels), hidden=cfg.hidden, in_channels=shape[0],
-                image_size=shape[1], n_classes=10, kernel=3, pool_every=1, batchnorm=cfg.batchnorm)
+                image_size=shape[1], n_classes=10, kernel=3, pool_every=1, batchnorm=bn)
 
 
 def alpha_grid(cfg) -> np.ndarray:
@@ -25,12 +27,13 @@ def alpha_grid(cfg) -> np.ndarray:
     return grid
 
 
-def train_minima(run) -> dict:
+def train_minima(run, batchnorm: bool | None = None) -> dict:
     """Train the two minima of the references (Adam): batch `batch_small` / lr `lr_small` and batch `batch_large` /
-    lr `lr_large`, from different initialisations unless `same_init`. Returns split, spec, models, histories, rows."""
+    lr `lr_large`, from different initialisations unless `same_init`. Returns split, spec, models, histories, rows.
+    `batchnorm` overrides the profile's choice of BN."""
     cfg = run.cfg
     split = data.load(cfg.dataset, n_train=cfg.n_train, n_test=cfg.n_test, device=run.device)
-    spec = spec_for(cfg)
+    spec = spec_for(cfg, batchnorm)
     out = {"data": split, "spec": spec, "models": {}, "histories": {}, "rows": []}
     for i, (name, bs, lr) in enumerate((("small batch", cfg.batch_small, cfg.lr_small),
                                         ("large batch", cfg.batch_large, cfg.lr_large))):
@@ -41,6 +44,7 @@ def train_minima(run) -> dict:
         out["models"][label], out["histories"][label] = model, hist
         out["rows"].append(dict(name=name, batch_size=bs, lr=lr, seed=seed, steps=hist["steps"],
                                 n_params=models.count_params(model),
+                                weight_norm=float(train.flat_params(model).norm()),
                                 train_loss=train.final(hist, "train_loss"), train_acc=train.final(hist, "train_acc"),
                                 test_loss=train.final(hist, "test_loss"), test_acc=train.final(hist, "test_acc"),
                                 diverged_at_epoch=hist["diverged_at_epoch"]))
@@ -53,10 +57,11 @@ def _eval_data(run, split):
                       split.x_test, split.y_test, dict(split.spec, n_eval_train=cfg.n_eval_train))
 
 
-def interpolate(run, minima: dict) -> dict:
-    """Evaluate theta(alpha) = (1 - alpha) theta_small + alpha theta_large on the grid, plain and with theta_large
-    permuted to match theta_small; BN statistics recomputed at every alpha when the net has BN. Cached.
-    Returns {"plain": path, "aligned": path, "barrier": {...}, "barrier_test": {...}, "distance": {...}}."""
+def _paths(run, minima: dict, variants: dict[str, tuple[bool, bool]]) -> dict:
+    """Evaluate theta(alpha) = (1 - alpha) theta_small + alpha theta_large on the alpha grid for each variant
+    name -> (aligned, bn_recompute): `aligned` permutes theta_large to match theta_small first (weight matching),
+    `bn_recompute` re-estimates BN statistics at every alpha (no effect without BN). Cached. Returns
+    {name: path arrays, "distance": {"plain", "aligned"}}."""
     cfg = run.cfg
     (m1, m2), spec = list(minima["models"].values()), minima["spec"]
     sd1 = {k: v.detach().cpu() for k, v in m1.state_dict().items()}
@@ -65,30 +70,87 @@ def interpolate(run, minima: dict) -> dict:
     ev = _eval_data(run, minima["data"])
     key = dict(kind="05_interpolation", spec=spec, data=ev.spec, rows=[{k: r[k] for k in ("batch_size", "lr", "seed", "steps")}
                for r in minima["rows"]], epochs=cfg.epochs, alphas=alphas.tolist(), bn_images=cfg.bn_images,
-               match_iters=cfg.match_iters, seed=run.seed, device=run.device.type)
+               match_iters=cfg.match_iters, seed=run.seed, device=run.device.type,
+               variants={k: list(v) for k, v in variants.items()})
 
     def compute() -> dict:
         aligned = connectivity.weight_match(spec, sd1, sd2, max_iter=cfg.match_iters, seed=run.seed)
-        kw = dict(bn_recompute=True, bn_images=cfg.bn_images, progress_bar=True)
         dev = {k: v.to(run.device) for k, v in sd1.items()}
-        plain = connectivity.evaluate_path(spec, dev, sd2, alphas, ev, **kw)
-        al = connectivity.evaluate_path(spec, dev, aligned, alphas, ev, **kw)
+        out = {}
+        for name, (al, bn) in variants.items():
+            path = connectivity.evaluate_path(spec, dev, aligned if al else sd2, alphas, ev, bn_recompute=bn,
+                                              bn_images=cfg.bn_images, progress_bar=True)
+            out[name] = {k: v.tolist() for k, v in path.items()}
         probe = models.build(spec)
-        return {"plain": {k: v.tolist() for k, v in plain.items()},
-                "aligned": {k: v.tolist() for k, v in al.items()},
-                "distance": {"plain": connectivity.state_distance(sd1, sd2, probe),
-                             "aligned": connectivity.state_distance(sd1, aligned, probe)}}
+        out["distance"] = {"plain": connectivity.state_distance(sd1, sd2, probe),
+                           "aligned": connectivity.state_distance(sd1, aligned, probe)}
+        return out
 
     res = cache.cached(key, compute)
-    out = {"plain": {k: np.asarray(v, dtype=float) for k, v in res["plain"].items()},
-           "aligned": {k: np.asarray(v, dtype=float) for k, v in res["aligned"].items()},
-           "distance": res["distance"], "bn_recomputed": bool(cfg.batchnorm)}
+    return {k: (v if k == "distance" else {kk: np.asarray(vv, dtype=float) for kk, vv in v.items()})
+            for k, v in res.items()}
+
+
+def interpolate(run, minima: dict) -> dict:
+    """The plain and the aligned path (BN statistics recomputed at every alpha when the net has BN), their loss
+    barriers on train and test, and the error barriers. Returns {"plain": path, "aligned": path, "distance",
+    "barrier_train", "barrier_test", "acc_barrier_train", "acc_barrier_test", "bn_recomputed"}."""
+    out = _paths(run, minima, {"plain": (False, True), "aligned": (True, True)})
+    out["bn_recomputed"] = bool(minima["spec"]["batchnorm"])
     for split_name in ("train", "test"):
         out[f"barrier_{split_name}"] = {
             which: connectivity.barrier(out[which][f"{split_name}_loss"], out[which]["alphas"]) for which in ("plain", "aligned")}
         out[f"acc_barrier_{split_name}"] = {  # the same definition on the error (1 - accuracy)
             which: connectivity.barrier(1 - out[which][f"{split_name}_acc"], out[which]["alphas"]) for which in ("plain", "aligned")}
     return out
+
+
+BN_VARIANTS = {"interpolated statistics": (False, False), "recomputed statistics": (False, True),
+               "aligned, recomputed": (True, True)}
+
+
+def bn_study(run) -> dict:
+    """The same two minima with BatchNorm (trained, or taken from the cache when the main nets have BN), and the
+    path three ways: with the interpolated running statistics (what a naive interpolation does), with statistics
+    recomputed at every alpha, and aligned with recomputed statistics. Returns minima, paths and barriers."""
+    minima = train_minima(run, batchnorm=True)
+    paths = _paths(run, minima, BN_VARIANTS)
+    barriers = {name: connectivity.barrier(paths[name]["train_loss"], paths[name]["alphas"]) for name in BN_VARIANTS}
+    return {"minima": minima, "paths": paths, "barrier": barriers}
+
+
+def plot_bn_study(study: dict) -> plt.Figure:
+    """Train loss (log) and train accuracy along alpha for the BN nets: stale vs recomputed statistics."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    for (name, path), col in zip(((n, study["paths"][n]) for n in BN_VARIANTS), plotting.colors(3)):
+        a = path["alphas"]
+        axes[0].plot(a, path["train_loss"], "-", color=col, label=f"{name} (barrier {study['barrier'][name]:.3g})")
+        axes[1].plot(a, 100 * path["train_acc"], "-", color=col, label=name)
+    for ax in axes:
+        ax.axvspan(0, 1, color="0.92", zorder=0)
+        ax.set_xlabel(r"$\alpha$")
+        ax.legend()
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("train loss (log)")
+    axes[1].set_ylabel("train accuracy (%)")
+    axes[0].set_title("BatchNorm CNNs: train loss along the path")
+    axes[1].set_title("train accuracy along the path")
+    fig.tight_layout()
+    return fig
+
+
+def bn_verdict(study: dict) -> str:
+    b = study["barrier"]
+    p = study["paths"]
+    mid = {n: 100 * _at(p[n], "train_acc", 0.5) for n in BN_VARIANTS}
+    stale, fresh, al = (b[n] for n in BN_VARIANTS)
+    return (f"**BatchNorm statistics along the path.** With BN, the barrier between the same two minima is {stale:.3g} "
+            f"when the running statistics are interpolated along with the weights, {fresh:.3g} when they are "
+            f"recomputed at every α, and {al:.3g} after alignment as well (train accuracy at α = 0.5: "
+            f"{mid['interpolated statistics']:.1f} %, {mid['recomputed statistics']:.1f} %, "
+            f"{mid['aligned, recomputed']:.1f} %). "
+            + ("Stale statistics exaggerate the barrier, as Garipov et al. and Jordan et al. (REPAIR, 2023) point out."
+               if stale > fresh else "Here stale statistics do not exaggerate the barrier."))
 
 
 def _panel(ax, path: dict, title: str, labels: tuple[str, str]) -> None:
@@ -168,7 +230,7 @@ def summary_rows(minima: dict, res: dict) -> list[dict]:
     return rows
 
 
-def verdicts(minima: dict, res: dict) -> list[str]:
+def verdicts(minima: dict, res: dict, study: dict | None = None) -> list[str]:
     """One sentence per reference finding (and per finding beyond them), with our numbers."""
     p, q = res["plain"], res["aligned"]
     a = p["alphas"]
@@ -186,16 +248,22 @@ def verdicts(minima: dict, res: dict) -> list[str]:
                f"{100 * _at(p, 'train_acc', 0.5):.1f} % against {100 * _at(p, 'train_acc', 0):.1f} % and "
                f"{100 * _at(p, 'train_acc', 1):.1f} % at the ends. (We call it a barrier when it exceeds 0.05 plus "
                f"half the larger end loss.)")
-    explodes = lo > 10 * seg_max and hi > 10 * seg_max
-    out.append(f"**Loss explodes outside [0, 1]: {'holds' if explodes else 'does not hold'}.** Train loss at "
-               f"α = {a.min():g} is {lo:.3g} and at α = {a.max():g} is {hi:.3g}, against at most {seg_max:.3g} inside "
-               f"[0, 1] (we require both to exceed it tenfold).")
+    r_lo, r_hi = lo / l0, hi / l1
+    n_sides = int(r_lo > 10) + int(r_hi > 10)
+    verdict = {2: "holds", 1: "holds on one side only", 0: "does not hold"}[n_sides]
+    out.append(f"**Loss explodes outside [0, 1]: {verdict}.** Train loss at α = {a.min():g} is {lo:.3g} "
+               f"({r_lo:.3g}× the bs-{bs[0]} minimum's) and at α = {a.max():g} is {hi:.3g} ({r_hi:.3g}× the "
+               f"bs-{bs[1]} minimum's); we call a side exploding above 10×. Inside [0, 1] the loss stays below "
+               f"{seg_max:.3g}.")
     rise_small, rise_large = _at(p, "train_loss", -0.5) - l0, _at(p, "train_loss", 1.5) - l1
     out.append(f"**Which minimum is sharper?** Half a unit beyond each end the train loss rises by {rise_small:.3g} "
                f"past the bs-{bs[0]} minimum (α = −0.5) and by {rise_large:.3g} past the bs-{bs[1]} minimum (α = 1.5): "
                + ("the large-batch side is steeper, as Keskar et al. report." if rise_large > rise_small
                   else "the small-batch side is steeper here, unlike Keskar et al.'s large-batch sharp minima.")
-               + " (One direction only; 06 measures λmax directly.)")
+               + f" The two nets' weight norms are {minima['rows'][0]['weight_norm']:.3g} and "
+               f"{minima['rows'][1]['weight_norm']:.3g}: extrapolating past a minimum multiplies the difference "
+               f"vector, and sharpness along a line is not invariant to rescaling (Dinh et al. 2017). "
+               f"(One direction only; 06 measures λmax directly.)")
     shrink = ba < bp
     out.append(f"**Beyond the references -- alignment lowers the barrier (Git Re-Basin): "
                f"{'holds' if shrink else 'does not hold'}.** Weight matching moves the large-batch net from distance "
@@ -209,11 +277,18 @@ def verdicts(minima: dict, res: dict) -> list[str]:
                    "(`connectivity.recompute_bn`), so the curves show the weights' loss, not stale statistics.")
     else:
         out.append("The network has no BatchNorm, so no statistics need recomputing along the path.")
+    if study is not None:
+        out.append(bn_verdict(study))
     return out
 
 
-def metrics(minima: dict, res: dict) -> dict:
+def metrics(minima: dict, res: dict, study: dict | None = None) -> dict:
     """The metrics.json entries of the section (besides the headline)."""
+    extra = {}
+    if study is not None:
+        extra["bn_study"] = {"barrier": study["barrier"],
+                             "paths": {n: {k: study["paths"][n][k] for k in PATH_KEYS} for n in BN_VARIANTS},
+                             "minima": study["minima"]["rows"]}
     return {
         "interpolation": {k: res["plain"][k] for k in PATH_KEYS},
         "interpolation_aligned": {k: res["aligned"][k] for k in PATH_KEYS},
@@ -223,4 +298,5 @@ def metrics(minima: dict, res: dict) -> dict:
         "distance": res["distance"],
         "bn_recomputed": res["bn_recomputed"],
         "minima": minima["rows"],
+        **extra,
     }

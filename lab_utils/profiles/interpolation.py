@@ -25,18 +25,21 @@ class Interpolation:
     alpha_min: float = knob(max=0)
     alpha_max: float = knob(min=1)
     match_iters: int = knob(min=1)     # max sweeps of weight matching
+    bn_study: bool = knob()            # also: BN versions of both minima, path with stale vs recomputed BN statistics
 
 
 register(
     "05_interpolation",
     smoke=Interpolation(dataset="mnist", n_train=1024, n_test=256, n_eval_train=256, channels=(8, 16), hidden=32,
                         batchnorm=True, bn_images=256, epochs=1, batch_small=64, lr_small=1e-3, batch_large=128,
-                        lr_large=1e-2, same_init=False, n_alphas=7, alpha_min=-1.0, alpha_max=2.0, match_iters=20),
+                        lr_large=1e-2, same_init=False, n_alphas=7, alpha_min=-1.0, alpha_max=2.0, match_iters=20,
+                        bn_study=True),
     quick=Interpolation(dataset="mnist", n_train=12_000, n_test=4000, n_eval_train=4000, channels=(16, 32), hidden=64,
                         batchnorm=False, bn_images=2048, epochs=3, batch_small=64, lr_small=1e-3, batch_large=1024,
-                        lr_large=1e-2, same_init=False, n_alphas=31, alpha_min=-1.0, alpha_max=2.0, match_iters=100),
+                        lr_large=1e-2, same_init=False, n_alphas=31, alpha_min=-1.0, alpha_max=2.0, match_iters=100,
+                        bn_study=True),
     full=Interpolation(dataset="mnist", n_train=60_000, n_test=10_000, n_eval_train=10_000, channels=(32, 64),
                        hidden=128, batchnorm=False, bn_images=4096, epochs=20, batch_small=64, lr_small=1e-3,
                        batch_large=1024, lr_large=1e-2, same_init=False, n_alphas=101, alpha_min=-1.0, alpha_max=2.0,
-                       match_iters=100),
+                       match_iters=100, bn_study=True),
 )
