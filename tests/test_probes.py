@@ -102,6 +102,14 @@ def test_lanczos_beats_power_in_hvps(setup):
     assert il["n_hvp"] < ip["n_hvp"]
 
 
+def test_gap_bound_stops_earlier_and_stays_accurate(setup):
+    m, x, y, _, ev = setup
+    vr, ir = hessian_eigenvalues(m, LOSS, (x, y), tol=1e-8, return_info=True)
+    vg, ig = hessian_eigenvalues(m, LOSS, (x, y), tol=1e-8, bound="gap", return_info=True)
+    assert ig["n_hvp"] < ir["n_hvp"]
+    assert vg[0] == pytest.approx(ev[-1].item(), rel=1e-6)
+
+
 def test_nonconvergence_warns(setup):
     m, x, y, *_ = setup
     with pytest.warns(RuntimeWarning, match="did not reach"):
@@ -271,6 +279,7 @@ def test_float32_follows_model(setup):
     lambda m, b: hessian_eigenvalues(m, LOSS, b, which="middle"),
     lambda m, b: hessian_eigenvalues(m, LOSS, b, method="arnoldi"),
     lambda m, b: hessian_eigenvalues(m, LOSS, b, tol=0),
+    lambda m, b: hessian_eigenvalues(m, LOSS, b, bound="exact"),
     lambda m, b: hessian_eigenvalues(m, LOSS, b, hvp_method="magic"),
     lambda m, b: hessian_trace(m, LOSS, b, n_samples=0),
     lambda m, b: hessian_spectrum(m, LOSS, b, n_iter=0),
