@@ -157,12 +157,19 @@ def test_vmap_matches_loop():
     split = opt.sine_data(32, "cpu")
     _, nets = _toy_models(3, width=8)
     loop = [copy.deepcopy(n) for n in nets]
-    states, norms = opt.gradnorm_descent_vmap(nets, split.x_train, split.y_train, steps=50, lr=1e-3)
+    states, norms = opt.gradnorm_descent_vmap(nets, split.x_train, split.y_train, steps=60, lr=0.1)
+    n_not_last = 0
     for n, s, row in zip(loop, states, norms):
-        curve = opt.gradnorm_descent_loop(n, split.x_train, split.y_train, steps=50, lr=1e-3)
+        curve = opt.gradnorm_descent_loop(n, split.x_train, split.y_train, steps=60, lr=0.1)
         for k, v in n.state_dict().items():
             torch.testing.assert_close(s[k], v, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(row, curve, rtol=1e-4, atol=1e-6)
+        # both end at the iterate with the smallest gradient norm, not at the last one
+        loss = torch.nn.functional.mse_loss(n(split.x_train), split.y_train)
+        gnorm = float(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(n.parameters()))]).norm())
+        assert gnorm == pytest.approx(min(curve), rel=1e-4)
+        n_not_last += int(np.argmin(curve) != len(curve) - 1)
+    assert n_not_last >= 1, "make the test exercise the best-iterate choice (raise lr)"
     # the input models are left untouched
     torch.manual_seed(0)
     assert torch.equal(train.flat_params(nets[0]), train.flat_params(models.build(opt.mlp_spec(2, 8))))

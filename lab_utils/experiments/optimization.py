@@ -177,23 +177,29 @@ def cosine(step: int, total: int) -> float:
 
 def gradnorm_descent_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> list[float]:
     """Minimise ||grad_theta MSE(model(x), y)||^2 full batch with torch.optim.Adam (double backward) and a cosine
-    learning-rate decay from `lr` to 0, in place.
+    learning-rate decay from `lr` to 0, in place; the model ends at the iterate with the smallest ||grad L||
+    (Adam keeps bouncing near a critical point).
     Returns ||grad L|| before each step and after the last."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, steps))
     params = list(model.parameters())
-    norms = []
+    norms, best, best_params = [], math.inf, None
     for _ in range(steps + 1):
         loss = F.mse_loss(model(x), y)
         g = torch.autograd.grad(loss, params, create_graph=True)
         gn2 = sum((gi**2).sum() for gi in g)
         norms.append(float(gn2.detach().sqrt()))
+        if norms[-1] < best:
+            best, best_params = norms[-1], [p.detach().clone() for p in params]
         if len(norms) > steps:
             break
         opt.zero_grad(set_to_none=True)
         gn2.backward()
         opt.step()
         sched.step()
+    with torch.no_grad():
+        for p, b in zip(params, best_params):
+            p.copy_(b)
     model.eval()
     return norms
 
@@ -217,14 +223,20 @@ def gradnorm_descent_vmap(models_: list[nn.Module], x: torch.Tensor, y: torch.Te
     m = {k: torch.zeros_like(v) for k, v in params.items()}
     v2 = {k: torch.zeros_like(v) for k, v in params.items()}
     norms = []
+    best = torch.full((len(models_),), math.inf, dtype=next(iter(params.values())).dtype, device=x.device)
+    best_params = {k: v.clone() for k, v in params.items()}
     for t in range(1, steps + 2):
         norms.append(norm_fn(params, buffers).detach().sqrt())
+        better = norms[-1] < best
+        best = torch.where(better, norms[-1], best)
+        for k, v in params.items():
+            best_params[k] = torch.where(better.view(-1, *[1] * (v.dim() - 1)), v, best_params[k])
         if t > steps:
             break
         g = step_fn(params, buffers)
         for k in params:
             params[k], m[k], v2[k] = adam_update(params[k], g[k], m[k], v2[k], t, lr * cosine(t - 1, steps))
-    states = [{k: v[i].clone() for k, v in params.items()} for i in range(len(models_))]
+    states = [{k: v[i].clone() for k, v in best_params.items()} for i in range(len(models_))]
     return states, torch.stack(norms, 1).cpu().numpy()
 
 
@@ -273,7 +285,7 @@ def minimal_ratio_runs(cfg, device, seed: int) -> dict:
     runs stop at a spread of losses), then minimises ||grad L||^2 for gn_steps Adam steps (vmap ensemble or loop,
     cfg.ensemble), then gets its minimal ratio from the dense float64 Hessian and from n_neighbours random
     neighbours at distance radius * ||theta||. Cached as a whole."""
-    config = dict(kind="02_minimal_ratio", version=2, seed=seed, device=torch.device(device).type,
+    config = dict(kind="02_minimal_ratio", version=3, seed=seed, device=torch.device(device).type,
                   cfg={k: getattr(cfg, k) for k in ("ratio_runs", "ratio_width", "ratio_points", "ratio_epochs_min",
                                                     "ratio_epochs_max", "ratio_lr", "gn_steps", "gn_lr",
                                                     "n_neighbours", "radius", "ensemble")})
