@@ -198,6 +198,15 @@ def verdicts(res: dict, cfg) -> list[str]:
            "; no size fits the training set to 99% in this budget.")
         + f" The accuracy gap grows from {100 * rows[0]['gap_acc']:.1f} to {100 * rows[-1]['gap_acc']:.1f} pp and the "
           f"loss gap from {rows[0]['gap_loss']:.3g} to {rows[-1]['gap_loss']:.3g}."]
+    tl = [r["test_loss"] for r in rows]
+    i_min = int(np.argmin(tl))
+    rises = tl[-1] > tl[i_min] + max(2 * (rows[-1]["test_loss_std"] or 0.0), 0.05 * tl[i_min])
+    lines.append(
+        f"**Test loss**: {tl[0]:.3g} at the smallest size, lowest {tl[i_min]:.3g} at {rows[i_min]['n_params']:,} "
+        f"parameters, {tl[-1]:.3g} at the largest (train loss {rows[-1]['train_loss']:.3g}). "
+        + ("Past its minimum the test loss rises again while test accuracy does not fall: the larger nets are more "
+           "confident on the test images they get wrong (overconfidence, not a loss of accuracy)." if rises else
+           "It does not rise again with size at this budget: the larger nets are better in loss as well as in accuracy."))
     bump = res.get("bump")
     if bump:
         i, j, k = bump

@@ -299,7 +299,7 @@ def verdicts(main: dict, sweep: dict, fc: dict | None, cfg) -> list[str]:
                         f"{_pct(r['final_test_acc'])})" for r in mid)
             + ". " + ("At every partial noise level the test accuracy peaked early and fell by more than 2 pp as the "
                       "noisy labels were memorised: the network learns the true rule first and memorises the noise "
-                      "afterwards, so early stopping would have kept most of the clean-label accuracy."
+                      "afterwards, so early stopping would have kept a higher test accuracy."
                       if learned_first else
                       "The test accuracy did not peak early and fall by more than 2 pp at every partial noise level "
                       "here, so an early-learning phase is not clearly visible at this scale."))
