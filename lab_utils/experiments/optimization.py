@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -242,7 +243,9 @@ def gradnorm_descent_vmap(models_: list[nn.Module], x: torch.Tensor, y: torch.Te
 
 def dense_hessian(f: Callable[[torch.Tensor], torch.Tensor], theta: torch.Tensor) -> torch.Tensor:
     """The P x P Hessian of the scalar f at theta (torch.func.hessian: forward-over-reverse), symmetrised."""
-    H = hessian(f)(theta)
+    with warnings.catch_warnings():  # torch 2.14's forward-mode AD scripts a helper on first use: a FutureWarning
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+        H = hessian(f)(theta)
     return 0.5 * (H + H.T)
 
 
