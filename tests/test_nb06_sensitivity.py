@@ -21,14 +21,17 @@ def test_smoke_metrics(smoke_run):
     for r in rows:
         assert set(r) >= {"batch_size", "lr", "steps", "test_acc", "test_loss", "jacobian_norm", "sharpness"}
         assert r["lr"] == pytest.approx(sensitivity.lr_for(cfg, r["batch_size"]))
-        assert r["steps"] == cfg.epochs * math.ceil(cfg.n_train / r["batch_size"])  # mode "epochs"
+        if cfg.mode == "steps":
+            assert r["steps"] == cfg.steps
+        else:
+            assert r["steps"] == cfg.epochs * math.ceil(cfg.n_train / r["batch_size"])
         if r["diverged_at_epoch"] is None:
             assert 0 <= r["test_acc"] <= 1 and 0 <= r["train_acc"] <= 1
             assert math.isfinite(r["test_loss"]) and r["test_loss"] > 0
             assert r["jacobian_norm"] > 0 and math.isfinite(r["jacobian_norm"])
             assert math.isfinite(r["sharpness"])
             assert r["gap_loss"] == pytest.approx(r["test_loss"] - r["train_loss"])
-    assert rows[0]["test_acc"] > 0.2  # the smallest batch takes the most steps and learns something
+    assert max(r["test_acc"] for r in rows) > 0.3  # well above chance
     for c in m["correlations"]:
         for k in ("pearson", "spearman"):
             assert c[k] is None or -1 - 1e-9 <= c[k] <= 1 + 1e-9
@@ -54,7 +57,7 @@ def test_batch_sizes_are_log_spaced_and_lr_scaling():
 
 
 @pytest.mark.parametrize("bs", [5, 16, 100])
-def test_fixed_steps_mode_takes_exactly_that_many_steps(bs):
+def test_fixed_steps_and_fixed_epochs_modes(bs):
     from lab_utils.data import Split
 
     cfg = dataclasses.replace(profiles.get(NAME, "smoke"), mode="steps", steps=23)
@@ -65,6 +68,10 @@ def test_fixed_steps_mode_takes_exactly_that_many_steps(bs):
     model = torch.nn.Linear(4, 3)
     hist = train.fit(model, split, progress_bar=False, **kw)
     assert hist["steps"] == 23
+    cfg = dataclasses.replace(cfg, mode="epochs", epochs=2)
+    kw = sensitivity.fit_kwargs(cfg, bs, len(x))
+    hist = train.fit(torch.nn.Linear(4, 3), split, progress_bar=False, **kw)
+    assert hist["steps"] == 2 * math.ceil(60 / bs)
 
 
 def test_correlations_match_numpy_and_skip_nonfinite():

@@ -40,14 +40,16 @@ def lr_for(cfg, batch_size: int) -> float:
 
 def fit_kwargs(cfg, batch_size: int, n_train: int) -> dict:
     """The `train.fit` arguments of one run: the same number of epochs for every batch size (mode "epochs") or the
-    same number of optimizer steps (mode "steps", `max_steps`); about 20 evaluations per run at most."""
+    same number of optimizer steps (mode "steps", `max_steps`). The history records at most ~10 evaluations per
+    run, with the train metrics as running means over each epoch's minibatches (the sweep evaluates the final
+    model on the whole training set separately)."""
     steps_per_epoch = math.ceil(n_train / batch_size)
     if cfg.mode == "epochs":
         epochs, max_steps = cfg.epochs, None
     else:
         epochs, max_steps = math.ceil(cfg.steps / steps_per_epoch), cfg.steps
     kw = dict(epochs=epochs, lr=lr_for(cfg, batch_size), batch_size=batch_size, optimizer=cfg.optimizer,
-              eval_every=max(1, epochs // 20))
+              eval_every=max(1, math.ceil(epochs / 10)), eval_train=False)
     if max_steps is not None:
         kw["max_steps"] = max_steps
     if cfg.optimizer == "sgd":
@@ -146,7 +148,7 @@ def plot_vs_batch(rows: list[dict], cfg) -> plt.Figure:
 
 def plot_correlations(rows: list[dict], corr: list[dict]) -> plt.Figure:
     """Scatter plots of the first three pairs, points coloured by batch size, with Pearson r and Spearman rho."""
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
     bs = np.asarray([r["batch_size"] for r in rows], dtype=float)
     for ax, cr in zip(axes, corr[:3]):
         x = np.asarray([r[cr["x"]] for r in rows], dtype=float)
@@ -159,7 +161,7 @@ def plot_correlations(rows: list[dict], corr: list[dict]) -> plt.Figure:
         ax.set_title(f"Pearson r {f(cr['pearson'])}, Spearman ρ {f(cr['spearman'])}")
         ax.set_xlabel(LABELS[cr["x"]])
         ax.set_ylabel(LABELS[cr["y"]])
-    cb = fig.colorbar(sc, ax=axes, pad=0.01)
+    cb = fig.colorbar(sc, ax=axes, pad=0.01, aspect=30)
     cb.set_label("log2 batch size")
     return fig
 
@@ -179,8 +181,11 @@ def verdicts(rows: list[dict], corr: list[dict], cfg) -> list[str]:
     scaling = {"fixed": "a fixed learning rate", "linear": "a learning rate scaled linearly with the batch size",
                "sqrt": "a learning rate scaled with the square root of the batch size"}[cfg.lr_scaling]
     budget = f"{cfg.epochs} epochs per batch size" if cfg.mode == "epochs" else f"{cfg.steps} steps per batch size"
+    passes = [r["steps"] * r["batch_size"] / cfg.n_train for r in rows]
     out.append(f"Setting: {cfg.optimizer.upper()} with {scaling} ({cfg.lr:g} at batch {cfg.base_batch}), {budget}, "
-               f"batch sizes {', '.join(str(r['batch_size']) for r in rows)}.")
+               f"batch sizes {', '.join(str(r['batch_size']) for r in rows)}, {cfg.n_train:,} training images: "
+               f"{passes[0]:.3g} passes over them at batch {first['batch_size']} and {passes[-1]:.3g} at batch "
+               f"{last['batch_size']}; final train loss {first['train_loss']:.3g} and {last['train_loss']:.3g}.")
     holds = rho_acc is not None and rho_acc < 0 and last["test_acc"] < first["test_acc"]
     out.append(f"**Test accuracy falls as the batch grows: {'holds' if holds else 'does not hold'}.** "
                f"{100 * first['test_acc']:.2f} % at batch {first['batch_size']} vs {100 * last['test_acc']:.2f} % at "
@@ -188,8 +193,9 @@ def verdicts(rows: list[dict], corr: list[dict], cfg) -> list[str]:
     holds = rho_jac is not None and rho_jac < 0 and last["jacobian_norm"] < first["jacobian_norm"]
     out.append(f"**Sensitivity falls as the batch grows (the references): {'holds' if holds else 'does not hold'}.** "
                f"Mean ‖∂softmax/∂x‖_F on test images: {first['jacobian_norm']:.3g} at batch {first['batch_size']} vs "
-               f"{last['jacobian_norm']:.3g} at batch {last['batch_size']} (ρ {f(rho_jac)}). Note that a less "
-               f"trained, less confident network has a flatter softmax and hence a smaller Jacobian.")
+               f"{last['jacobian_norm']:.3g} at batch {last['batch_size']} (ρ {f(rho_jac)}). The softmax Jacobian is "
+               f"small both for a barely trained net (nearly constant outputs) and for a very confident one (saturated "
+               f"softmax), so it also tracks how far each run fitted the data.")
     out.append(f"**Sharpness vs batch size (Keskar et al.: large batches find sharper minima): "
                f"{'holds' if rho_sharp is not None and rho_sharp > 0 else 'does not hold'}.** λmax "
                f"{first['sharpness']:.3g} at batch {first['batch_size']} vs {last['sharpness']:.3g} at batch "
@@ -201,8 +207,11 @@ def verdicts(rows: list[dict], corr: list[dict], cfg) -> list[str]:
         out.append(f"**{LABELS[a]} vs the generalization gap:** Pearson r {f(c['pearson'])} "
                    f"(p {pval}), Spearman ρ "
                    f"{f(c['spearman'])} over {c['n']} runs"
-                   + (" -- a positive association, as Novak et al. (sensitivity) and Keskar et al. (sharpness) argue."
-                      if (c["spearman"] or 0) > 0.5 else " -- no clear positive association here."))
+                   + (" -- a positive association, as " + ("Novak et al." if a == "jacobian_norm" else "Keskar et al.")
+                      + " argue." if (c["spearman"] or 0) > 0.5 else
+                      " -- a negative association here, the opposite of " + ("Novak et al." if a == "jacobian_norm"
+                      else "Keskar et al.") + "'s finding." if (c["spearman"] or 0) < -0.5 else
+                      " -- no clear association here."))
     c = by[("jacobian_norm", "sharpness")]
     out.append(f"Sensitivity and sharpness: Pearson r {f(c['pearson'])}, Spearman ρ {f(c['spearman'])}. "
                f"With {len(rows)} runs a correlation needs |ρ| ≳ 0.75 to be significant at 5 %.")
