@@ -37,7 +37,7 @@ register(
                        mlp_width=512, epochs_sweep=40, batch_sweep=64, fit_threshold=0.95,
                        fc_widths=(2, 6, 18, 52, 160, 512), epochs_fc=50),
     full=RandomLabels(n_train=12_000, n_test=10_000, cnn_channels=(32, 64), cnn_hidden=512, epochs=100,
-                      batch_size=64, lr=1e-3, noise_levels=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), sweep_model="cnn",
+                      batch_size=64, lr=1e-3, noise_levels=(0.0, 0.2, 0.5, 0.8, 1.0), sweep_model="cnn",
                       mlp_depth=2, mlp_width=1024, epochs_sweep=100, batch_sweep=64, fit_threshold=0.99,
                       fc_widths=(2, 4, 8, 16, 32, 52, 128, 512), epochs_fc=50),
 )
