@@ -95,7 +95,7 @@ def grid_coords(steps: int, span: float) -> np.ndarray:
 def loss_surface(
     model: nn.Module, loss_fn: Callable, batches, steps: int = 21, span: float = 1.0, dims: int = 2,
     normalization: str | None = "filter", directions=None, seed: int = 0, bn_mode: str = "eval",
-    progress: bool = True, chunk_size: int = 256, channels_last: bool = False,
+    progress: bool = True, chunk_size: int = 128, channels_last: bool = True,
 ) -> LossSurface:
     """Mean loss (and accuracy) at theta + a d1 (+ b d2) for a, b in `grid_coords(steps, span)`.
 
@@ -107,7 +107,9 @@ def loss_surface(
     `directions`: your own (e.g. PCA components, theta_2 - theta_1), one per axis, each a flat vector or a list
     of per-parameter tensors; used as given (unnormalised); their number sets dims.
     progress: a tqdm.auto bar over grid points (off when env LAB_PROGRESS=0).
-    channels_last: feed inputs in channels_last memory format (faster convs on CPU; same values up to rounding).
+    chunk_size: samples per forward pass (128 measured a little faster than 256 or more on this CPU).
+    channels_last: feed 4-D inputs in channels_last memory format (ResNet-20 evaluation ~1.4x faster on this CPU;
+        same values up to float rounding); the model itself is not converted.
     """
     if bn_mode != "eval":
         raise ValueError(f"only bn_mode='eval' is implemented (BN running statistics), got {bn_mode!r}")
