@@ -280,6 +280,7 @@ def test_float32_follows_model(setup):
     lambda m, b: hessian_eigenvalues(m, LOSS, b, method="arnoldi"),
     lambda m, b: hessian_eigenvalues(m, LOSS, b, tol=0),
     lambda m, b: hessian_eigenvalues(m, LOSS, b, bound="exact"),
+    lambda m, b: hessian_eigenvalues(m, LOSS, b, k=3, max_iter=2),
     lambda m, b: hessian_eigenvalues(m, LOSS, b, hvp_method="magic"),
     lambda m, b: hessian_trace(m, LOSS, b, n_samples=0),
     lambda m, b: hessian_spectrum(m, LOSS, b, n_iter=0),

@@ -113,6 +113,8 @@ def hessian_eigenvalues(
         raise ValueError(f"bound must be 'residual' or 'gap', got {bound!r}")
     if tol <= 0 or max_iter < 1:
         raise ValueError(f"tol must be > 0 and max_iter >= 1, got tol={tol}, max_iter={max_iter}")
+    if method == "lanczos" and max_iter < k:
+        raise ValueError(f"Lanczos needs max_iter >= k, got max_iter={max_iter}, k={k}")
     with preserved(model):
         H = HVP(model, loss_fn, batches, chunk_size, hvp_method)
         if k > H.n:
