@@ -125,3 +125,11 @@ def test_d_int90_rule():
     assert subspace.d_int90([10, 100], [0.1, 0.2], baseline=0.7)["grid"] is None
     assert subspace.d_int90([100, 10], [0.9, 0.8], baseline=0.7)["grid"] == 10
     assert np.isclose(subspace.d_int90([10, 100], [0.63, 0.9], baseline=0.7)["interp"], 10)
+
+
+def test_scaled_lr_keeps_weight_space_step():
+    assert subspace.scaled_lr(0.03, 1000) == pytest.approx(0.03)
+    assert subspace.scaled_lr(0.03, 4000) == pytest.approx(0.015)
+    assert subspace.scaled_lr(0.03, 10) == 0.1  # capped
+    for d in (1000, 4000, 16000):
+        assert subspace.scaled_lr(0.03, d) * math.sqrt(d) == pytest.approx(0.03 * math.sqrt(1000))

@@ -196,7 +196,8 @@ def plot_lines(lines: dict[str, dict], probes: dict[str, dict]) -> plt.Figure:
 
 def intrinsic_dimension(run, split: data.Split, baseline_acc: float) -> dict:
     """Train the same CNN (same initialisation theta_0) in random subspaces of each dimension in `sub_dims`
-    (Adam on z, `sub_epochs` epochs on the first `sub_n_train` training images; dense projection while
+    (Adam on z with lr = subspace.scaled_lr(sub_lr, d), `sub_epochs` epochs on the first `sub_n_train` training
+    images; dense projection while
     p*d <= max_dense_entries, Fastfood beyond) and find d_int90 against `baseline_acc` (the best test accuracy
     of the three full-parameter runs). Each d is cached."""
     cfg = run.cfg
@@ -205,11 +206,12 @@ def intrinsic_dimension(run, split: data.Split, baseline_acc: float) -> dict:
         "cifar10", n_train=cfg.sub_n_train, n_test=cfg.n_test, device=run.device)
     rows = []
     for d in sorted(cfg.sub_dims):
+        lr = subspace.scaled_lr(cfg.sub_lr, d)
         key = dict(kind="08_subspace", spec=spec, data=sub.spec, d=d, seed=run.seed, epochs=cfg.sub_epochs,
-                   lr=cfg.sub_lr, batch=cfg.batch_size, max_dense=cfg.max_dense_entries, device=run.device.type)
-        rows.append(cache.cached(key, lambda d=d: subspace.train_subspace(
-            spec, sub, d, seed=run.seed, epochs=cfg.sub_epochs, lr=cfg.sub_lr, batch_size=cfg.batch_size,
-            max_dense_entries=cfg.max_dense_entries)))
+                   lr=lr, batch=cfg.batch_size, max_dense=cfg.max_dense_entries, device=run.device.type)
+        rows.append(dict(cache.cached(key, lambda d=d, lr=lr: subspace.train_subspace(
+            spec, sub, d, seed=run.seed, epochs=cfg.sub_epochs, lr=lr, batch_size=cfg.batch_size,
+            max_dense_entries=cfg.max_dense_entries)), lr=lr))
     dims = [r["d"] for r in rows]
     accs = [r["test_acc"] for r in rows]
     d90 = subspace.d_int90(dims, accs, baseline_acc)
@@ -336,7 +338,8 @@ def path_table(paths: list[dict]) -> list[dict]:
 
 
 def intrinsic_table(idim: dict) -> list[dict]:
-    return [{"d": r["d"], "projection": r["kind"], "test acc %": _pct(r["test_acc"]), "steps": r["steps"],
+    return [{"d": r["d"], "projection": r["kind"], "Adam lr": r["lr"], "test acc %": _pct(r["test_acc"]),
+             "steps": r["steps"],
              "reaches 90%": r["test_acc"] >= idim["threshold"]} for r in idim["rows"]]
 
 
@@ -364,9 +367,12 @@ def verdicts(probes: dict[str, dict], idim: dict, paths: list[dict]) -> list[str
         else:
             kappa.append(f"{n} ≥ {r['condition_lower']:.3g} (λmin {r['lambda_min']:.2g} is within the Lanczos error "
                          f"bound ±{r['lambda_min_err']:.2g} of zero, so κ is only bounded below)")
+    ranked = sorted(lam.values())
+    tie = (f" (the two sharpest, {' and '.join(n for n in names if lam[n] >= ranked[-2])}, are within 5% of each other)"
+           if ranked[-1] <= 1.05 * ranked[-2] else "")
     lines.append(f"**Sharpness.** λmax = {', '.join(f'{n} {lam[n]:.1f}' for n in names)} (reference 129.3 / 37.6 / "
                  f"175.2). The reference ordering (SGD+momentum flattest, AdamW sharpest) "
-                 f"**{'holds' if holds else 'does not hold'}** here: flattest {flat}, sharpest {sharp}. "
+                 f"**{'holds' if holds else 'does not hold'}** here: flattest {flat}, sharpest {sharp}{tie}. "
                  f"Condition numbers κ = λmax/|λmin|: {'; '.join(kappa)}.")
     above = all(ratio[n] > 1 for n in names)
     low = min(ratio, key=ratio.get)

@@ -31,7 +31,7 @@ class OptimizerProbes:
     sub_dims: tuple = knob()
     sub_n_train: int = knob(min=64)
     sub_epochs: int = knob(min=1)
-    sub_lr: float = knob(min=0)         # Adam on z
+    sub_lr: float = knob(min=0)         # Adam on z at d = 1000, scaled by sqrt(1000 / d) (subspace.scaled_lr)
     max_dense_entries: int = knob(min=1)
     # connectivity
     path_points: int = knob(min=3)      # linear path (41 in the reference)
