@@ -51,7 +51,7 @@ class _Stop(Exception):
 
 
 @torch.no_grad()
-def recompute_bn(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> nn.Module:
+def recompute_bn(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> nn.Module:
     """Replace every BatchNorm layer's running mean and variance by the statistics of its inputs over all of `x`
     (in place; the model is left in eval mode and returned).
 
@@ -113,7 +113,7 @@ def evaluate_path(
     bn_recompute: bool = True,
     bn_images: int | None = 2048,
     loss: str = "cross_entropy",
-    batch_size: int = 1024,
+    batch_size: int = 256,
     n_train_eval: int | None = None,
     progress_bar: bool = False,
 ) -> dict[str, np.ndarray]:
@@ -126,6 +126,8 @@ def evaluate_path(
         `recompute_bn` on the first `bn_images` training images (None = all). Without it the interpolated
         running statistics are used, which is known to exaggerate barriers (Garipov et al. 2018; Jordan et al. 2023).
     n_train_eval: evaluate the train loss on the first n training images only (None = all).
+    batch_size: images per forward pass (evaluation and BN re-estimation); on CPU, batches of 1024+ are slower per
+        image than 256 (allocator page faults), see REFERENCES.md.
     """
     model = copy.deepcopy(_as_model(model_template))
     device = data.x_train.device
@@ -139,7 +141,7 @@ def evaluate_path(
     for a in progress(list(alphas), desc="path", disable=not progress_bar):
         model.load_state_dict(interpolate_state(sd1, sd2, a))
         if do_bn:
-            recompute_bn(model, x_bn, batch_size=min(batch_size, 512))
+            recompute_bn(model, x_bn, batch_size=batch_size)
         model.eval()
         tl, ta = evaluate(model, x_tr, y_tr, loss, batch_size)
         vl, va = evaluate(model, data.x_test, data.y_test, loss, batch_size)
