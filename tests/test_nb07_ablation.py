@@ -101,14 +101,15 @@ def test_variant_models_have_the_switches():
 def _row(skip, bn, acc, lam, rng, dv=None):
     return dict(name=ablation.variant_name(skip, bn), skip=skip, batchnorm=bn, test_acc=acc, diverged_at_epoch=dv,
                 lambda_max=lam, lambda_max_power=lam, lambda_max_lanczos=lam, lambda_rel_diff=None if lam is None else 0.0,
-                trace=None if lam is None else 10 * lam, loss_range=rng, condition=None, top_k=None)
+                trace=None if lam is None else 10 * lam, loss_range=rng, loss_min=None if rng is None else 2.3,
+                condition=None, top_k=None)
 
 
 def test_verdicts_follow_the_numbers():
     rows = [_row(True, True, 0.85, 7.0, 1.0), _row(True, False, None, None, None, dv=1),
             _row(False, True, 0.84, 90.0, 5.0), _row(False, False, 0.10, 0.1, 0.01)]
     text = "\n".join(ablation.verdicts(rows))
-    assert "does not hold" not in text and text.count("**holds**") == 7
+    assert "does not hold" not in text and text.count("**holds**") == 8
     rows[0]["test_acc"], rows[1]["diverged_at_epoch"], rows[1]["test_acc"] = 0.5, None, 0.3
     text = ablation.verdicts(rows)
     assert "**does not hold**" in text[0] and "BN only" in text[0]      # BN only is best now
@@ -126,3 +127,14 @@ def test_summary_rows_leave_a_diverged_variant_unprobed():
     assert rows[0]["test_acc"] == 0.4 and rows[0]["condition"] == 2.0 and rows[0]["loss_range"] == 3.0
     assert rows[0]["lambda_rel_diff"] == pytest.approx(0.02)
     assert rows[1]["test_acc"] is None and rows[1]["diverged_at_epoch"] == 1 and rows[1]["lambda_max"] is None
+
+
+def test_verdicts_report_a_power_lanczos_disagreement():
+    rows = [_row(True, True, 0.4, 70.0, 280.0), _row(True, False, None, None, None, dv=1),
+            _row(False, True, 0.35, 68.0, 300.0), _row(False, False, 0.09, 0.178, 2000.0)]
+    rows[3].update(lambda_max_power=0.091, lambda_rel_diff=ablation.relative_difference(0.091, 0.178),
+                   lanczos_residual=3e-4, power_hvps=20)
+    cfg = profiles.get(NAME, "quick")
+    line = next(t for t in ablation.verdicts(rows, cfg) if "Power iteration and Lanczos" in t)
+    assert "**holds** for skip + BN, BN only" in line
+    assert "*neither* they do **not** agree" in line and "twice its step budget" in line

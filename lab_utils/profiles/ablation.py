@@ -29,12 +29,12 @@ class Ablation:
 register(
     "07_ablation",
     smoke=Ablation(n_train=256, n_test=256, epochs=1, batch_size=32, lr=0.1, probe_images=64, hessian_images=32,
-                   chunk=64, grid_steps=3, slice_steps=5, span=1.0, power_iters=5, lanczos_steps=5, eig_tol=1e-2,
-                   top_k=2, trace_samples=1),
+                   chunk=64, grid_steps=3, slice_steps=5, span=1.0, power_iters=5,
+                   lanczos_steps=5, eig_tol=1e-2, top_k=2, trace_samples=1),
     quick=Ablation(n_train=5000, n_test=2000, epochs=3, batch_size=64, lr=0.1, probe_images=512, hessian_images=256,
-                   chunk=256, grid_steps=11, slice_steps=21, span=1.0, power_iters=10, lanczos_steps=10, eig_tol=1e-2,
-                   top_k=4, trace_samples=4),
+                   chunk=256, grid_steps=11, slice_steps=21, span=1.0, power_iters=10,
+                   lanczos_steps=10, eig_tol=1e-2, top_k=4, trace_samples=4),
     full=Ablation(n_train=50_000, n_test=10_000, epochs=20, batch_size=32, lr=0.1, probe_images=2048,
-                  hessian_images=2048, chunk=1024, grid_steps=25, slice_steps=101, span=1.0, power_iters=50,
+                  hessian_images=2048, chunk=1024, grid_steps=25, slice_steps=101, span=1.0, power_iters=100,
                   lanczos_steps=60, eig_tol=1e-3, top_k=10, trace_samples=100),
 )
