@@ -55,7 +55,7 @@ def test_neb_climbing_image_on_asymmetric_landscape():
     def g(p, it):
         q = p.detach().clone().requires_grad_(True)
         loss = tilted(q)
-        return float(loss), torch.autograd.grad(loss, q)[0]
+        return float(loss.detach()), torch.autograd.grad(loss, q)[0]
 
     xs = np.linspace(-0.5, 0.5, 200001)
     saddle = ((xs ** 2 - 1) ** 2 + 0.3 * xs).max()  # along the valley floor y = 1 - x^2
