@@ -117,7 +117,7 @@ def chain_points(nodes: torch.Tensor, per_segment: int = 2) -> tuple[list[torch.
     evenly spaced points inside each segment; returns (points, normalised arc length in [0, 1])."""
     pts, s = [nodes[0]], [0.0]
     seg = (nodes[1:] - nodes[:-1]).norm(dim=1)
-    cum = torch.cat([torch.zeros(1, dtype=seg.dtype), torch.cumsum(seg, 0)])
+    cum = torch.cat([torch.zeros(1, dtype=seg.dtype, device=seg.device), torch.cumsum(seg, 0)])
     total = float(cum[-1]) or 1.0
     for j in range(len(nodes) - 1):
         for a in np.linspace(0, 1, per_segment + 1)[1:]:

@@ -62,7 +62,7 @@ register(
                           path_batch=32, **_COMMON),
     quick=OptimizerProbes(channels=(16, 32), hidden=32, n_train=6000, n_test=2000, epochs=8, n_probe=256,
                           lanczos_iter=30, slq_iter=20, slq_runs=1, line_steps=21, line_span=1.0,
-                          sub_dims=(15, 100, 400, 1500, 6000, 20_000), sub_n_train=6000, sub_epochs=2, sub_lr=0.03,
+                          sub_dims=(15, 100, 400, 1500, 6000, 20_000), sub_n_train=6000, sub_epochs=4, sub_lr=0.03,
                           max_dense_entries=1 << 24, path_points=41, n_path_eval=256, bn_images=256, neb_nodes=5,
                           neb_iters=20, neb_lr=0.02, neb_per_segment=2, bezier_steps=150, bezier_points=21,
                           path_batch=128, **_COMMON),
