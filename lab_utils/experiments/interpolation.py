@@ -123,14 +123,20 @@ def bn_study(run) -> dict:
 def plot_bn_study(study: dict) -> plt.Figure:
     """Train loss (log) and train accuracy along alpha for the BN nets: stale vs recomputed statistics."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    losses = np.concatenate([study["paths"][n]["train_loss"] for n in BN_VARIANTS])
+    finite_min = float(losses[np.isfinite(losses)].min()) if np.isfinite(losses).any() else 1.0
     for (name, path), col in zip(((n, study["paths"][n]) for n in BN_VARIANTS), plotting.colors(3)):
         a = path["alphas"]
         axes[0].plot(a, path["train_loss"], "-", color=col, label=f"{name} (barrier {study['barrier'][name]:.3g})")
         axes[1].plot(a, 100 * path["train_acc"], "-", color=col, label=name)
+        bad = ~np.isfinite(path["train_loss"])
+        if bad.any():
+            axes[0].plot(a[bad], np.full(bad.sum(), finite_min / 2), "x", color="red", ms=6, mew=2,
+                         label=f"{name}: loss NaN/inf")
     for ax in axes:
         ax.axvspan(0, 1, color="0.92", zorder=0)
         ax.set_xlabel(r"$\alpha$")
-        ax.legend()
+        ax.legend(loc="best", fontsize="x-small")
     axes[0].set_yscale("log")
     axes[0].set_ylabel("train loss (log)")
     axes[1].set_ylabel("train accuracy (%)")
@@ -145,13 +151,18 @@ def bn_verdict(study: dict) -> str:
     p = study["paths"]
     mid = {n: 100 * _at(p[n], "train_acc", 0.5) for n in BN_VARIANTS}
     stale, fresh, al = (b[n] for n in BN_VARIANTS)
+    a = p["interpolated statistics"]["alphas"]
+    n_bad = int((~np.isfinite(p["interpolated statistics"]["train_loss"])).sum())
     return (f"**BatchNorm statistics along the path.** With BN, the barrier between the same two minima is {stale:.3g} "
             f"when the running statistics are interpolated along with the weights, {fresh:.3g} when they are "
             f"recomputed at every α, and {al:.3g} after alignment as well (train accuracy at α = 0.5: "
             f"{mid['interpolated statistics']:.1f} %, {mid['recomputed statistics']:.1f} %, "
             f"{mid['aligned, recomputed']:.1f} %). "
             + ("Stale statistics exaggerate the barrier, as Garipov et al. and Jordan et al. (REPAIR, 2023) point out."
-               if stale > fresh else "Here stale statistics do not exaggerate the barrier."))
+               if stale > fresh else "On the segment itself stale statistics do not exaggerate the barrier here.")
+            + (f" Outside [0, 1] they break the network: at {n_bad} of {len(a)} values of α the loss with interpolated "
+               f"statistics is NaN/inf, because extrapolating two positive running variances can give a negative "
+               f"one (red crosses; the accuracy there is that of a constant prediction)." if n_bad else ""))
 
 
 def _panel(ax, path: dict, title: str, labels: tuple[str, str]) -> None:
@@ -261,10 +272,12 @@ def verdicts(minima: dict, res: dict, study: dict | None = None) -> list[str]:
                f"past the bs-{bs[0]} minimum (α = −0.5) and by {rise_large:.3g} past the bs-{bs[1]} minimum (α = 1.5): "
                + ("the large-batch side is steeper, as Keskar et al. report." if rise_large > rise_small
                   else "the small-batch side is steeper here, unlike Keskar et al.'s large-batch sharp minima.")
-               + f" The two nets' weight norms are {minima['rows'][0]['weight_norm']:.3g} and "
-               f"{minima['rows'][1]['weight_norm']:.3g}: extrapolating past a minimum multiplies the difference "
-               f"vector, and sharpness along a line is not invariant to rescaling (Dinh et al. 2017). "
-               f"(One direction only; 06 measures λmax directly.)")
+               + f" Both steps have the same length, 0.5 ‖θ₂ − θ₁‖ = {0.5 * res['distance']['plain']:.3g}, but the "
+               f"weight norms differ ({minima['rows'][0]['weight_norm']:.3g} for bs {bs[0]}, "
+               f"{minima['rows'][1]['weight_norm']:.3g} for bs {bs[1]}), so the step is a relative perturbation of "
+               f"{0.5 * res['distance']['plain'] / minima['rows'][0]['weight_norm']:.2f} and "
+               f"{0.5 * res['distance']['plain'] / minima['rows'][1]['weight_norm']:.2f}: sharpness along a line is "
+               f"not invariant to rescaling (Dinh et al. 2017). (One direction only; 06 measures λmax directly.)")
     shrink = ba < bp
     out.append(f"**Beyond the references -- alignment lowers the barrier (Git Re-Basin): "
                f"{'holds' if shrink else 'does not hold'}.** Weight matching moves the large-batch net from distance "
