@@ -489,8 +489,8 @@ def plot_spectrum(rows: list[dict]) -> plt.Figure:
     ax.set_xticks(range(len(rows)), [r["name"] for r in rows])
     ax.set_yscale("symlog", linthresh=1e-2)
     eigs = [e for r in rows if r["top_k"] for e in r["top_k"] + [r["lambda_max_power"]]]
-    if eigs and min(eigs) >= 0:
-        ax.set_ylim(bottom=0)
+    if eigs:
+        ax.set_ylim(min(0.0, 2 * min(eigs)), 2 * max(max(eigs), 1e-2))
     ax.set_ylabel("Hessian eigenvalue")
     ax.legend(fontsize="x-small")
     fig.tight_layout()
