@@ -214,8 +214,11 @@ def verdicts(rows: list[dict], corr: list[dict], cfg) -> list[str]:
                       else "Keskar et al.") + "'s finding." if (c["spearman"] or 0) < -0.5 else
                       " -- no clear association here."))
     c = by[("jacobian_norm", "sharpness")]
-    out.append(f"Sensitivity and sharpness: Pearson r {f(c['pearson'])}, Spearman ρ {f(c['spearman'])}. "
-               f"With {len(rows)} runs a correlation needs |ρ| ≳ 0.75 to be significant at 5 %.")
+    sp = "–" if c["spearman_p"] is None else f"{c['spearman_p']:.2g}"
+    out.append(f"Sensitivity and sharpness: Pearson r {f(c['pearson'])}, Spearman ρ {f(c['spearman'])} (p {sp}). "
+               f"With only {len(rows)} runs, each a single seed, the p-values (in the table above) are rough guides, "
+               f"and all quantities here move together with the batch size, so these correlations cannot separate "
+               f"cause from common trend.")
     return out
 
 
