@@ -303,3 +303,26 @@ def test_cuda_matches_cpu(setup):
     mc = conv_bn_net().cuda()
     assert hessian_eigenvalues(mc, LOSS, (x, y), tol=1e-10)[0] == pytest.approx(ev[-1].item(), rel=1e-8)
     assert next(mc.parameters()).is_cuda
+
+
+def test_power_iteration_is_not_fooled_by_a_flat_bulk():
+    """A dominant negative eigenvalue forces the shifted pass; with a huge flat bulk every random vector has a
+    tiny residual relative to the shift. The power method must still find lambda_max (here 0.9), not a bulk 0."""
+    import warnings as _w
+
+    from lab_utils.probes import hessian as hmod
+
+    class DiagH:  # stands in for an HVP operator: H = diag(d)
+        def __init__(self, d):
+            self.d, self.n, self.params, self.calls = d, len(d), [d], 0
+
+        def __call__(self, v):
+            self.calls += 1
+            return self.d * v
+
+    d = torch.zeros(2_000_000, dtype=torch.float64)
+    d[0], d[1], d[2] = -1.13, 0.9, 0.5
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        vals, _, ok, _ = hmod._power_eigs(DiagH(d), 1, "largest", 1e-3, 400, torch.Generator().manual_seed(0))
+    assert abs(vals[0] - 0.9) < 0.02, vals

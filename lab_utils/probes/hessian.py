@@ -160,6 +160,9 @@ def _lanczos_eigs(H: HVP, k, which, tol, max_iter, gen, bound="residual"):
     return [theta[i] for i in idx], vecs, converged, list(res)
 
 
+MIN_POWER_ITERS = 5
+
+
 def _power(H: HVP, sigma: float, k: int, tol: float, max_iter: int, gen, scale0: float = 0.0):
     """k dominant eigenpairs of H - sigma*I by power iteration with deflation (iterates kept orthogonal to the
     pairs found). Returns eigenvalues of H (Rayleigh quotients), vectors, converged flag, relative residuals."""
@@ -175,12 +178,16 @@ def _power(H: HVP, sigma: float, k: int, tol: float, max_iter: int, gen, scale0:
         v = project(_rand(H.n, gen, H.params[0]))
         v = v / v.norm()
         theta, r = 0.0, math.inf
-        for _ in range(max_iter):
+        for it in range(max_iter):
             Hv = project(H(v))
-            theta = float(v @ Hv)
+            prev, theta = theta, float(v @ Hv)
             scale = max(scale, abs(theta))
             r = float((Hv - theta * v).norm()) / max(scale, 1e-300)
-            if r <= tol:
+            # A small residual alone certifies *an* eigenvalue near theta, not the dominant one: with a large
+            # shift every vector of a flat bulk passes it after one step. Also ask for a settled Rayleigh
+            # quotient over at least MIN_POWER_ITERS iterations.
+            settled = it + 1 >= min(MIN_POWER_ITERS, max_iter) and abs(theta - prev) <= tol * scale
+            if r <= tol and settled:
                 break
             w = project(Hv - sigma * v)
             nw = w.norm()
@@ -200,6 +207,9 @@ def _power_eigs(H: HVP, k, which, tol, max_iter, gen):
         if min(vals) >= 0:
             return vals, vecs, ok, res
         # a negative eigenvalue dominated: everything is >= lambda_min = min(vals), so shift by it
+        warnings.warn("power iteration: a negative eigenvalue dominates, so lambda_max comes from H - lambda_min I,"
+                      " which converges slowly when |lambda_min| > lambda_max; prefer method='lanczos'",
+                      RuntimeWarning, stacklevel=3)
         sigma = min(vals)
         vals, vecs, ok, res = _power(H, sigma, k, tol, max_iter, gen, scale0=max(abs(v) for v in vals))
         return vals, vecs, ok, res
