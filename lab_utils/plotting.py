@@ -53,7 +53,8 @@ def plot_curves(
         label = f"{name}{label_suffix}"
         if h.get("diverged_at_epoch") is not None:
             label += f" (diverged, epoch {h['diverged_at_epoch']})"
-        ax.plot(epochs, values, linestyle, color=c, label=label)
+        marker = "o" if len(epochs) < 2 else None  # a one-epoch run is a single point: make it visible
+        ax.plot(epochs, values, linestyle, color=c, label=label, marker=marker)
         if h.get("diverged_at_epoch") is not None:
             finite = values[np.isfinite(values)]
             y = finite[-1] if len(finite) else (1.0 if logy else 0.0)

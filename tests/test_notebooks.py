@@ -40,6 +40,11 @@ def test_one_literal_parameters_cell(nb):
     assert names["profile"] == "quick" and names["device"] == "auto"
     knobs = {k: v for k, v in names.items() if k not in ("profile", "device", "seed")}
     assert all(v is None for v in knobs.values()), f"{nb.name}: knobs default to None (take the profile's value)"
+    from papermill.translators import PythonTranslator  # what papermill and `papermill --help-notebook` see
+
+    from nbformat.v4 import new_code_cell
+    cell = new_code_cell(src)
+    assert [p.name for p in PythonTranslator.inspect(cell)] == list(names), "papermill cannot parse a line"
     following = "".join(cs[tagged[0] + 1]["source"])
     assert "session.start(" in following, f"{nb.name}: the cell after the parameters must call session.start"
     for k in names:
