@@ -4,6 +4,7 @@
 
     epoch, train_loss, train_acc, test_loss, test_acc   one entry per evaluated epoch (acc only for labels)
     lr                                                  learning rate at the end of each evaluated epoch
+    step_loss                                           per-step minibatch loss (track_step_loss)
     grad_norm                                           per-step L2 norm of the full gradient (track_grad_norm)
     layer_grad_norm                                     per-step {parameter name: norm} (track_layer_grad_norms)
     snapshots, snapshot_epochs                          flat weight vectors (cpu) every `snapshot_every` epochs
@@ -105,6 +106,7 @@ def fit(
     eval_every: int = 1,
     eval_train: bool = True,
     eval_batch_size: int = 1024,
+    track_step_loss: bool = False,
     track_grad_norm: bool = False,
     track_layer_grad_norms: bool = False,
     snapshot_every: int | None = None,
@@ -142,6 +144,8 @@ def fit(
     hist: dict = {k: [] for k in ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr")}
     hist.update(diverged_at_epoch=None, diverged_at_step=None, steps=0,
                 train_metric_source="eval" if eval_train else "running")
+    if track_step_loss:
+        hist["step_loss"] = []
     if track_grad_norm:
         hist["grad_norm"] = []
     if track_layer_grad_norms:
@@ -167,6 +171,8 @@ def fit(
             if not torch.isfinite(batch_loss):
                 hist["diverged_at_epoch"], hist["diverged_at_step"] = epoch, step
                 break
+            if track_step_loss:
+                hist["step_loss"].append(float(batch_loss))
             opt.zero_grad(set_to_none=True)
             batch_loss.backward()
             if track_grad_norm or track_layer_grad_norms:

@@ -73,3 +73,16 @@ def test_bad_arguments():
         train.fit(m, toy(), epochs=1, lr=1, optimizer="lbfgs", loss="mse", progress_bar=False)
     with pytest.raises(ValueError, match="scheduler"):
         train.fit(m, toy(), epochs=1, lr=1, scheduler="step", loss="mse", progress_bar=False)
+
+
+def test_step_loss_is_the_minibatch_loss():
+    torch.manual_seed(0)
+    m = models.mlp(1, 8)
+    h = train.fit(m, toy(), epochs=2, lr=1e-2, loss="mse", batch_size=256, track_step_loss=True, progress_bar=False)
+    assert len(h["step_loss"]) == h["steps"] == 2
+    torch.manual_seed(0)
+    fresh = models.mlp(1, 8)
+    d = toy()
+    order = torch.randperm(len(d.x_train), generator=torch.Generator().manual_seed(0))  # fit's first epoch order
+    first = torch.nn.functional.mse_loss(fresh(d.x_train[order]), d.y_train[order])
+    assert h["step_loss"][0] == pytest.approx(float(first), rel=1e-6)

@@ -84,12 +84,12 @@ def snapshot_losses(spec: dict, snapshots: torch.Tensor, split: data.Split, loss
 
 def train_runs(spec: dict, split: data.Split, n_runs: int, seed: int, device, *, loss: str, **fit_kwargs) -> list[dict]:
     """`n_runs` runs of `spec` (seeds seed, seed+1, ...) via `cache.train`; run 0 also tracks the per-step total
-    and per-layer gradient norms. Each result: seed, hist, snapshots (K x P float64), epochs, loss (train loss at
+    and per-layer gradient norms and the per-step minibatch loss. Each result: seed, hist, snapshots (K x P float64), epochs, loss (train loss at
     each snapshot)."""
     out = []
     for i in range(n_runs):
         _, hist = cache.train(spec, split, seed=seed + i, device=device, loss=loss, track_grad_norm=i == 0,
-                              track_layer_grad_norms=i == 0, desc=f"run {i}", progress_bar=False, **fit_kwargs)
+                              track_layer_grad_norms=i == 0, track_step_loss=i == 0, desc=f"run {i}", progress_bar=False, **fit_kwargs)
         snaps = torch.stack(hist["snapshots"]).double()
         out.append(dict(seed=seed + i, hist=hist, snapshots=snaps, epochs=list(hist["snapshot_epochs"]),
                         loss=snapshot_losses(spec, snaps, split, loss)))
@@ -496,7 +496,7 @@ def plot_pca(pca: dict, trajs: list[dict], loss_label: str = "train MSE"):
 
 
 def plot_gradients(trajs: list[dict], steps_per_epoch: int):
-    """(a) run 0: per-step gradient norm and per-epoch train MSE vs iteration (log-log); (b) run 0: per-layer
+    """(a) run 0: per-step gradient norm and minibatch loss, and per-epoch train MSE, vs iteration (log-log); (b) run 0: per-layer
     gradient norms (moving average over one epoch); (c) every run: weight norm vs train MSE at its snapshots."""
     import matplotlib.pyplot as plt
 
@@ -508,6 +508,7 @@ def plot_gradients(trajs: list[dict], steps_per_epoch: int):
     g = np.asarray(h["grad_norm"], dtype=float)
     it = np.arange(1, len(g) + 1)
     ax.plot(it, g, lw=0.5, alpha=0.5, label="‖∇L‖ (minibatch, per step)")
+    ax.plot(it, h["step_loss"], lw=0.5, alpha=0.5, label="minibatch MSE (per step)")
     ax.plot(np.asarray(h["epoch"]) * steps_per_epoch, h["train_loss"], "-", lw=2, label="train MSE (end of epoch)")
     ax.set_xscale("log")
     ax.set_yscale("log")
