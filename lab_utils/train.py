@@ -43,7 +43,7 @@ def loss_function(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Ten
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str = "cross_entropy", batch_size: int = 1024
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str = "cross_entropy", batch_size: int = 256
 ) -> tuple[float, float | None]:
     """Mean loss and accuracy (None for regression) of `model` in eval mode over (x, y), in chunks.
     The model's train/eval mode is restored afterwards."""
@@ -105,7 +105,7 @@ def fit(
     max_steps: int | None = None,
     eval_every: int = 1,
     eval_train: bool = True,
-    eval_batch_size: int = 1024,
+    eval_batch_size: int = 256,
     track_step_loss: bool = False,
     track_grad_norm: bool = False,
     track_layer_grad_norms: bool = False,
