@@ -172,7 +172,7 @@ def fit(
                 hist["diverged_at_epoch"], hist["diverged_at_step"] = epoch, step
                 break
             if track_step_loss:
-                hist["step_loss"].append(float(batch_loss))
+                hist["step_loss"].append(float(batch_loss.detach()))
             opt.zero_grad(set_to_none=True)
             batch_loss.backward()
             if track_grad_norm or track_layer_grad_norms:
