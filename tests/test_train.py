@@ -85,4 +85,4 @@ def test_step_loss_is_the_minibatch_loss():
     d = toy()
     order = torch.randperm(len(d.x_train), generator=torch.Generator().manual_seed(0))  # fit's first epoch order
     first = torch.nn.functional.mse_loss(fresh(d.x_train[order]), d.y_train[order])
-    assert h["step_loss"][0] == pytest.approx(float(first), rel=1e-6)
+    assert h["step_loss"][0] == pytest.approx(float(first.detach()), rel=1e-6)
