@@ -77,3 +77,14 @@ def test_bad_parameter_stops_with_clear_line(tmp_path, bad, message):
         execute(NOTEBOOKS[0], tmp_path, tmp_path / "cache", params)
     assert err.value.ename == "ParameterError"
     assert message in err.value.evalue
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=NAMES)
+def test_no_model_training_or_probe_code_in_notebooks(nb):
+    """Chapters call lab_utils; functions, classes and loops live there, not in the notebook."""
+    for c in cells(nb):
+        if c["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse("".join(c["source"]))):
+            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While,
+                                         ast.Lambda)), f"{nb.name}: {type(node).__name__} in a code cell"
