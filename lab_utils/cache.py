@@ -84,18 +84,21 @@ def train(
         hist = fit(model, data, seed=seed, **fit_kwargs)
         return {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "history": hist, "config": json.dumps(config, default=str)}
 
-    k = key(config)
-    payload = load(k)
-    if payload is not None:
-        model = models.build(spec)
-        try:
-            model.load_state_dict(payload["state_dict"])
-            return model.to(device).eval(), payload["history"]
-        except (KeyError, RuntimeError) as exc:
-            warnings.warn(f"cache entry {k} does not fit its model ({type(exc).__name__}); retraining")
-            entry_path(k).unlink(missing_ok=True)
-    payload = compute()
-    save(k, payload)
-    model = models.build(spec)
-    model.load_state_dict(payload["state_dict"])
+    payload = cached(config, compute)
+    model = _restore(spec, payload)
+    if model is None:  # an entry whose weights no longer fit the model code
+        warnings.warn(f"cache entry {key(config)} does not fit its model; retraining")
+        entry_path(key(config)).unlink(missing_ok=True)
+        payload = cached(config, compute)
+        model = _restore(spec, payload)
     return model.to(device).eval(), payload["history"]
+
+
+def _restore(spec: dict, payload: dict) -> nn.Module | None:
+    """`models.build(spec)` with the payload's weights, or None when they do not fit."""
+    model = models.build(spec)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, RuntimeError):
+        return None
+    return model

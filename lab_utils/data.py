@@ -73,20 +73,17 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
     """The raw uint8 arrays `x_train, y_train, x_test, y_test` of "mnist" or "cifar10" (cached in memory)."""
     if name not in STATS:
         raise ValueError(f"unknown dataset {name!r}: use one of {sorted(STATS)}")
-    for d in data_dirs():
-        path = d / f"{name}.npz"
-        if path.is_file():
-            with np.load(path) as z:
-                return {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
-    try:
-        path = _download(name)
-    except Exception as exc:  # no network, no torchvision, ...
-        searched = ", ".join(str(d) for d in data_dirs())
-        raise FileNotFoundError(
-            f"{name}.npz was not found in {searched} and the torchvision download failed ({exc}). "
-            f"Put {name}.npz (arrays x_train, y_train, x_test, y_test as in ../shared/data/README.md) in one of "
-            f"those folders, or set LAB_DATA=/path/to/folder, or run once on a machine with internet access."
-        ) from None
+    path = next((d / f"{name}.npz" for d in data_dirs() if (d / f"{name}.npz").is_file()), None)
+    if path is None:
+        try:
+            path = _download(name)
+        except Exception as exc:  # no network, no torchvision, ...
+            searched = ", ".join(str(d) for d in data_dirs())
+            raise FileNotFoundError(
+                f"{name}.npz was not found in {searched} and the torchvision download failed ({exc}). "
+                f"Put {name}.npz (arrays x_train, y_train, x_test, y_test as in ../shared/data/README.md) in one "
+                f"of those folders, or set LAB_DATA=/path/to/folder, or run once on a machine with internet access."
+            ) from None
     with np.load(path) as z:
         return {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
 

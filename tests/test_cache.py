@@ -63,3 +63,15 @@ def test_generic_cached(fresh_cache):
 def test_callbacks_cannot_be_cached(fresh_cache):
     with pytest.raises(ValueError, match="on_epoch"):
         run(on_epoch=lambda *a: None)
+
+
+def test_entry_that_no_longer_fits_its_model_is_retrained(fresh_cache):
+    _, h1 = run()
+    (entry,) = fresh_cache.glob("*.pt")
+    payload = torch.load(entry, weights_only=True)
+    payload["state_dict"] = {"wrong.weight": torch.zeros(1)}
+    torch.save(payload, entry)
+    with pytest.warns(UserWarning, match="does not fit"):
+        m, h2 = run()
+    assert h2["train_loss"] == h1["train_loss"]
+    assert set(m.state_dict()) == set(torch.load(entry, weights_only=True)["state_dict"])
