@@ -1,7 +1,6 @@
 """One look for every figure: a seaborn theme, `save_fig`, and a few plots that several sections share."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -75,8 +74,3 @@ def history_grid(histories: Mapping[str, dict], keys: Sequence[str], *, logy_los
         fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def grid_shape(n: int, max_cols: int = 4) -> tuple[int, int]:
-    cols = min(n, max_cols)
-    return math.ceil(n / cols), cols
