@@ -18,7 +18,7 @@ import time
 import torch
 
 from lab_utils import models
-from lab_utils.experiments import optimization as opt
+from lab_utils.sections.optimization import compute as opt
 
 
 def bench(runs: int, width: int, steps: int, points: int) -> dict:

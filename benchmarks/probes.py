@@ -17,7 +17,7 @@
     its own scaling), so only the time per grid point is comparable, not the values.
 (hvp) seconds per HVP, double backward (graphs kept / rebuilt) vs torch.func, on a small CNN and on the ResNet-20.
 --quick: 256 images for (1), a 7 x 7 grid on 512 images for (2), fewer SGD steps (about 6 minutes on 2 cores).
-Data: `lab_utils.data.load_arrays("cifar10")` ($LAB_DATA, ../shared/data, else a download), loaded once.
+Data: `lab_utils.core.data.load_arrays("cifar10")` ($LAB_DATA, ../shared/data, else a download), loaded once.
 Needs `pip install --no-deps -r benchmarks/requirements-bench.txt` (PyHessian, loss-landscapes).
 """
 from __future__ import annotations
@@ -34,18 +34,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lab_utils.data import STATS, load_arrays
+from lab_utils.core.data import STATS, load_arrays
 from lab_utils.models import cnn
 from lab_utils.probes import hessian_eigenvalues, loss_surface
 from lab_utils.probes.hvp import HVP
 from lab_utils.probes.state import preserved
-from lab_utils.resnet import resnet20
+from lab_utils.models import resnet20
 
 MEAN, STD = STATS["cifar10"]
 
 
 def cifar(n: int, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """n normalised CIFAR-10 training images from `offset` (arrays loaded once, via lab_utils.data)."""
+    """n normalised CIFAR-10 training images from `offset` (arrays loaded once, via lab_utils.core.data)."""
     d = load_arrays("cifar10")
     x = torch.tensor(d["x_train"][offset:offset + n]).permute(0, 3, 1, 2).float() / 255
     x = (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
@@ -88,14 +88,14 @@ def lanczos_trace(model, x, y, ref_tol: float = 1e-9, max_steps: int = 30) -> di
     (from the start, HVP set-up included), the top Ritz value and the two stop statistics: the residual bound
     |beta s_m| / ||H|| (bound="residual") and min(r, r^2 / gap) (bound="gap"). A call with tol t stops at the first
     step whose statistic is <= t, so one trace gives the run for every tol (both are deterministic given the seed)."""
-    from lab_utils.probes.hessian import _rand, lanczos
+    from lab_utils.probes.linalg import lanczos, rand_vector
     rec = {"t": [], "theta": [], "res": [], "gap": []}
     with preserved(model):
         t0 = time.perf_counter()
         H = HVP(model, F.cross_entropy, (x, y), 256)  # as hessian_eigenvalues builds it
         rec["how"] = (f"gradient graphs kept, chunks of {len(H.chunks[0][0])}" if H.keep_graph
                       else f"graph rebuilt per HVP, chunks of {len(H.chunks[0][0])}")
-        v0 = _rand(H.n, torch.Generator().manual_seed(0), H.params[0])
+        v0 = rand_vector(H.n, torch.Generator().manual_seed(0), H.dtype, H.device)
 
         def stop(theta, S, beta):
             scale = max(float(np.abs(theta).max()), 1e-300)
@@ -187,8 +187,8 @@ def bench_lmax(model, n_images: int) -> None:
         print(f"  PyHessian not importable ({e}); pip install --no-deps pyhessian==0.1")
         return
     # (a) each tool's default-ish settings, as first measured: different stop rules, different accuracies
-    (vals, info), t_ours = timed(lambda: hessian_eigenvalues(model, F.cross_entropy, (x, y), k=1, tol=1e-3,
-                                                             return_info=True))
+    res, t_ours = timed(lambda: hessian_eigenvalues(model, F.cross_entropy, (x, y), k=1, tol=1e-3))
+    vals, info = res.values, {"n_hvp": res.n_matvec, "converged": res.converged}
     m = copy.deepcopy(model)
     torch.manual_seed(0)
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Training-loop overhead: throughput of `lab_utils.train.fit` as a ratio to a bare forward+backward+step loop
+"""Training-loop overhead: throughput of `lab_utils.core.train.fit` as a ratio to a bare forward+backward+step loop
 over the same model and the same minibatches, measured side by side in one run (alternating, best of N).
 
     python benchmarks/train_loop.py [--n-train 8192] [--epochs 2] [--repeats 3] [--threads 2]
@@ -13,8 +13,9 @@ import time
 import torch
 from torch.nn import functional as F
 
-from lab_utils import data, models, train
-from lab_utils.experiments.fitting import mnist_specs
+from lab_utils import models
+from lab_utils.core import data, train
+from lab_utils.sections.function_fitting.compute import mnist_specs
 
 
 def bare(model, split, epochs, batch_size, seed):

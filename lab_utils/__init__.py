@@ -1,14 +1,12 @@
-"""lab_utils: everything the notebook series runs on.
+"""lab_utils: everything the notebook series runs on, in layers whose imports point one way (down):
 
-Modules, in the order a notebook meets them:
-    session    -- resolve and validate notebook parameters, seed, pick the device, open the report folder
-    profiles   -- the smoke / quick / full settings of every section (frozen dataclasses)
-    data       -- MNIST, CIFAR-10 and 1-D regression targets as preloaded tensors
-    models     -- MLPs, small CNNs, parameter matching (ResNet-20 lives in resnet)
-    train      -- one flat training loop with history, snapshots and divergence detection
-    cache      -- trained models and histories cached by a hash of their config
-    probes     -- Hessian, loss surfaces, Jacobian sensitivity
-    plotting   -- one seaborn theme and save_fig
-    report     -- metrics.json, result tables, the index of all sections
-    experiments -- one module per section: the experiment a notebook chapter runs
+    render       execute every notebook, convert it to its report, write the index       (the application)
+    sections/    one package per chapter: profile, compute, figures, text                 (uses all below)
+    probes/      measurements of trained networks: Hessian, landscapes, noise, paths, ... (uses models, core)
+    report/      plotting, number formats, claim checks, metrics.json, index, conversion   (uses core, references)
+    models/      the model kinds (MLP, CNN, ResNet-20) and trained-and-cached runs         (uses core)
+    core/        session, paths, progress, data, params, train, cache, stats              (uses references only)
+    references/  the registry of the reference reports' claims and numbers                 (imports nothing)
+
+tests/test_layers.py walks the import graph and fails on a cycle or an arrow pointing up.
 """

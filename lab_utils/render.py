@@ -17,7 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import paths, profiles, report, session
+from . import sections
+from .core import paths, session
+from .report import index
+from .report.convert import convert
 
 NOTEBOOKS_DIR = paths.REPO_ROOT / "notebooks"
 
@@ -71,30 +74,15 @@ def build_parameters(args: argparse.Namespace, selected: list[Path]) -> dict:
     session.resolve_device(params["device"])
     session.check_seed(params["seed"])
     knobs = {k: v for k, v in params.items() if k not in ("profile", "device", "seed")}
-    fields = {nb.stem: set(profiles.get(nb.stem, "quick").__dataclass_fields__)
-              for nb in selected if nb.stem in profiles.sections()}
+    fields = {nb.stem: set(sections.profiles(nb.stem)["quick"].__dataclass_fields__)
+              for nb in selected if nb.stem in sections.names()}
     for name in knobs:
         if not any(name in f for f in fields.values()):
             raise session.ParameterError(f"-p {name}: no selected notebook has a parameter of that name")
     for section, f in fields.items():
-        session.resolve_profile(section, params["profile"], {k: v for k, v in knobs.items() if k in f})
+        session.resolve_profile(section, sections.profiles(section), params["profile"],
+                                {k: v for k, v in knobs.items() if k in f})
     return params
-
-
-def convert(executed: Path, out_dir: Path) -> None:
-    """Write `<out_dir>/<name>.html` (figures embedded) and `<out_dir>/<name>.md` with its figures as files in
-    `<out_dir>/<name>/` so that the Markdown image links resolve."""
-    import nbformat
-    from nbconvert import HTMLExporter, MarkdownExporter
-    from nbconvert.writers import FilesWriter
-
-    name = executed.stem
-    nb = nbformat.read(executed, as_version=4)
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    (out_dir / f"{name}.html").write_text(body, encoding="utf-8")
-    resources = {"output_files_dir": name, "unique_key": name}
-    body, resources = MarkdownExporter().from_notebook_node(nb, resources=resources)
-    FilesWriter(build_directory=str(out_dir)).write(body, resources, notebook_name=name)
 
 
 def run_one(nb: Path, params: dict, out_dir: Path) -> dict:
@@ -137,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = Path(args.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     if args.index_only:
-        print("index: {}  {}".format(*report.write_index(out_dir, [nb.stem for nb in notebooks()])))
+        print("index: {}  {}".format(*index.write_index(out_dir, [nb.stem for nb in notebooks()])))
         return 0
     os.environ["LAB_REPORTS"] = str(out_dir)  # the kernels inherit it and write their metrics and figures there
     os.environ["LAB_PROGRESS"] = "0"  # no progress bars inside the rendered reports
@@ -148,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {info['status']} in {info['seconds']:.0f} s", flush=True)
         if info["status"] != "ok":
             failures.append(f"{nb.stem}: {info['error']}")
-    md, html = report.write_index(out_dir, [nb.stem for nb in notebooks()])
+    md, html = index.write_index(out_dir, [nb.stem for nb in notebooks()])
     print(f"index: {html}  {md}")
     for line in failures:
         print(f"FAILED {line}", file=sys.stderr)

@@ -1,7 +1,10 @@
 import pytest
 import torch
+from torch.nn import functional as F
 
-from lab_utils import cache, data
+from lab_utils import models
+from lab_utils.core import cache, data
+from lab_utils.models import runs
 
 SPEC = dict(kind="mlp", depth=1, width=8)
 
@@ -13,15 +16,15 @@ def fresh_cache(tmp_path, monkeypatch):
 
 
 def run(**kw):
-    return cache.train(SPEC, data.function("sinc", n_train=64, n_test=16), seed=0, device="cpu", epochs=3,
-                       lr=1e-2, loss="mse", progress_bar=False, **kw)
+    return models.trained(SPEC, data.function("sinc", n_train=64, n_test=16), seed=0, device="cpu", epochs=3,
+                          lr=1e-2, loss_fn=F.mse_loss, progress_bar=False, **kw)
 
 
 def test_miss_then_hit(fresh_cache, monkeypatch):
     m1, h1 = run()
     assert len(list(fresh_cache.glob("*.pt"))) == 1
     calls = []
-    monkeypatch.setattr(cache, "fit", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(runs, "fit", lambda *a, **k: calls.append(1))
     m2, h2 = run()
     assert not calls, "a cache hit must not train"
     assert h1 == h2
@@ -75,3 +78,9 @@ def test_entry_that_no_longer_fits_its_model_is_retrained(fresh_cache):
         m, h2 = run()
     assert h2["train_loss"] == h1["train_loss"]
     assert set(m.state_dict()) == set(torch.load(entry, weights_only=True)["state_dict"])
+
+
+def test_callables_key_by_name(fresh_cache):
+    assert cache.key({"loss_fn": F.mse_loss}) == cache.key({"loss_fn": F.mse_loss})
+    assert cache.key({"loss_fn": F.mse_loss}) != cache.key({"loss_fn": F.cross_entropy})
+    assert "0x" not in str(cache.plain({"f": F.mse_loss}))  # no memory address in a key

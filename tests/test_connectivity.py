@@ -1,11 +1,11 @@
-"""lab_utils.connectivity: interpolation, exact BN re-estimation, barriers and weight matching."""
+"""lab_utils.probes.connectivity: interpolation, exact BN re-estimation, barriers and weight matching."""
 import numpy as np
 import pytest
 import torch
 
-from lab_utils import connectivity as cn
 from lab_utils import models
-from lab_utils.data import Split
+from lab_utils.core.data import Split
+from lab_utils.probes import connectivity as cn
 
 CNN_BN = dict(kind="cnn", channels=[4, 6, 5], hidden=7, image_size=8, kernel=3, pool_every=2, batchnorm=True)
 CNN = dict(kind="cnn", channels=[3, 5], hidden=6, image_size=8, kernel=3, batchnorm=False)
@@ -147,8 +147,8 @@ def _toy_split(spec, n=64):
 
 
 @pytest.mark.parametrize("bn_recompute", [False, True])
-def test_evaluate_path_reproduces_the_end_points(bn_recompute):
-    from lab_utils.train import evaluate
+def test_evaluate_points_reproduces_the_end_points(bn_recompute):
+    from lab_utils.core.train import evaluate
 
     spec = dict(CNN_BN)
     split = _toy_split(spec)
@@ -159,16 +159,22 @@ def test_evaluate_path_reproduces_the_end_points(bn_recompute):
         cn.recompute_bn(b, split.x_train)
     sd_a, sd_b = a.state_dict(), b.state_dict()
     alphas = [-1.0, 0.0, 0.5, 1.0, 2.0]
-    path = cn.evaluate_path(a, sd_a, sd_b, alphas, split, bn_recompute=bn_recompute, bn_images=None)
-    assert set(path) == {"alphas", "train_loss", "train_acc", "test_loss", "test_acc"}
-    assert all(len(v) == len(alphas) for v in path.values())
+    points = [cn.interpolate_state(sd_a, sd_b, t) for t in alphas]
+    path = cn.evaluate_points(a, points, {"train": (split.x_train, split.y_train), "test": (split.x_test, split.y_test)},
+                              bn_inputs=split.x_train if bn_recompute else None)
+    assert set(path) == {"train", "test"}
+    assert all(len(v.loss) == len(alphas) and len(v.acc) == len(alphas) for v in path.values())
     for i, m in ((1, a), (3, b)):
         tl, ta = evaluate(m, split.x_train, split.y_train)
         vl, va = evaluate(m, split.x_test, split.y_test)
-        assert path["train_loss"][i] == pytest.approx(tl, rel=1e-5)
-        assert path["test_loss"][i] == pytest.approx(vl, rel=1e-5)
-        assert path["train_acc"][i] == pytest.approx(ta)
-        assert path["test_acc"][i] == pytest.approx(va)
+        assert path["train"].loss[i] == pytest.approx(tl, rel=1e-5)
+        assert path["test"].loss[i] == pytest.approx(vl, rel=1e-5)
+        assert path["train"].acc[i] == pytest.approx(ta)
+        assert path["test"].acc[i] == pytest.approx(va)
+    flat = [torch.cat([p.detach().reshape(-1) for p in m.parameters()]) for m in (a, b)]
+    by_flat = cn.evaluate_points(a, flat, {"train": (split.x_train, split.y_train)}, bn_inputs=split.x_train)
+    if bn_recompute:  # flat points keep the model's buffers; with re-estimation both ways agree exactly
+        assert by_flat["train"].loss[1] == pytest.approx(path["train"].loss[3], rel=1e-5)
     assert torch.equal(a.state_dict()["0.weight"], sd_a["0.weight"])  # template untouched
 
 

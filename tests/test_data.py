@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab_utils import data
+from lab_utils.core import data
 
 
 def test_mnist_shapes_and_statistics():

@@ -32,7 +32,7 @@ def test_param_matching_impossible_raises():
 def test_match_width_is_the_closest():
     make = lambda w: dict(kind="mlp", depth=3, width=w)  # noqa: E731
     for budget in (100, 1000, 5000, 77_777):
-        w = models.match_width(make, budget)
+        w = models.match_width(make, budget, models.spec_n_params)
         best = min(range(1, 400), key=lambda v: (abs(models.spec_n_params(make(v)) - budget), v))
         assert w == best
 

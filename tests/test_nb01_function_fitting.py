@@ -1,13 +1,13 @@
 """Notebook 01 in the smoke profile: its metrics and the experiment helpers."""
-from lab_utils import models, profiles
-from lab_utils.experiments import fitting
+from lab_utils import models, sections
+from lab_utils.sections.function_fitting import compute as fitting
 
 NAME = "01_function_fitting"
 
 
 def test_smoke_metrics(smoke_run):
     m, _ = smoke_run(NAME)
-    cfg = profiles.get(NAME, "smoke")
+    cfg = sections.profiles(NAME)["smoke"]
     assert [r["depth"] for r in m["sinc"]] == list(cfg.depths)
     counts = [r["n_params"] for r in m["sinc"]]
     assert max(counts) / min(counts) - 1 <= 0.02

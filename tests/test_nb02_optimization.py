@@ -6,9 +6,15 @@ import copy
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
-from lab_utils import models, train
-from lab_utils.experiments import optimization as opt
+from lab_utils import models
+from lab_utils.core import train
+from lab_utils.core.params import flat_params
+from lab_utils.probes.critical import hessian_index, sampling_ratio
+from lab_utils.probes.hessian import dense_hessian
+from lab_utils.probes.trajectories import pca2
+from lab_utils.sections.optimization import compute as opt
 
 NAME = "02_optimization"
 
@@ -51,7 +57,8 @@ def test_pca_known_answer():
     b = np.array([1.0, 1.0, -1.0, -1.0, 0, 0])
     c = np.array([0, 0, 0, 0, 0.1, -0.1])
     X = 7.0 + np.outer(a, q[0]) + np.outer(b, q[1]) + np.outer(c, q[2])
-    coords, ratio = opt.pca2(torch.tensor(X))
+    p = pca2(torch.tensor(X))
+    coords, ratio = p.coords, p.ratio
     total = (a**2).sum() + (b**2).sum() + (c**2).sum()
     assert ratio == pytest.approx([(a**2).sum() / total, (b**2).sum() / total], rel=1e-10)
     assert ratio.sum() <= 1
@@ -61,14 +68,14 @@ def test_pca_known_answer():
 
 def test_pca_sums_below_one_on_random_trajectory():
     X = torch.randn(30, 50, generator=torch.Generator().manual_seed(0)).cumsum(0)
-    _, ratio = opt.pca2(X)
+    ratio = pca2(X).ratio
     assert 0 < ratio[1] <= ratio[0] and ratio.sum() < 1
 
 
 def test_layer_slice_is_first_linear():
     spec = opt.mlp_spec(2, 5)
     model = models.build(spec)
-    flat = train.flat_params(model)
+    flat = flat_params(model)
     sl = opt.layer_slice(spec, 0)
     assert torch.equal(flat[sl], torch.cat([model[0].weight.reshape(-1), model[0].bias]).detach())
 
@@ -93,12 +100,12 @@ def quadratic(eigs, seed=0):
 ])
 def test_hessian_ratio_exact_on_quadratic(eigs, expected):
     f, c = quadratic(eigs)
-    H = opt.dense_hessian(f, c.clone())
+    H = dense_hessian(f, c.clone())
     e = torch.linalg.eigvalsh(H)
     assert e == pytest.approx(sorted(eigs), abs=1e-10)
-    out = opt.hessian_ratio(e)
-    assert out["ratio"] == pytest.approx(expected)
-    assert out["n_zero"] == sum(1 for v in eigs if v == 0)
+    out = hessian_index(e)
+    assert out.ratio == pytest.approx(expected)
+    assert out.n_zero == sum(1 for v in eigs if v == 0)
 
 
 @pytest.mark.parametrize("eigs, expected", [
@@ -109,15 +116,15 @@ def test_hessian_ratio_exact_on_quadratic(eigs, expected):
 ])
 def test_sampling_ratio_on_quadratic(eigs, expected):
     f, c = quadratic(eigs, seed=1)
-    r = opt.sampling_ratio(f, c.clone(), radius=1e-3, n_samples=20_000, seed=0)
+    r = sampling_ratio(f, c.clone(), radius=1e-3, n_samples=20_000, seed=0)
     assert r == pytest.approx(expected, abs=0.015)
 
 
 def test_sampling_ratio_agrees_with_hessian_on_symmetric_spectrum():
     eigs = [2.0, 1.0, 0.5, -0.5, -1.0, -2.0]
     f, c = quadratic(eigs, seed=2)
-    h = opt.hessian_ratio(torch.linalg.eigvalsh(opt.dense_hessian(f, c.clone())))["ratio"]
-    s = opt.sampling_ratio(f, c.clone(), radius=1e-2, n_samples=20_000, seed=3)
+    h = hessian_index(torch.linalg.eigvalsh(dense_hessian(f, c.clone()))).ratio
+    s = sampling_ratio(f, c.clone(), radius=1e-2, n_samples=20_000, seed=3)
     assert h == 0.5 and s == pytest.approx(h, abs=0.015)
 
 
@@ -127,8 +134,8 @@ def test_flat_loss_fn_matches_model():
     torch.manual_seed(0)
     model = models.build(spec)
     f = opt.flat_loss_fn(spec, split.x_train, split.y_train)
-    expected, _ = train.evaluate(model, split.x_train, split.y_train, "mse")
-    assert float(f(train.flat_params(model).double())) == pytest.approx(expected, rel=1e-5)
+    expected, _ = train.evaluate(model, split.x_train, split.y_train, F.mse_loss)
+    assert float(f(flat_params(model).double())) == pytest.approx(expected, rel=1e-5)
 
 
 # ---- the ||grad L||^2 phase ---------------------------------------------------------------------------------
@@ -146,9 +153,9 @@ def test_gradnorm_descent_lowers_gradient_norm():
     split = opt.sine_data(32, "cpu")
     spec, (model,) = _toy_models(1)
     f = opt.flat_loss_fn(spec, split.x_train, split.y_train)
-    before = float(torch.func.grad(f)(train.flat_params(model).double()).norm())
+    before = float(torch.func.grad(f)(flat_params(model).double()).norm())
     norms = opt.gradnorm_descent_loop(model, split.x_train, split.y_train, steps=300, lr=1e-2)
-    after = float(torch.func.grad(f)(train.flat_params(model).double()).norm())
+    after = float(torch.func.grad(f)(flat_params(model).double()).norm())
     assert norms[0] == pytest.approx(before, rel=1e-4) and norms[-1] == pytest.approx(after, rel=1e-3)
     assert after < 0.1 * before
 
@@ -172,7 +179,7 @@ def test_vmap_matches_loop():
     assert n_not_last >= 1, "make the test exercise the best-iterate choice (raise lr)"
     # the input models are left untouched
     torch.manual_seed(0)
-    assert torch.equal(train.flat_params(nets[0]), train.flat_params(models.build(opt.mlp_spec(2, 8))))
+    assert torch.equal(flat_params(nets[0]), flat_params(models.build(opt.mlp_spec(2, 8))))
 
 
 def test_adam_update_matches_torch():

@@ -4,16 +4,17 @@ import math
 import pytest
 import torch
 
-from lab_utils import data, profiles
-from lab_utils.data import Split
-from lab_utils.experiments import random_labels as rl
+from lab_utils import sections
+from lab_utils.core import data
+from lab_utils.core.data import Split
+from lab_utils.sections.random_labels import compute as rl
 
 NAME = "03_random_labels"
 
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
-    cfg = profiles.get(NAME, "smoke")
+    cfg = sections.profiles(NAME)["smoke"]
     for key in ("random_labels", "true_labels"):
         r = m[key]
         assert set(r) == {"final_train_loss", "final_test_loss", "final_train_acc", "final_test_acc"}

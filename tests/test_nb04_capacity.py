@@ -4,15 +4,15 @@ import math
 import numpy as np
 import pytest
 
-from lab_utils import models, profiles
-from lab_utils.experiments import capacity
+from lab_utils import models, sections
+from lab_utils.sections.capacity import compute as capacity
 
 NAME = "04_capacity"
 
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
-    cfg = profiles.get(NAME, "smoke")
+    cfg = sections.profiles(NAME)["smoke"]
     rows = m["capacity"]
     assert len(rows) == cfg.n_models
     p = [r["n_params"] for r in rows]

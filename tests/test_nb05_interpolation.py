@@ -3,15 +3,15 @@ import math
 
 import numpy as np
 
-from lab_utils import profiles
-from lab_utils.experiments import interpolation
+from lab_utils import sections
+from lab_utils.sections.interpolation import compute as interpolation
 
 NAME = "05_interpolation"
 
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
-    cfg = profiles.get(NAME, "smoke")
+    cfg = sections.profiles(NAME)["smoke"]
     alphas = interpolation.alpha_grid(cfg)
     for key in ("interpolation", "interpolation_aligned"):
         path = m[key]
@@ -50,10 +50,10 @@ def test_smoke_metrics(smoke_run):
 
 
 def test_alpha_grid_contains_the_end_points():
-    cfg = profiles.get(NAME, "quick")
+    cfg = sections.profiles(NAME)["quick"]
     grid = interpolation.alpha_grid(cfg)
     assert len(grid) >= 31 and grid[0] == -1.0 and grid[-1] == 2.0
     assert 0.0 in grid and 1.0 in grid
     assert np.all(np.diff(grid) > 0)
-    full = profiles.get(NAME, "full")
+    full = sections.profiles(NAME)["full"]
     assert len(interpolation.alpha_grid(full)) >= 101

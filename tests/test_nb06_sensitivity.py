@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from lab_utils import profiles, train
-from lab_utils.experiments import sensitivity
+from lab_utils import sections
+from lab_utils.core import train
+from lab_utils.sections.sensitivity import compute as sensitivity
 
 NAME = "06_sensitivity"
 
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
-    cfg = profiles.get(NAME, "smoke")
+    cfg = sections.profiles(NAME)["smoke"]
     rows = m["sensitivity"]
     sizes = [r["batch_size"] for r in rows]
     assert sizes == sensitivity.batch_sizes(cfg) and len(sizes) >= 5 and sizes == sorted(set(sizes))
@@ -43,7 +44,7 @@ def test_smoke_metrics(smoke_run):
 
 
 def test_batch_sizes_are_log_spaced_and_lr_scaling():
-    cfg = profiles.get(NAME, "quick")
+    cfg = sections.profiles(NAME)["quick"]
     sizes = sensitivity.batch_sizes(cfg)
     assert len(sizes) >= 5 and sizes[0] == cfg.batch_min and sizes[-1] == cfg.batch_max
     ratios = np.diff(np.log(sizes))
@@ -58,9 +59,9 @@ def test_batch_sizes_are_log_spaced_and_lr_scaling():
 
 @pytest.mark.parametrize("bs", [5, 16, 100])
 def test_fixed_steps_and_fixed_epochs_modes(bs):
-    from lab_utils.data import Split
+    from lab_utils.core.data import Split
 
-    cfg = dataclasses.replace(profiles.get(NAME, "smoke"), mode="steps", steps=23)
+    cfg = dataclasses.replace(sections.profiles(NAME)["smoke"], mode="steps", steps=23)
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(60, 4, generator=g), torch.randint(0, 3, (60,), generator=g)
     split = Split(x, y, x[:10], y[:10], {})

@@ -1,12 +1,15 @@
 """Notebook 07 in the smoke profile (its metrics), and the ablation helpers against exact answers."""
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from lab_utils import data, models, profiles
-from lab_utils.experiments import ablation
+from lab_utils import models, sections
+from lab_utils.core import data
+from lab_utils.probes import condition_top_k, grid_stats
+from lab_utils.sections.ablation import compute as ablation
 
 NAME = "07_ablation"
 
@@ -34,7 +37,7 @@ def test_smoke_metrics(smoke_run):
             converged.append(v["name"])
             assert abs(v["lambda_max_power"] - v["lambda_max_lanczos"]) <= 0.02 * abs(v["lambda_max_lanczos"])
             assert v["lambda_rel_diff"] <= 0.02
-        cfg = profiles.get(NAME, "smoke")
+        cfg = sections.profiles(NAME)["smoke"]
         assert len(v["top_k"]) == cfg.top_k and v["top_k"] == sorted(v["top_k"], reverse=True)
         assert v["top_k"][0] == v["lambda_max_lanczos"]
         assert math.isfinite(v["trace"])
@@ -55,16 +58,16 @@ def test_relative_difference():
 
 
 def test_condition_estimate():
-    assert ablation.condition_estimate([8.0, 2.0, 4.0]) == pytest.approx(4.0)  # lambda_1 / lambda_k, any order
-    assert ablation.condition_estimate([5.0]) is None                        # needs k >= 2
-    assert ablation.condition_estimate([5.0, -1.0]) is None                  # not defined through 0
+    assert condition_top_k([8.0, 2.0, 4.0]) == pytest.approx(4.0)  # lambda_1 / lambda_k, any order
+    assert condition_top_k([5.0]) is None                        # needs k >= 2
+    assert condition_top_k([5.0, -1.0]) is None                  # not defined through 0
 
 
 def test_grid_stats_ignores_nonfinite_points():
     g = np.array([[1.0, 2.0], [np.inf, 0.5]])
-    s = ablation.grid_stats(g)
+    s = dataclasses.asdict(grid_stats(g))
     assert s == dict(loss_min=0.5, loss_max=2.0, loss_range=1.5, n_nonfinite=1)
-    assert ablation.grid_stats(np.full((2, 2), np.nan))["loss_range"] is None
+    assert grid_stats(np.full((2, 2), np.nan)).loss_range is None
 
 
 def test_probe_batches_take_the_first_images_in_chunks():
@@ -134,7 +137,7 @@ def test_verdicts_report_a_power_lanczos_disagreement():
             _row(False, True, 0.35, 68.0, 300.0), _row(False, False, 0.09, 0.178, 2000.0)]
     rows[3].update(lambda_max_power=0.091, lambda_rel_diff=ablation.relative_difference(0.091, 0.178),
                    lanczos_residual=3e-4, power_hvps=20)
-    cfg = profiles.get(NAME, "quick")
+    cfg = sections.profiles(NAME)["quick"]
     line = next(t for t in ablation.verdicts(rows, cfg) if "Power iteration and Lanczos" in t)
     assert "**holds** for skip + BN, BN only" in line
     assert "*neither* they do **not** agree" in line and "twice its step budget" in line

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from lab_utils import models, profiles
-from lab_utils.experiments import optimizer_probes as op
+from lab_utils import models, sections
+from lab_utils.sections.optimizer_probes import compute as op
 
 NAME = "08_optimizer_probes"
 
@@ -15,7 +15,7 @@ def _finite_or_none(v):
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
-    cfg = profiles.get(NAME, "smoke")
+    cfg = sections.profiles(NAME)["smoke"]
     opts = m["optimizers"]
     assert [o["name"] for o in opts] == ["SGD", "SGD+momentum", "AdamW"]
     for o in opts:
@@ -46,10 +46,10 @@ def test_smoke_metrics(smoke_run):
 
 def test_profiles_follow_the_issue():
     for prof in ("smoke", "quick", "full"):
-        cfg = profiles.get(NAME, prof)
+        cfg = sections.profiles(NAME)[prof]
         assert cfg.neb_nodes >= 5
         assert cfg.path_points == 41
-    full = profiles.get(NAME, "full")
+    full = sections.profiles(NAME)["full"]
     n = models.spec_n_params(op.cnn_spec(full))
     assert abs(n - 183_000) < 2_000  # the reference's ~183K parameters
     assert full.epochs == 12 and 15 in full.sub_dims

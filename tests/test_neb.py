@@ -1,4 +1,4 @@
-"""lab_utils.paths_neb: NEB and Bezier curves on an analytic 2-D landscape with a known saddle, and on a tiny
+"""lab_utils.probes.paths: NEB and Bezier curves on an analytic 2-D landscape with a known saddle, and on a tiny
 network (end points fixed, BN re-estimated, model untouched)."""
 import copy
 
@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from lab_utils import models, paths_neb
+from lab_utils import models
+from lab_utils.core.params import flat_params
+from lab_utils.probes import connectivity
+from lab_utils.probes import paths as paths_neb
 
 
 def curved_valley(p):
@@ -93,7 +96,7 @@ def _tiny_net_and_data():
 def test_network_paths_end_points_and_model_untouched():
     m1, m2, x, y = _tiny_net_and_data()
     before = copy.deepcopy(m1.state_dict())
-    w0, w1 = paths_neb.flat_params(m1), paths_neb.flat_params(m2)
+    w0, w1 = flat_params(m1), flat_params(m2)
     net = paths_neb.NetLoss(m1, x, y, batch_size=16, seed=0)
     xb, yb = net.batch(5)
     assert len(xb) == 16 and torch.equal(net.batch(5)[0], xb)
@@ -102,20 +105,21 @@ def test_network_paths_end_points_and_model_untouched():
     assert torch.equal(out["nodes"][0], w0) and torch.equal(out["nodes"][-1], w1)
     bz = paths_neb.train_bezier(net, w0, w1, steps=5, lr=0.05)
     assert torch.equal(paths_neb.bezier(w0, bz["theta"], w1, 0.0), w0)
-    ev = paths_neb.evaluate_points(m1, [w0, paths_neb.bezier(w0, bz["theta"], w1, 0.5), w1], x, y, x_bn=x)
-    assert ev["loss"].shape == (3,) and np.all(np.isfinite(ev["loss"]))
+    ev = connectivity.evaluate_points(m1, [w0, paths_neb.bezier(w0, bz["theta"], w1, 0.5), w1], {"d": (x, y)},
+                                      bn_inputs=x)["d"]
+    assert ev.loss.shape == (3,) and np.all(np.isfinite(ev.loss))
     for k, v in m1.state_dict().items():
         assert torch.equal(v, before[k])
     # at w0 with BN re-estimated on x, the loss equals an eval pass of a copy whose BN stats come from x
-    from lab_utils.connectivity import recompute_bn
+    from lab_utils.probes.connectivity import recompute_bn
     from torch.nn import functional as F
     ref = recompute_bn(copy.deepcopy(m1), x)
-    assert ev["loss"][0] == pytest.approx(float(F.cross_entropy(ref(x), y).detach()), rel=1e-5)
+    assert ev.loss[0] == pytest.approx(float(F.cross_entropy(ref(x), y).detach()), rel=1e-5)
 
 
-def test_path_barrier():
-    assert paths_neb.path_barrier([0.1, 0.5, 0.2]) == pytest.approx(0.3)
-    assert paths_neb.path_barrier([0.1, float("nan"), 0.2]) == float("inf")
+def test_peak_rise():
+    assert connectivity.peak_rise([0.1, 0.5, 0.2]) == pytest.approx(0.3)
+    assert connectivity.peak_rise([0.1, float("nan"), 0.2]) == float("inf")
 
 
 def test_neb_stops_on_divergence():

@@ -46,9 +46,10 @@ def test_one_literal_parameters_cell(nb):
     cell = new_code_cell(src)
     assert [p.name for p in PythonTranslator.inspect(cell)] == list(names), "papermill cannot parse a line"
     following = "".join(cs[tagged[0] + 1]["source"])
-    assert "session.start(" in following, f"{nb.name}: the cell after the parameters must call session.start"
+    assert "sections import start" in following and "start(" in following, \
+        f"{nb.name}: the cell after the parameters must call lab_utils.sections.start"
     for k in names:
-        assert f"{k}={k}" in following, f"{nb.name}: parameter {k} is not passed to session.start"
+        assert f"{k}={k}" in following, f"{nb.name}: parameter {k} is not passed to start"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from lab_utils.models import build, count_params
-from lab_utils.resnet import resnet20
+from lab_utils.models import resnet20
 
 VARIANTS = [(True, True), (True, False), (False, True), (False, False)]
 

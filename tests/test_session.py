@@ -1,8 +1,10 @@
 import pytest
 import torch
 
-from lab_utils import session
-from lab_utils.session import ParameterError
+from lab_utils import sections
+from lab_utils.core import session
+from lab_utils.core.profiles import PROFILE_NAMES
+from lab_utils.core.session import ParameterError
 
 S = "01_function_fitting"
 
@@ -19,7 +21,7 @@ S = "01_function_fitting"
 def test_bad_parameters_give_one_clear_line(kwargs, message, tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
     with pytest.raises(ParameterError) as err:
-        session.start(S, **{"profile": "smoke", **kwargs})
+        sections.start(S, **{"profile": "smoke", **kwargs})
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
@@ -31,29 +33,27 @@ def test_absent_device_is_an_error():
 
 def test_auto_device_and_overrides(tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
-    run = session.start(S, profile="smoke", device="auto", seed=3, epochs_sinc=7, sinc_budget=None)
+    run = sections.start(S, profile="smoke", device="auto", seed=3, epochs_sinc=7, sinc_budget=None)
     assert run.cfg.epochs_sinc == 7 and run.seed == 3
     assert run.device.type == ("cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu")
     assert run.out_dir == tmp_path / S and run.out_dir.is_dir()
-    from lab_utils import profiles
-    assert run.cfg.sinc_budget == profiles.get(S, "smoke").sinc_budget
+    assert run.cfg.sinc_budget == sections.profiles(S)["smoke"].sinc_budget
 
 
 def test_seeding_is_reproducible(tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
-    session.start(S, profile="smoke", seed=5)
+    sections.start(S, profile="smoke", seed=5)
     a = torch.rand(3)
-    session.start(S, profile="smoke", seed=5)
+    sections.start(S, profile="smoke", seed=5)
     assert torch.equal(a, torch.rand(3))
 
 
 def test_every_section_has_three_frozen_profiles():
     import dataclasses
 
-    from lab_utils import profiles
-    for s in profiles.sections():
-        for p in profiles.PROFILE_NAMES:
-            cfg = profiles.get(s, p)
+    for s in sections.names():
+        for p in PROFILE_NAMES:
+            cfg = sections.profiles(s)[p]
             assert dataclasses.is_dataclass(cfg)
             with pytest.raises(dataclasses.FrozenInstanceError):
                 setattr(cfg, dataclasses.fields(cfg)[0].name, None)

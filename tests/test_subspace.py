@@ -8,7 +8,17 @@ import torch
 from scipy.linalg import hadamard
 from torch.nn import functional as F
 
-from lab_utils import data, models, subspace, train
+from lab_utils import models
+from lab_utils.core import data, train
+from lab_utils.core.params import flat_params
+from lab_utils.probes import subspace
+
+
+def fit_subspace(model, proj, split, **kw):
+    """Train `model` inside the subspace of `proj` with `train.fit`, then write theta_0 + P z into it."""
+    sub = subspace.SubspaceModel(model, proj)
+    train.fit(sub, split, progress_bar=False, eval_train=False, **kw)
+    return sub.load_into_base()
 
 
 def test_fwht_is_hadamard_product():
@@ -57,39 +67,41 @@ def test_z_zero_gives_theta0():
     m = models.build(SPEC)
     x = torch.randn(10, 5)
     ref = m(x)
-    sub = subspace.Subspace(m, subspace.make_projection(models.count_params(m), 4, seed=0))
-    torch.testing.assert_close(sub(torch.zeros(4), x), ref, rtol=0, atol=0)
-    z = torch.randn(4)
-    moved = sub(z, x)
+    sub = subspace.SubspaceModel(m, subspace.make_projection(models.count_params(m), 4, seed=0))
+    assert [n for n, _ in sub.named_parameters()] == ["z"]  # theta_0 is not trained
+    torch.testing.assert_close(sub(x), ref, rtol=0, atol=0)
+    with torch.no_grad():
+        sub.z.copy_(torch.randn(4))
+    moved = sub(x)
     assert not torch.allclose(moved, ref)
-    torch.testing.assert_close(sub.load(z)(x), moved)
+    torch.testing.assert_close(sub.load_into_base()(x), moved)
+
+
+def _twins():
+    """Two identically initialised copies of SPEC and their parameter count."""
+    torch.manual_seed(0)
+    a = models.build(SPEC)
+    torch.manual_seed(0)
+    return a, models.build(SPEC), models.count_params(a)
 
 
 def test_identity_columns_reproduce_plain_sgd():
     split = _tiny_split()
-    torch.manual_seed(0)
-    full = models.build(SPEC)
-    torch.manual_seed(0)
-    sub_model = models.build(SPEC)
-    p = models.count_params(full)
+    full, sub_model, p = _twins()
     train.fit(full, split, epochs=2, lr=0.1, optimizer="sgd", batch_size=16, seed=5, progress_bar=False)
-    subspace.fit_subspace(sub_model, subspace.ColumnSelection(p, range(p)), split, epochs=2, lr=0.1,
-                          optimizer="sgd", batch_size=16, seed=5)
-    torch.testing.assert_close(train.flat_params(sub_model), train.flat_params(full), rtol=1e-5, atol=1e-6)
+    fit_subspace(sub_model, subspace.ColumnSelection(p, range(p)), split, epochs=2, lr=0.1,
+                 optimizer="sgd", batch_size=16, seed=5)
+    torch.testing.assert_close(flat_params(sub_model), flat_params(full), rtol=1e-5, atol=1e-6)
 
 
 def test_selected_columns_train_only_those_coordinates_like_masked_sgd():
     split = _tiny_split()
-    torch.manual_seed(0)
-    ref = models.build(SPEC)
-    torch.manual_seed(0)
-    sub_model = models.build(SPEC)
-    p = models.count_params(ref)
+    ref, sub_model, p = _twins()
     idx = list(range(0, p, 3))
     mask = torch.zeros(p)
     mask[idx] = 1
-    theta0 = train.flat_params(ref)
-    # masked SGD on the full model, same minibatch order as fit_subspace(seed=2)
+    theta0 = flat_params(ref)
+    # masked SGD on the full model, same minibatch order as fit(seed=2)
     gen = torch.Generator().manual_seed(2)
     for _ in range(2):
         for xb, yb in data.minibatches(split.x_train, split.y_train, 16, generator=gen):
@@ -101,10 +113,10 @@ def test_selected_columns_train_only_those_coordinates_like_masked_sgd():
                     k = prm.numel()
                     prm -= 0.1 * prm.grad * mask[i:i + k].view_as(prm)
                     i += k
-    subspace.fit_subspace(sub_model, subspace.ColumnSelection(p, idx), split, epochs=2, lr=0.1,
-                          optimizer="sgd", batch_size=16, seed=2)
-    got = train.flat_params(sub_model)
-    torch.testing.assert_close(got, train.flat_params(ref), rtol=1e-5, atol=1e-6)
+    fit_subspace(sub_model, subspace.ColumnSelection(p, idx), split, epochs=2, lr=0.1,
+                 optimizer="sgd", batch_size=16, seed=2)
+    got = flat_params(sub_model)
+    torch.testing.assert_close(got, flat_params(ref), rtol=1e-5, atol=1e-6)
     frozen = mask == 0
     assert torch.equal(got[frozen], theta0[frozen])
     assert not torch.allclose(got[~frozen], theta0[~frozen])

@@ -1,18 +1,31 @@
-"""Curvature and landscape probes. All of them evaluate the model in eval mode (BN running statistics), on the
-sample-weighted mean of a mean-reduction `loss_fn` over in-memory `batches` (one (inputs, targets) pair or a list
-of pairs), chunked, and leave the model exactly as they found it (parameters, buffers, modes, flags, grads).
+"""Measurements of trained networks. One contract for all of them: `(model, loss_fn, batches)`, with `loss_fn`
+a mean-reduction loss and `batches` one in-memory `(inputs, targets)` pair or a list of pairs; the model runs in
+**eval mode** (BN uses its running statistics) unless a probe says otherwise, and is left exactly as found
+(`preserved`); results are small dataclasses.
 
-    hessian_eigenvalues  -- extreme eigenvalues (own Lanczos with per-step Ritz residual check, or power iteration)
-    hessian_trace        -- Hutchinson trace with Rademacher vectors (optionally its standard error)
-    hessian_spectrum     -- stochastic Lanczos quadrature density on a grid
-    loss_surface         -- 1-D / 2-D loss and accuracy grids along filter-normalised or given directions
-    jacobian_norm        -- mean Frobenius norm of d softmax / d input
+    linalg        the one Lanczos and power iteration, for any symmetric operator (Hessian, noise covariance)
+    hvp           Hessian-vector products, chunked, with per-chunk gradient graphs
+    hessian       extreme eigenvalues, trace (Hutchinson), spectral density (SLQ), condition numbers, dense Hessian
+    jacobian      input sensitivity: mean Frobenius norm of d softmax / d input
+    landscape     1-D / 2-D loss surfaces along filter-normalised or given directions, grid statistics
+    noise         per-sample gradients and the gradient-noise covariance's top eigenvalue
+    subspace      intrinsic dimension: training inside a random subspace (dense / Fastfood projections)
+    connectivity  interpolation, BN re-estimation, evaluation at many weights, barriers, weight matching
+    paths         nudged elastic band, Bezier curves between minima
+    critical      critical points of small nets: index from the dense Hessian, sampling ratio
+    trajectories  PCA of weight snapshots
+    state         preserved(): leave the model exactly as found
 """
-from .hessian import hessian_eigenvalues, hessian_spectrum, hessian_trace, lanczos
+from .hessian import (Spectrum, Trace, condition_extremes, condition_top_k, dense_hessian, hessian_eigenvalues,
+                      hessian_spectrum, hessian_trace)
 from .hvp import HVP
 from .jacobian import jacobian_norm
-from .landscape import LossSurface, grid_coords, loss_surface, normalize_direction, random_direction
+from .landscape import (GridStats, LossSurface, grid_coords, grid_stats, loss_surface, normalize_direction,
+                        random_direction)
+from .linalg import Eigen, eigsh, lanczos, power_eigsh
 from .state import preserved
 
 __all__ = ["hessian_eigenvalues", "hessian_trace", "hessian_spectrum", "loss_surface", "jacobian_norm",
-           "LossSurface", "HVP", "lanczos", "preserved", "normalize_direction", "random_direction", "grid_coords"]
+           "Eigen", "Trace", "Spectrum", "LossSurface", "GridStats", "grid_stats", "HVP", "lanczos", "eigsh",
+           "power_eigsh", "preserved", "normalize_direction", "random_direction", "grid_coords", "condition_top_k",
+           "condition_extremes", "dense_hessian"]

@@ -1,9 +1,9 @@
-"""Batches as the probes take them: one `(inputs, targets)` pair or an iterable of pairs, tensors already in
-memory (no DataLoader). The probes use the sample-weighted mean of a mean-reduction `loss_fn` over all of them,
-evaluated in chunks of at most `chunk_size` samples (same value, less memory, faster on CPU)."""
+"""The probes' data contract: `batches` is one `(inputs, targets)` pair or an iterable of pairs, tensors already
+in memory (no DataLoader). A probe uses the sample-weighted mean of a mean-reduction `loss_fn(outputs, targets)`
+over all of them, evaluated in chunks of at most `chunk_size` samples (the same value, less memory)."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator
 
 import torch
 from torch import nn
@@ -43,39 +43,8 @@ def chunks(batches, chunk_size: int, model: nn.Module) -> Iterator[tuple[torch.T
             yield xc, yc, len(xc) / total
 
 
-def trainable(model: nn.Module) -> tuple[list[str], list[nn.Parameter]]:
-    """Names and tensors of the parameters the probes differentiate/perturb: those with requires_grad."""
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    if not named:
-        raise ValueError("model has no parameters with requires_grad=True")
-    return [n for n, _ in named], [p for _, p in named]
-
-
-def flatten(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-    return torch.cat([t.reshape(-1) for t in tensors])
-
-
-def unflatten(vec: torch.Tensor, like: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    out, i = [], 0
-    for t in like:
-        out.append(vec[i:i + t.numel()].view_as(t))
-        i += t.numel()
-    if i != vec.numel():
-        raise ValueError(f"flat vector has {vec.numel()} entries, parameters have {i}")
-    return out
-
-
-def as_flat(v, like: Sequence[torch.Tensor]) -> torch.Tensor:
-    """A flat vector or a list of per-parameter tensors -> one flat vector on the parameters' device/dtype."""
-    p = like[0]
-    if isinstance(v, torch.Tensor):
-        v = v.reshape(-1)
-    else:
-        v = list(v)
-        if len(v) != len(like) or any(a.shape != b.shape for a, b in zip(v, like)):
-            raise ValueError("a direction given as a list must have one tensor per trainable parameter, same shapes")
-        v = flatten(v)
-    n = sum(t.numel() for t in like)
-    if v.numel() != n:
-        raise ValueError(f"direction has {v.numel()} entries, trainable parameters have {n}")
-    return v.to(p.device, p.dtype)
+def first(x: torch.Tensor, y: torch.Tensor, n: int, chunk: int | None = None) -> list[Pair]:
+    """The first `n` samples of (x, y) as batches (in pairs of `chunk` samples when given)."""
+    n = min(n, len(x))
+    chunk = chunk or n
+    return [(x[i:min(i + chunk, n)], y[i:min(i + chunk, n)]) for i in range(0, n, chunk)]

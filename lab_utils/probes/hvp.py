@@ -4,21 +4,12 @@ as a function of flat vectors. The model runs through `torch.func.functional_cal
 
 Gradient graphs: with `keep_graph` (default: when there are at most KEEP_GRAPH_MAX_SAMPLES samples, double
 backward only) the gradient graph of every chunk of at most KEEP_GRAPH_CHUNK samples is built once, on the first
-HVP, and reused (autograd.grad(..., retain_graph=True)); otherwise it is rebuilt for every HVP and chunk. One big
-graph for all 512 images was slower than rebuilding in chunks of 256 (REFERENCES.md: 6.2 vs 3.9 s per HVP), but
-graphs kept per chunk are faster. ResNet-20, 512 CIFAR images, 1 thread, alternating, best of 3 (load 1-3 on 2
-cores): kept, chunks of 128: 3.99 s; kept, 256: 4.39 s; kept, one graph of 512: 5.85 s; rebuilt, 256: 6.53 s.
-Memory: peak RSS +1.8 GB kept (128) vs +1.25 GB rebuilt (256) over the data for those 512 images.
+HVP, and reused (autograd.grad(..., retain_graph=True)); otherwise it is rebuilt for every HVP and chunk. Kept
+graphs cost memory (about +0.55 GB for ResNet-20 on 512 CIFAR images) and save time per HVP; the measurements
+behind these defaults are in benchmarks/probes_README.md.
 
-Two implementations, measured on this 2-core CPU (1 thread, other jobs running, graphs rebuilt):
-"double_backward" (autograd.grad of autograd.grad, the default) and "func" (torch.func.jvp over torch.func.grad,
-forward-over-reverse; its graph is always rebuilt). Per HVP: tiny conv+BN net, 40 samples: 3 ms vs 9-19 ms; small CNN,
-512 CIFAR images: 1.30 vs 1.10 s; ResNet-20, 512 images: 6.9 vs 7.0 s (best of 3). torch.func's per-call
-overhead dominates small problems and buys nothing measurable at scale, so double backward is the default.
-Also tried (ResNet-20, double backward, graphs rebuilt, 1 thread, alternating, best of 2-3, load ~3 on 2 cores):
-one graph for all 512 images 12.6 s vs chunks of 256 9.9 s; chunks of 128 5.6 s vs 3.7 s at 256 for 256 images;
-channels_last inputs and weights 4.5 vs 3.7 s (256 images) and 9.6 vs 9.9 s (512): no measurable gain, not used.
-Rerun with `python benchmarks/probes.py --only hvp`.
+Two implementations: "double_backward" (autograd.grad of autograd.grad, the default) and "func"
+(torch.func.jvp over torch.func.grad, forward-over-reverse; its graph is always rebuilt).
 """
 from __future__ import annotations
 
@@ -28,7 +19,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, jvp
 
-from .batches import as_pairs, chunks, flatten, trainable, unflatten
+from ..core.params import flatten, trainable, unflatten
+from .batches import as_pairs, chunks
 
 HVP_METHODS = ("double_backward", "func")
 KEEP_GRAPH_MAX_SAMPLES = 1024  # keep the gradient graphs by default up to this many samples (memory ~ samples)

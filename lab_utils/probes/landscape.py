@@ -12,8 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..progress import progress as _progress
-from .batches import as_flat, chunks, trainable, unflatten
+from ..core.params import as_flat, trainable, unflatten
+from ..core.progress import progress as _progress
+from .batches import chunks
 from .state import preserved
 
 NORMALIZATIONS = ("filter", "layer", None)
@@ -94,7 +95,7 @@ def grid_coords(steps: int, span: float) -> np.ndarray:
 
 def loss_surface(
     model: nn.Module, loss_fn: Callable, batches, steps: int = 21, span: float = 1.0, dims: int = 2,
-    normalization: str | None = "filter", directions=None, seed: int = 0, bn_mode: str = "eval",
+    normalization: str | None = "filter", directions=None, seed: int = 0,
     progress: bool = True, chunk_size: int = 128, channels_last: bool = True,
 ) -> LossSurface:
     """Mean loss (and accuracy) at theta + a d1 (+ b d2) for a, b in `grid_coords(steps, span)`.
@@ -107,15 +108,10 @@ def loss_surface(
     `directions`: your own (e.g. PCA components, theta_2 - theta_1), one per axis, each a flat vector or a list
     of per-parameter tensors; used as given (unnormalised); their number sets dims.
     progress: a tqdm.auto bar over grid points (off when env LAB_PROGRESS=0).
-    chunk_size: samples per forward pass (128 measured a little faster than 256 or more on this CPU). Also tried
-        (7x7 grid, ResNet-20, 512 CIFAR images, 1 thread, alternating, best of 2): chunks of 64 + torch.inference_mode
-        + in-place torch._foreach_ updates of the weights + one host sync per point: 438 vs 434 ms per point, i.e. no
-        gain (the forward passes are the whole cost), so not adopted.
-    channels_last: feed 4-D inputs in channels_last memory format (ResNet-20 evaluation ~1.4x faster on this CPU;
-        same values up to float rounding); the model itself is not converted.
+    chunk_size: samples per forward pass (see benchmarks/probes_README.md for the measurements behind it).
+    channels_last: feed 4-D inputs in channels_last memory format (same values up to float rounding; faster for
+        ResNet-20 on CPU); the model itself is not converted.
     """
-    if bn_mode != "eval":
-        raise ValueError(f"only bn_mode='eval' is implemented (BN running statistics), got {bn_mode!r}")
     if steps < 1 or span <= 0:
         raise ValueError(f"steps must be >= 1 and span > 0, got steps={steps}, span={span}")
     if normalization not in NORMALIZATIONS:
@@ -160,3 +156,25 @@ def loss_surface(
         cos = float(f1 @ f2 / (f1.norm() * f2.norm() + 1e-300))
     return LossSurface(coords, loss, acc if with_acc else None, [[d.detach() for d in ds] for ds in dirs],
                        normalization if directions is None else None, cos)
+
+
+@dataclass(frozen=True)
+class GridStats:
+    """min, max and range (max - min) of the finite losses of a grid, and how many points were not finite (None
+    for the numbers when no point was finite)."""
+
+    loss_min: float | None
+    loss_max: float | None
+    loss_range: float | None
+    n_nonfinite: int
+
+
+
+def grid_stats(loss: np.ndarray) -> GridStats:
+    """The `GridStats` of a loss grid (any shape)."""
+    a = np.asarray(loss, dtype=float)
+    finite = a[np.isfinite(a)]
+    if not len(finite):
+        return GridStats(None, None, None, int(a.size))
+    return GridStats(float(finite.min()), float(finite.max()), float(finite.max() - finite.min()),
+                     int(a.size - len(finite)))

@@ -1,0 +1,50 @@
+"""Small conv nets: conv stages then an MLP head, and specs for the datasets' input shapes."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from torch import nn
+
+IMAGE_SHAPES = {"mnist": (1, 28), "cifar10": (3, 32)}  # in_channels, image size
+
+
+def cnn(
+    channels: Sequence[int] = (32, 64),
+    hidden: int = 128,
+    in_channels: int = 1,
+    image_size: int = 28,
+    n_classes: int = 10,
+    kernel: int = 3,
+    pool_every: int = 1,
+    batchnorm: bool = False,
+) -> nn.Sequential:
+    """Conv stages (conv 'same' padding -> [BN] -> ReLU, a 2x2 max-pool after every `pool_every` convs), then
+    flatten -> Linear(hidden) -> ReLU -> Linear(n_classes). `hidden=0` means no hidden layer in the head."""
+    layers: list[nn.Module] = []
+    c, size = in_channels, image_size
+    for i, c_out in enumerate(channels):
+        layers.append(nn.Conv2d(c, c_out, kernel, padding=kernel // 2, bias=not batchnorm))
+        if batchnorm:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers.append(nn.ReLU())
+        if (i + 1) % pool_every == 0 and size >= 2:
+            layers.append(nn.MaxPool2d(2))
+            size //= 2
+        c = c_out
+    layers.append(nn.Flatten())
+    feat = c * size * size
+    if hidden:
+        layers += [nn.Linear(feat, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)]
+    else:
+        layers.append(nn.Linear(feat, n_classes))
+    return nn.Sequential(*layers)
+
+
+def cnn_spec(dataset: str, channels: Sequence[int], hidden: int, *, batchnorm: bool = False, kernel: int = 3,
+             pool_every: int = 1, n_classes: int = 10) -> dict:
+    """The spec of a `cnn` for the input shape of `dataset` ("mnist" or "cifar10")."""
+    if dataset not in IMAGE_SHAPES:
+        raise ValueError(f"unknown dataset {dataset!r}: use one of {sorted(IMAGE_SHAPES)}")
+    c, size = IMAGE_SHAPES[dataset]
+    return dict(kind="cnn", channels=list(channels), hidden=hidden, in_channels=c, image_size=size,
+                n_classes=n_classes, kernel=kernel, pool_every=pool_every, batchnorm=bool(batchnorm))

@@ -1,0 +1,64 @@
+"""metrics.json: what every section writes at its end, and what the index and tests read.
+
+    write_metrics(run, metrics, checks)   ->  <run.out_dir>/metrics.json
+
+The document holds section, profile, seed (the base seed), seeds (every seed the section used), device,
+elapsed_s (seconds), claims (one {id, report, verdict, evidence} per reference claim the section checked, see
+`report.claims`), headline (a few {label: value} pairs for the index) and the section's own keys.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..core.paths import atomic_write_bytes
+from ..core.stats import VERDICTS
+from .claims import ClaimCheck
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types: numpy/torch scalars and arrays to numbers and lists, NaN/inf to None (JSON has no NaN),
+    tuples to lists, Paths to strings, dataclasses to dicts of their fields."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return to_jsonable(dataclasses.asdict(obj))
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):  # numpy arrays/scalars, torch tensors
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} to metrics.json")
+
+
+def write_metrics(run, metrics: dict, checks: Sequence[ClaimCheck] = ()) -> Path:
+    """Write `<run.out_dir>/metrics.json`: the run's identity (section, profile, seed, seeds, device, elapsed_s),
+    the claim checks, then `metrics` (which should hold a `headline` dict for the index)."""
+    for c in checks:
+        if c.verdict not in VERDICTS:
+            raise ValueError(f"claim {c.id}: verdict {c.verdict!r} is not one of {VERDICTS}")
+    ids = [c.id for c in checks]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"a claim is checked twice: {ids}")
+    doc = {"section": run.section, "profile": run.profile, "seed": run.seed, "seeds": list(run.seeds),
+           "device": str(run.device), "elapsed_s": round(run.elapsed(), 2),
+           "claims": [dataclasses.asdict(c) for c in checks], **metrics}
+    path = Path(run.out_dir) / "metrics.json"
+    atomic_write_bytes(path, (json.dumps(to_jsonable(doc), indent=2) + "\n").encode())
+    return path
+
+
+def read_metrics(path: Path) -> dict | None:
+    """The parsed JSON at `path`, or None when it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
