@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -28,7 +28,9 @@ import torch
 from torch import nn
 
 from .hvp import HVP
-from .linalg import Eigen, eigsh, lanczos, power_eigsh, rand_vector, tridiag_eig
+from .linalg import Eigen, eigsh, krylov_eigsh, lanczos, power_eigsh, rand_vector, tridiag_eig
+from .trace import (TRACE_METHODS, Trace, deflated_samples, hutchinson, hutchpp, lanczos_deflated,
+                    tridiag_matrix)
 from .state import preserved
 
 METHODS = ("lanczos", "power")
@@ -73,35 +75,34 @@ def hessian_eigenvalues(
         return res
 
 
-@dataclass(frozen=True)
-class Trace:
-    """A stochastic trace estimate: the mean over `n_samples` probe vectors, its standard error (inf for one
-    sample) and the HVPs it cost."""
-
-    estimate: float
-    stderr: float
-    n_samples: int
-    n_hvp: int
-
-
-
 def hessian_trace(model: nn.Module, loss_fn: Callable, batches, n_samples: int = 100, seed: int = 0,
-                  chunk_size: int = 256, hvp_method: str = "double_backward") -> Trace:
-    """Hutchinson estimate of tr(H), H the Hessian of the mean loss over `batches`: the mean of z^T H z over
-    `n_samples` Rademacher vectors z, with the standard error of that mean. Model in eval mode (BN running
-    statistics); left exactly as found."""
+                  chunk_size: int = 256, hvp_method: str = "double_backward", method: str = "hutchinson",
+                  n_deflate: int | None = None) -> Trace:
+    """Stochastic estimate of tr(H), H the Hessian of the mean loss over `batches`, with `n_samples` HVPs.
+
+    method: "hutchinson" (default; the mean of z^T H z over n_samples Rademacher vectors z, with the standard
+        error of that mean), "hutch++" (Meyer et al. 2021: n_deflate (default n_samples // 3) sketch products,
+        as many for the exact trace on the sketch's range, the rest Hutchinson on its complement) or "lanczos"
+        (n_deflate Lanczos steps, default n_samples // 2, whose Krylov subspace's trace is exact and free, the
+        rest Hutchinson on its complement; the most accurate per HVP on trained nets, benchmarks/probes_README.md).
+    Returns `Trace`: estimate, stderr (of the residual Hutchinson part given the deflation subspace), n_samples
+    (residual probes), n_hvp, method, n_deflate, exact_part. Model in eval mode (BN running statistics); left
+    exactly as found."""
+    if method not in TRACE_METHODS:
+        raise ValueError(f"method must be one of {TRACE_METHODS}, got {method!r}")
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
     with preserved(model):
         H = HVP(model, loss_fn, batches, chunk_size, hvp_method)
         gen = torch.Generator().manual_seed(seed)
-        est = []
-        for _ in range(n_samples):
-            z = rand_vector(H.n, gen, H.dtype, H.device, "rademacher")
-            est.append(float(z @ H(z)))
-    est_a = np.asarray(est)
-    se = float(est_a.std(ddof=1) / math.sqrt(n_samples)) if n_samples > 1 else math.inf
-    return Trace(float(est_a.mean()), se, n_samples, H.calls)
+        common = dict(gen=gen, dtype=H.dtype, device=H.device)
+        if method == "hutchinson":
+            t = hutchinson(H, H.n, n_samples, **common)
+        elif method == "hutch++":
+            t = hutchpp(H, H.n, n_samples, n_sketch=n_deflate, **common)
+        else:
+            t = lanczos_deflated(H, H.n, n_samples, n_deflate=n_deflate, **common)
+    return replace(t, n_hvp=H.calls)
 
 
 @dataclass
@@ -136,6 +137,11 @@ def hessian_spectrum(
             alphas, betas, _ = lanczos(H, rand_vector(H.n, gen, H.dtype, H.device, "rademacher"), n_iter)
             theta, S = tridiag_eig(alphas, betas)
             nodes.append((theta, S[0] ** 2))
+    return _density(nodes, grid, n_grid, sigma)
+
+
+def _density(nodes, grid, n_grid: int, sigma: float | None) -> Spectrum:
+    """Gaussian-broadened average of the quadrature rules `nodes` (see hessian_spectrum)."""
     allt = np.concatenate([t for t, _ in nodes])
     lo, hi = float(allt.min()), float(allt.max())
     if sigma is None:
@@ -146,9 +152,94 @@ def hessian_spectrum(
     dens = np.zeros_like(grid)
     for theta, w in nodes:
         dens += (w[None, :] * np.exp(-0.5 * ((grid[:, None] - theta[None, :]) / sigma) ** 2)).sum(1)
-    dens /= n_runs * sigma * math.sqrt(2 * math.pi)
+    dens /= len(nodes) * sigma * math.sqrt(2 * math.pi)
     dens /= np.trapezoid(dens, grid)
     return Spectrum(grid, dens, nodes)
+
+
+@dataclass
+class Curvature:
+    """Top-k eigenvalues, trace and spectral density of one Hessian from shared Lanczos work (`hessian_curvature`),
+    with the HVPs of each part: hvp_eigen (Lanczos steps until the eigenpairs met tol), hvp_spectrum (the rest
+    of the first Lanczos run, which doubles as SLQ run 1, and the other SLQ runs), hvp_trace (extra Hutchinson
+    probes only: the trace reuses every other product for free), n_hvp (all of them)."""
+
+    eigen: Eigen
+    trace: Trace
+    spectrum: Spectrum | None
+    hvp_eigen: int
+    hvp_spectrum: int
+    hvp_trace: int
+    n_hvp: int
+
+
+def hessian_curvature(
+    model: nn.Module, loss_fn: Callable, batches, k: int = 5, which: str = "largest", tol: float = 1e-3,
+    max_iter: int = 100, n_iter: int = 30, n_runs: int = 3, trace_samples: int = 8, seed: int = 0,
+    grid: np.ndarray | None = None, n_grid: int = 1000, sigma: float | None = None, chunk_size: int = 256,
+    hvp_method: str = "double_backward", return_vectors: bool = False, bound: str = "residual",
+) -> Curvature:
+    """The k extreme eigenvalues, the trace and the SLQ spectral density of the Hessian of the mean loss over
+    `batches`, sharing HVPs where the mathematics allows:
+
+    1. One Lanczos run from a Gaussian start (full reorthogonalisation) gives the eigenpairs exactly as
+       `hessian_eigenvalues(k, which, tol, seed, method="lanczos")` (same start vector, same stop rule); it runs
+       on to at least `n_iter` steps when n_runs >= 1 and is then also SLQ run 1 (a normalised Gaussian start
+       is uniform on the sphere: a valid SLQ probe), with eigenpairs from the longer run.
+    2. SLQ runs 2..n_runs of n_iter steps from Rademacher vectors z (as `hessian_spectrum`).
+    3. The trace: run 1's Krylov basis Q (m steps) has Q^T H Q = T, so its trace sum(alphas) is exact and free;
+       the complement is estimated by deflated Hutchinson samples z^T P H P z (P = I - QQ^T), one per SLQ run 2..
+       (from the H z of its first step: free) plus `trace_samples` extra Rademacher probes (1 HVP each). The SLQ
+       start vectors are independent of Q, so the estimate is unbiased; stderr is that of the residual samples.
+
+    n_runs=0 skips the spectrum (then the trace needs trace_samples >= 2 for a standard error). Model in eval mode
+    (BN running statistics); left exactly as found. Returns `Curvature`."""
+    if n_runs < 0 or n_iter < 1 or trace_samples < 0:
+        raise ValueError(f"need n_runs >= 0, n_iter >= 1, trace_samples >= 0; got {n_runs}, {n_iter}, "
+                         f"{trace_samples}")
+    with preserved(model):
+        H = HVP(model, loss_fn, batches, chunk_size, hvp_method)
+        gen = torch.Generator().manual_seed(seed)
+        ke = krylov_eigsh(H, H.n, k, which, tol=tol, max_iter=max_iter, gen=gen, dtype=H.dtype, device=H.device,
+                          bound=bound, return_vectors=return_vectors, min_iter=n_iter if n_runs else 0)
+        m = len(ke.alphas)
+        hvp_eigen = ke.steps_converged or m
+        T = tridiag_matrix(ke.alphas, ke.betas)
+        nodes, Z, HZ = [], [], []
+        if n_runs:
+            theta, S = tridiag_eig(ke.alphas, ke.betas)
+            nodes.append((theta, S[0] ** 2))
+        for _ in range(max(n_runs - 1, 0)):
+            z = rand_vector(H.n, gen, H.dtype, H.device, "rademacher")
+            first: list[torch.Tensor] = []
+
+            def mv(v, first=first):
+                out = H(v)
+                if not first:
+                    first.append(out)
+                return out
+
+            alphas, betas, _ = lanczos(mv, z, n_iter)
+            theta, S = tridiag_eig(alphas, betas)
+            nodes.append((theta, S[0] ** 2))
+            Z.append(z)
+            HZ.append(first[0] * z.norm())  # the first step multiplied z / ||z||
+        hvp_spectrum = H.calls - hvp_eigen
+        for _ in range(trace_samples):
+            z = rand_vector(H.n, gen, H.dtype, H.device, "rademacher")
+            Z.append(z)
+            HZ.append(H(z))
+        hvp_trace = H.calls - hvp_eigen - hvp_spectrum
+        eig = ke.eigen
+        eig.n_matvec = hvp_eigen
+        eig.vectors = [v.detach() for v in eig.vectors] if return_vectors else None
+        samples = deflated_samples(ke.Q, T, torch.stack(Z), torch.stack(HZ)) if Z else np.zeros(0)
+        exact = float(np.sum(ke.alphas))
+        mean = float(samples.mean()) if len(samples) else 0.0
+        se = float(samples.std(ddof=1) / math.sqrt(len(samples))) if len(samples) > 1 else math.inf
+        tr = Trace(exact + mean, se, len(samples), m + len(samples), "lanczos", m, exact)
+        spec = _density(nodes, grid, n_grid, sigma) if nodes else None
+        return Curvature(eig, tr, spec, hvp_eigen, hvp_spectrum, hvp_trace, H.calls)
 
 
 def condition_top_k(top_eigs: Sequence[float]) -> float | None:

@@ -5,6 +5,7 @@ in torch.no_grad, chunked, on in-memory batches; the model is left exactly as fo
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -15,6 +16,7 @@ from torch import nn
 from ..core.params import as_flat, trainable, unflatten
 from ..core.progress import progress as _progress
 from .batches import chunks
+from .bn_fold import FoldedBN, FoldError
 from .state import preserved
 
 NORMALIZATIONS = ("filter", "layer", None)
@@ -96,7 +98,7 @@ def grid_coords(steps: int, span: float) -> np.ndarray:
 def loss_surface(
     model: nn.Module, loss_fn: Callable, batches, steps: int = 21, span: float = 1.0, dims: int = 2,
     normalization: str | None = "filter", directions=None, seed: int = 0,
-    progress: bool = True, chunk_size: int = 128, channels_last: bool = True,
+    progress: bool = True, chunk_size: int = 128, channels_last: bool = True, fold_bn: bool = False,
 ) -> LossSurface:
     """Mean loss (and accuracy) at theta + a d1 (+ b d2) for a, b in `grid_coords(steps, span)`.
 
@@ -111,6 +113,10 @@ def loss_surface(
     chunk_size: samples per forward pass (see benchmarks/probes_README.md for the measurements behind it).
     channels_last: feed 4-D inputs in channels_last memory format (same values up to float rounding; faster for
         ResNet-20 on CPU); the model itself is not converted.
+    fold_bn: evaluate a copy with every BatchNorm folded into its convolution (`bn_fold`), re-folded from the
+        perturbed weights at every grid point: the same losses up to float rounding, fewer layers per forward
+        (measurements in benchmarks/probes_README.md). Falls back to the model as it is (with a warning) when
+        torch.fx cannot trace it.
     """
     if steps < 1 or span <= 0:
         raise ValueError(f"steps must be >= 1 and span > 0, got steps={steps}, span={span}")
@@ -141,13 +147,22 @@ def loss_surface(
         y0 = data[0][1]
         with_acc = not (y0.is_floating_point() or y0.is_complex() or y0.dtype == torch.bool) and y0.dim() == 1
         base = [p.detach().clone() for p in params]
+        net, folded = model, None
+        if fold_bn:
+            try:
+                folded = FoldedBN(model)
+                net = folded.module
+            except FoldError as e:
+                warnings.warn(f"fold_bn: {e}; evaluating the model unfolded", RuntimeWarning, stacklevel=2)
         bar = _progress(total=loss.size, desc="loss surface", disable=not progress)
         for idx in np.ndindex(*shape):
             for p, b, *ds in zip(params, base, *dirs):
                 p.copy_(b)
                 for a, d in zip(idx, ds):
                     p.add_(d, alpha=float(coords[a]))
-            loss[idx], acc[idx] = _evaluate(model, loss_fn, data, with_acc)
+            if folded is not None:
+                folded.refresh()
+            loss[idx], acc[idx] = _evaluate(net, loss_fn, data, with_acc)
             bar.update()
         bar.close()
     cos = None

@@ -7,6 +7,7 @@ seeded `torch.Generator` (so results do not depend on the device and the global 
 
     lanczos(matvec, v0, max_iter, stop)              Lanczos with full reorthogonalisation -> (alphas, betas, Q)
     eigsh(matvec, n, k, which, tol, ...)             k extreme eigenpairs, stopping on Ritz residuals
+    krylov_eigsh(...)                                the same, also returning the Krylov basis and tridiagonal
     power_eigsh(matvec, n, k, which, tol, ...)       the same by power iteration with deflation and shifts
     tridiag_eig(alphas, betas)                       eigenpairs of the Lanczos tridiagonal T
 
@@ -114,6 +115,32 @@ def eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, tol: fl
         min(r, r^2 / gap) <= tol * ||A||, gap = distance to the nearest other Ritz value (not a guarantee: early
         Ritz gaps can overstate the true gap, but it saves products when the wanted values are well separated).
     max_iter: Lanczos steps (capped at n). Finds one copy of an exactly repeated eigenvalue per start vector."""
+    return krylov_eigsh(matvec, n, k, which, tol=tol, max_iter=max_iter, gen=gen, dtype=dtype, device=device,
+                        bound=bound, return_vectors=return_vectors).eigen
+
+
+@dataclass
+class KrylovEigen:
+    """An eigensolve by Lanczos together with its Krylov data, for reuse by other estimators (trace, SLQ):
+    alphas / betas of the tridiagonal T (T = Q^T A Q exactly in exact arithmetic), the (m, n) orthonormal
+    basis Q, the start vector's unit version q_1 = Q[0], and `steps_converged`: after how many steps every
+    wanted pair first met the tolerance (None if it never did; the run may go on past it to min_iter)."""
+
+    eigen: Eigen
+    alphas: list[float]
+    betas: list[float]
+    Q: torch.Tensor
+    steps_converged: int | None
+
+
+def krylov_eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, tol: float = 1e-4,
+                 max_iter: int = 100, gen: torch.Generator | None = None, dtype=torch.float32, device="cpu",
+                 bound: str = "residual", return_vectors: bool = True, min_iter: int = 0,
+                 v0: torch.Tensor | None = None) -> KrylovEigen:
+    """`eigsh`, also returning the Lanczos basis and tridiagonal. min_iter: run at least this many steps even
+    when the wanted pairs have converged (e.g. to serve as an SLQ run of min_iter steps too); the returned
+    eigenpairs are then those of the longer (more accurate) run. v0: the start vector (default: Gaussian from
+    gen). With min_iter=0 and v0=None this is exactly `eigsh`."""
     _check(k, which, tol, max_iter)
     if bound not in ("residual", "gap"):
         raise ValueError(f"bound must be 'residual' or 'gap', got {bound!r}")
@@ -139,16 +166,21 @@ def eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, tol: fl
             gaps = np.array([np.delete(np.abs(theta - theta[i]), i).min() for i in idx]) / scale
             res = np.minimum(res, res ** 2 / np.maximum(gaps, 1e-300))
         state.update(idx=idx, theta=theta, S=S, res=res)
-        return bool(np.all(res <= tol))
+        done = bool(np.all(res <= tol))
+        if done and state.get("steps_converged") is None:
+            state["steps_converged"] = len(theta)
+        return done and len(theta) >= min_iter
 
-    _, _, Q = lanczos(counted, rand_vector(n, gen, dtype, device), max_iter, stop)
+    start = rand_vector(n, gen, dtype, device) if v0 is None else v0.to(device, dtype)
+    alphas, betas, Q = lanczos(counted, start, max(max_iter, min_iter), stop)
     idx, theta, S, res = state["idx"], state["theta"], state["S"], state["res"]
     vecs = None
     if return_vectors:
         Sk = torch.as_tensor(S[:, idx], dtype=Q.dtype, device=Q.device)
         vecs = [v / v.norm() for v in (Q.T @ Sk).T]
     converged = bool(np.all(res <= tol)) or len(theta) == n
-    return Eigen([float(theta[i]) for i in idx], vecs, calls[0], converged, [float(r) for r in res])
+    eig = Eigen([float(theta[i]) for i in idx], vecs, calls[0], converged, [float(r) for r in res])
+    return KrylovEigen(eig, alphas, betas, Q, state.get("steps_converged"))
 
 
 def _power(matvec: Matvec, n: int, sigma: float, k: int, tol: float, max_iter: int, gen, dtype, device,
