@@ -77,6 +77,15 @@ def test_unanimous_verdict():
     assert stats.unanimous_verdict([True, False, True]) == UNDECIDED
 
 
+def test_joint_verdict():
+    assert stats.joint_verdict([HOLDS, HOLDS]) == HOLDS
+    assert stats.joint_verdict([HOLDS, UNDECIDED]) == UNDECIDED
+    assert stats.joint_verdict([HOLDS, CONTRADICTED, UNDECIDED]) == CONTRADICTED
+    assert stats.joint_verdict([]) == UNDECIDED
+    with pytest.raises(ValueError):
+        stats.joint_verdict(["maybe"])
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError):
         stats.direction_verdict(stats.mean_interval([1, 2]), 0)

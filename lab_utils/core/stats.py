@@ -16,6 +16,8 @@ Rules (each returns the verdict string; the section says in its prose which rule
                                         p < alpha, contradicted when the opposite sign is significant
     unanimous_verdict(flags)            a yes/no outcome per seed: holds when every seed (at least two) says yes,
                                         contradicted when every seed says no, undecided when they disagree
+    joint_verdict(verdicts)             a claim made of parts, each judged by one of the rules above: holds when
+                                        every part holds, contradicted when any part is contradicted
 
 Intervals are Student-t confidence intervals of the mean over seeds, with the sample standard deviation
 (ddof = 1); with a single value the interval is unbounded, so nothing is decided from one seed.
@@ -169,4 +171,18 @@ def unanimous_verdict(flags: Sequence[bool | None], min_n: int = 2) -> str:
         return HOLDS
     if not any(got):
         return CONTRADICTED
+    return UNDECIDED
+
+
+def joint_verdict(verdicts: Sequence[str]) -> str:
+    """Claim: several parts at once (e.g. "rises, then stays flat"), each already judged by one of the rules above.
+    holds when every part holds, contradicted when at least one part is contradicted, undecided otherwise (and for
+    no parts at all)."""
+    bad = [v for v in verdicts if v not in VERDICTS]
+    if bad:
+        raise ValueError(f"not verdicts: {bad}")
+    if CONTRADICTED in verdicts:
+        return CONTRADICTED
+    if verdicts and all(v == HOLDS for v in verdicts):
+        return HOLDS
     return UNDECIDED
