@@ -20,7 +20,7 @@ from lab_utils import render
     (["-p", "profile", "huge"], "profile='huge' is not allowed"),
     (["--seed", "x"], "seed='x' is not allowed"),
     (["--only", "99"], "no notebook numbered 99"),
-    (["--only", "01", "-p", "epochs_sinc", "0"], "epochs_sinc=0 is not allowed"),
+    (["--only", "01", "-p", "n_seeds", "0"], "n_seeds=0 is not allowed"),
     (["--only", "01", "-p", "warp", "9"], "-p warp: no selected notebook has a parameter of that name"),
 ])
 def test_bad_parameters_fail_fast(args, message, tmp_path):

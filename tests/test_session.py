@@ -14,8 +14,8 @@ S = "01_function_fitting"
     (dict(device="tpu"), "device='tpu' is not allowed"),
     (dict(seed=-1), "seed=-1 is not allowed"),
     (dict(seed=1.5), "seed=1.5 is not allowed"),
-    (dict(epochs_sinc=0), "epochs_sinc=0 is not allowed: use an integer >= 1"),
-    (dict(epochs_sinc="10"), "epochs_sinc='10' is not allowed: use an integer"),
+    (dict(n_seeds=0), "n_seeds=0 is not allowed: use an integer >= 1"),
+    (dict(n_seeds="10"), "n_seeds='10' is not allowed: use an integer"),
     (dict(no_such_knob=1), "no_such_knob=1 is not a parameter of 01_function_fitting"),
 ])
 def test_bad_parameters_give_one_clear_line(kwargs, message, tmp_path, monkeypatch):
@@ -33,11 +33,11 @@ def test_absent_device_is_an_error():
 
 def test_auto_device_and_overrides(tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
-    run = sections.start(S, profile="smoke", device="auto", seed=3, epochs_sinc=7, sinc_budget=None)
-    assert run.cfg.epochs_sinc == 7 and run.seed == 3
+    run = sections.start(S, profile="smoke", device="auto", seed=3, n_seeds=4, n_points=None)
+    assert run.cfg.n_seeds == 4 and run.seed == 3 and run.seeds == [3, 4, 5, 6]
     assert run.device.type == ("cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu")
     assert run.out_dir == tmp_path / S and run.out_dir.is_dir()
-    assert run.cfg.sinc_budget == sections.profiles(S)["smoke"].sinc_budget
+    assert run.cfg.n_points == sections.profiles(S)["smoke"].n_points
 
 
 def test_seeding_is_reproducible(tmp_path, monkeypatch):

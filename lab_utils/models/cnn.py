@@ -17,9 +17,12 @@ def cnn(
     kernel: int = 3,
     pool_every: int = 1,
     batchnorm: bool = False,
+    global_pool: bool = False,
 ) -> nn.Sequential:
     """Conv stages (conv 'same' padding -> [BN] -> ReLU, a 2x2 max-pool after every `pool_every` convs), then
-    flatten -> Linear(hidden) -> ReLU -> Linear(n_classes). `hidden=0` means no hidden layer in the head."""
+    [global average pool] -> flatten -> Linear(hidden) -> ReLU -> Linear(n_classes). `hidden=0` means no hidden
+    layer in the head; `global_pool` averages each channel over the remaining image (the head then sees one
+    number per channel)."""
     layers: list[nn.Module] = []
     c, size = in_channels, image_size
     for i, c_out in enumerate(channels):
@@ -31,6 +34,9 @@ def cnn(
             layers.append(nn.MaxPool2d(2))
             size //= 2
         c = c_out
+    if global_pool:
+        layers.append(nn.AdaptiveAvgPool2d(1))
+        size = 1
     layers.append(nn.Flatten())
     feat = c * size * size
     if hidden:
@@ -41,10 +47,14 @@ def cnn(
 
 
 def cnn_spec(dataset: str, channels: Sequence[int], hidden: int, *, batchnorm: bool = False, kernel: int = 3,
-             pool_every: int = 1, n_classes: int = 10) -> dict:
-    """The spec of a `cnn` for the input shape of `dataset` ("mnist" or "cifar10")."""
+             pool_every: int = 1, n_classes: int = 10, global_pool: bool = False) -> dict:
+    """The spec of a `cnn` for the input shape of `dataset` ("mnist" or "cifar10"); `global_pool` is recorded only
+    when set, so specs without it keep their cache keys."""
     if dataset not in IMAGE_SHAPES:
         raise ValueError(f"unknown dataset {dataset!r}: use one of {sorted(IMAGE_SHAPES)}")
     c, size = IMAGE_SHAPES[dataset]
-    return dict(kind="cnn", channels=list(channels), hidden=hidden, in_channels=c, image_size=size,
+    spec = dict(kind="cnn", channels=list(channels), hidden=hidden, in_channels=c, image_size=size,
                 n_classes=n_classes, kernel=kernel, pool_every=pool_every, batchnorm=bool(batchnorm))
+    if global_pool:
+        spec["global_pool"] = True
+    return spec

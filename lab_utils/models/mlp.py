@@ -10,15 +10,23 @@ from .sizing import match_width
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
 
 
-def mlp(depth: int, width: int, in_dim: int = 1, out_dim: int = 1, act: str = "relu") -> nn.Sequential:
-    """`depth` hidden layers of `width` units with activation `act`, then a linear output layer."""
-    if depth < 1 or width < 1:
-        raise ValueError(f"mlp needs depth >= 1 and width >= 1, got depth={depth}, width={width}")
+def mlp(depth: int | None = None, width: int | None = None, in_dim: int = 1, out_dim: int = 1, act: str = "relu",
+        hidden: Sequence[int] | None = None) -> nn.Sequential:
+    """`depth` hidden layers of `width` units with activation `act`, then a linear output layer; or, with
+    `hidden` (and no depth/width), hidden layers of the given sizes, e.g. hidden=[5, 10, 10, 10, 5]."""
+    if hidden is None:
+        if depth is None or width is None or depth < 1 or width < 1:
+            raise ValueError(f"mlp needs depth >= 1 and width >= 1, got depth={depth}, width={width}")
+        hidden = [width] * depth
+    elif depth is not None or width is not None:
+        raise ValueError("give either depth and width or hidden, not both")
+    if not hidden or min(hidden) < 1:
+        raise ValueError(f"mlp needs at least one hidden layer of >= 1 unit, got hidden={list(hidden)}")
     layers: list[nn.Module] = []
     d = in_dim
-    for _ in range(depth):
-        layers += [nn.Linear(d, width), ACTIVATIONS[act]()]
-        d = width
+    for w in hidden:
+        layers += [nn.Linear(d, w), ACTIVATIONS[act]()]
+        d = w
     layers.append(nn.Linear(d, out_dim))
     return nn.Sequential(*layers)
 
