@@ -1,80 +1,345 @@
-"""The index of all sections: one row per section with status, run time, profile/seed/device, claim counts and
-headline numbers, written as `index.md` and `index.html` next to the section reports."""
+"""The index of the rendered sections, as data and as pages.
+
+Data (small frozen dataclasses, no formatting):
+
+    section_runs(root, sections)          -> [SectionRun]       one report folder (one base seed)
+    sweep_summaries(seed_roots, sections) -> [SectionSummary]   several base seeds: headline numbers as
+                                                                mean ± sample sd (n), claim verdicts counted
+                                                                over base seeds
+Pages (Markdown and HTML drawn from that data only):
+
+    write_index(root, sections)              -> root/index.md, root/index.html
+    write_sweep_index(out, seed_roots, ...)  -> out/seeds/index.md, out/seeds/index.html
+
+A section's status comes from its manifest `<root>/<section>/render.json` (written by the renderer): "ok" or
+"failed" when every file it lists is there with its checksum, "incomplete" when not (a render was interrupted
+while putting it in place), "not rendered" without a manifest.
+"""
 from __future__ import annotations
 
+import hashlib
 import html
+import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from ..core.paths import atomic_write_bytes
+from ..core.stats import VERDICTS, mean_sd
 from .claims import counts
 from .fmt import fmt
 from .metrics import read_metrics
 
-
-def _claim_cell(c: dict[str, int] | None) -> str:
-    return "–" if c is None else f"{c['holds']} / {c['contradicted']} / {c['undecided']}"
+NOT_RENDERED, INCOMPLETE = "not rendered", "incomplete"
 
 
-def _headline(m: dict | None) -> str:
-    if not m or not m.get("headline"):
-        return ""
-    return "; ".join(f"{k}: {fmt(v)}" for k, v in m["headline"].items())
+# ---- manifests ---------------------------------------------------------------------------------------------
+
+def read_manifest(root: Path, section: str) -> dict | None:
+    """`<root>/<section>/render.json`, or None."""
+    return read_metrics(root / section / "render.json")
 
 
-def _claims(m: dict | None) -> dict[str, int] | None:
-    return counts(m["claims"]) if m and m.get("claims") is not None else None
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
-def index_rows(out_dir: Path, sections: Sequence[str]) -> list[dict]:
-    """One row per section from `<out_dir>/<section>/render.json` (status, seconds) and metrics.json."""
-    rows = []
+def outputs_intact(root: Path, section: str, manifest: dict) -> bool:
+    """Every file the manifest lists (paths relative to `root`) exists with the listed sha256."""
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return False
+    try:
+        return all(_sha256(root / rel) == digest for rel, digest in files.items())
+    except OSError:
+        return False
+
+
+# ---- one report folder -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SectionRun:
+    """One section as rendered in one report folder. `headline` and `claims` are empty unless status is ok."""
+
+    section: str
+    status: str                      # ok | failed | incomplete | not rendered
+    seconds: float | None            # wall time of the execution
+    profile: str | None
+    seed: int | None
+    device: str | None
+    error: str
+    headline: Mapping[str, Any]
+    claims: tuple[dict, ...]         # metrics.json claims: {id, report, verdict, ...}
+    seeds: tuple[int, ...]           # every seed the section used (base seed, base + 1, ...)
+    has_md: bool
+    has_html: bool
+
+
+def section_run(root: Path, section: str) -> SectionRun:
+    man = read_manifest(root, section)
+    m = read_metrics(root / section / "metrics.json")
+    if man is None:
+        status = NOT_RENDERED
+    elif "files" in man and not outputs_intact(root, section, man):
+        status = INCOMPLETE
+    else:
+        status = man.get("status", NOT_RENDERED)
+    ok = status == "ok"
+    src = m if (ok and m) else (man or {})
+    return SectionRun(
+        section=section, status=status, seconds=(man or {}).get("seconds"),
+        profile=src.get("profile"), seed=src.get("seed"), device=(m or {}).get("device") if ok else src.get("device"),
+        error=(man or {}).get("error", "") if status == "failed" else "",
+        headline=dict((m or {}).get("headline") or {}) if ok else {},
+        claims=tuple((m or {}).get("claims") or ()) if ok else (),
+        seeds=tuple((m or {}).get("seeds") or ()) if ok else (),
+        has_md=(root / f"{section}.md").is_file(), has_html=(root / f"{section}.html").is_file())
+
+
+def section_runs(root: Path, sections: Sequence[str]) -> list[SectionRun]:
+    """One SectionRun per section, in the given order."""
+    return [section_run(root, s) for s in sections]
+
+
+# ---- several base seeds ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HeadlineStat:
+    """One headline number over base seeds: mean and sample sd (ddof=1, NaN for n < 2) of the n finite values;
+    `values` per base seed in seed order (None where missing); `text` summarises non-numeric values."""
+
+    label: str
+    mean: float
+    sd: float
+    n: int
+    values: tuple[Any, ...]
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimTally:
+    """In how many base seeds a claim holds / is contradicted / is undecided (`n` = seeds that checked it)."""
+
+    id: str
+    report: str
+    holds: int
+    contradicted: int
+    undecided: int
+
+    @property
+    def n(self) -> int:
+        return self.holds + self.contradicted + self.undecided
+
+
+@dataclass(frozen=True)
+class SectionSummary:
+    """One section over the base seeds of a sweep."""
+
+    section: str
+    seeds: tuple[int, ...]                    # the base seeds asked for
+    ok: tuple[int, ...]                       # base seeds whose execution succeeded
+    failed: tuple[tuple[int, str], ...]       # (base seed, error)
+    missing: tuple[int, ...]                  # not rendered or incomplete
+    seconds_mean: float | None
+    profile: str | None
+    device: str | None
+    headline: tuple[HeadlineStat, ...]
+    claims: tuple[ClaimTally, ...]
+    overlapping_seeds: bool                   # two base seeds shared a seed (their runs are not independent)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _headline_stats(runs: Sequence[SectionRun]) -> tuple[HeadlineStat, ...]:
+    labels: list[str] = []
+    for r in runs:
+        labels += [k for k in r.headline if k not in labels]
+    stats = []
+    for label in labels:
+        values = tuple(r.headline.get(label) for r in runs)
+        numeric = [v for v in values if _is_number(v)]
+        mean, sd, n = mean_sd(numeric) if numeric else (math.nan, math.nan, 0)
+        others = [str(v) for v in values if v is not None and not _is_number(v)]
+        text = ", ".join(f"{v} ({others.count(v)})" for v in dict.fromkeys(others))
+        stats.append(HeadlineStat(label, mean, sd, n, values, text))
+    return tuple(stats)
+
+
+def _claim_tallies(runs: Sequence[SectionRun]) -> tuple[ClaimTally, ...]:
+    by_id: dict[str, list[dict]] = {}
+    for r in runs:
+        for c in r.claims:
+            by_id.setdefault(c["id"], []).append(c)
+    out = []
+    for cid, checks in by_id.items():
+        c = counts(checks)
+        out.append(ClaimTally(cid, checks[0].get("report", ""), *(c[v] for v in VERDICTS)))
+    return tuple(out)
+
+
+def sweep_summaries(seed_roots: Mapping[int, Path], sections: Sequence[str]) -> list[SectionSummary]:
+    """Per section, over the base seeds `seed_roots` ({base seed: its report folder}): which succeeded,
+    failed or are missing, the headline numbers as mean ± sd and the claim verdicts counted over seeds."""
+    out = []
     for s in sections:
-        status = read_metrics(out_dir / s / "render.json") or {}
-        m = read_metrics(out_dir / s / "metrics.json")
-        rows.append(dict(
-            section=s, status=status.get("status", "not rendered"), seconds=status.get("seconds"),
-            profile=(m or status).get("profile"), seed=(m or status).get("seed"), device=(m or {}).get("device"),
-            headline=_headline(m) if status.get("status") == "ok" else status.get("error", ""),
-            claims=_claims(m) if status.get("status") == "ok" else None,
-        ))
-    return rows
+        runs = {seed: section_run(root, s) for seed, root in seed_roots.items()}
+        ok = [seed for seed, r in runs.items() if r.status == "ok"]
+        ok_runs = [runs[seed] for seed in ok]
+        used = [set(r.seeds or (r.seed,)) for r in ok_runs]
+        overlap = any(a & b for i, a in enumerate(used) for b in used[i + 1:])
+        secs = [r.seconds for r in runs.values() if r.seconds is not None]
+        first = ok_runs[0] if ok_runs else next(iter(runs.values()), None)
+        out.append(SectionSummary(
+            section=s, seeds=tuple(seed_roots), ok=tuple(ok),
+            failed=tuple((seed, r.error) for seed, r in runs.items() if r.status == "failed"),
+            missing=tuple(seed for seed, r in runs.items() if r.status in (NOT_RENDERED, INCOMPLETE)),
+            seconds_mean=sum(secs) / len(secs) if secs else None,
+            profile=first.profile if first else None, device=first.device if first else None,
+            headline=_headline_stats(ok_runs), claims=_claim_tallies(ok_runs), overlapping_seeds=overlap))
+    return out
 
 
-def write_index(out_dir: Path, sections: Sequence[str]) -> tuple[Path, Path]:
-    """Write `index.md` and `index.html` in `out_dir`: a table of every section with links to its report."""
-    rows = index_rows(out_dir, sections)
-    md = ["# Deep-learning theory lab: report index", "",
-          "| section | status | run time | profile / seed / device | claims: holds / contradicted / undecided | headline |",
-          "|---|---|---|---|---|---|"]
-    for r in rows:
-        link = f"[{r['section']}]({r['section']}.md)" if (out_dir / f"{r['section']}.md").exists() else r["section"]
-        secs = f"{r['seconds']:.0f} s" if r["seconds"] is not None else "–"
-        run_info = " / ".join(fmt(r[k]) for k in ("profile", "seed", "device"))
-        md.append(f"| {link} | {r['status']} | {secs} | {run_info} | {_claim_cell(r['claims'])} | "
-                  f"{r['headline'].replace('|', '/')} |")
-    md_path = out_dir / "index.md"
-    atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
+# ---- pages -------------------------------------------------------------------------------------------------
 
+_STYLE = """<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.45em .6em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.ok{color:#1a7f37}.bad{color:#c0392b;font-weight:bold}</style>"""
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>\n{_STYLE}'
+            f"</head><body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")
+
+
+def _claim_counts(run: SectionRun) -> str:
+    if run.status != "ok":
+        return "–"
+    c = counts(run.claims)
+    return " / ".join(str(c[v]) for v in VERDICTS)
+
+
+def _headline_text(run: SectionRun) -> str:
+    if run.status == "failed":
+        return run.error
+    return "; ".join(f"{k}: {fmt(v)}" for k, v in run.headline.items())
+
+
+def _secs(s: float | None) -> str:
+    return f"{s:.0f} s" if s is not None else "–"
+
+
+def write_index(root: Path, sections: Sequence[str]) -> tuple[Path, Path]:
+    """Write `index.md` and `index.html` in `root`: one row per section with status, run time, profile / seed /
+    device, claim counts and headline numbers, linking each report."""
+    runs = section_runs(root, sections)
+    head = ["section", "status", "run time", "profile / seed / device", "claims: holds / contradicted / undecided",
+            "headline"]
+    md = ["# Deep-learning theory lab: report index", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     cells = []
-    for r in rows:
-        name = html.escape(r["section"])
-        link = f'<a href="{name}.html">{name}</a>' if (out_dir / f"{r['section']}.html").exists() else name
-        cls = "ok" if r["status"] == "ok" else "bad"
-        secs = f"{r['seconds']:.0f} s" if r["seconds"] is not None else "–"
-        run_info = html.escape(" / ".join(fmt(r[k]) for k in ("profile", "seed", "device")))
-        cells.append(f"<tr><td>{link}</td><td class='{cls}'>{html.escape(r['status'])}</td><td>{secs}</td>"
-                     f"<td>{run_info}</td><td>{html.escape(_claim_cell(r['claims']))}</td>"
-                     f"<td>{html.escape(r['headline'])}</td></tr>")
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Deep-learning theory lab</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.45em .6em;text-align:left;vertical-align:top}}
-th{{background:#f4f4f4}}.ok{{color:#1a7f37}}.bad{{color:#c0392b;font-weight:bold}}</style></head><body>
-<h1>Deep-learning theory lab: report index</h1>
-<table><tr><th>section</th><th>status</th><th>run time</th><th>profile / seed / device</th><th>claims: holds / contradicted / undecided</th><th>headline</th></tr>
-{chr(10).join(cells)}
-</table></body></html>
-"""
-    html_path = out_dir / "index.html"
-    atomic_write_bytes(html_path, page.encode())
+    for r in runs:
+        run_info = " / ".join(fmt(v) for v in (r.profile, r.seed, r.device))
+        link = f"[{r.section}]({r.section}.md)" if r.has_md else r.section
+        md.append(f"| {link} | {r.status} | {_secs(r.seconds)} | {run_info} | {_claim_counts(r)} | "
+                  f"{_md_cell(_headline_text(r))} |")
+        name = html.escape(r.section)
+        hlink = f'<a href="{name}.html">{name}</a>' if r.has_html else name
+        cls = "ok" if r.status == "ok" else "bad"
+        cells.append(f"<tr><td>{hlink}</td><td class='{cls}'>{html.escape(r.status)}</td><td>{_secs(r.seconds)}</td>"
+                     f"<td>{html.escape(run_info)}</td><td>{html.escape(_claim_counts(r))}</td>"
+                     f"<td>{html.escape(_headline_text(r))}</td></tr>")
+    md_path, html_path = root / "index.md", root / "index.html"
+    atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
+    table = "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>\n" + "\n".join(cells)
+    atomic_write_bytes(html_path, _page("Deep-learning theory lab: report index", table + "\n</table>").encode())
+    return md_path, html_path
+
+
+def _stat_text(h: HeadlineStat) -> str:
+    if h.n == 0:
+        return h.text or "–"
+    body = fmt(h.mean) if h.n == 1 else f"{fmt(h.mean)} ± {fmt(h.sd)}"
+    return f"{body} (n={h.n})" + (f"; {h.text}" if h.text else "")
+
+
+def _status_text(s: SectionSummary) -> str:
+    parts = [f"{len(s.ok)}/{len(s.seeds)} ok"]
+    if s.failed:
+        parts.append("failed: " + ", ".join(str(seed) for seed, _ in s.failed))
+    if s.missing:
+        parts.append("missing: " + ", ".join(map(str, s.missing)))
+    return "; ".join(parts)
+
+
+def _tally_text(t: ClaimTally) -> str:
+    return f"{t.holds} / {t.contradicted} / {t.undecided}"
+
+
+def write_sweep_index(out_dir: Path, seed_roots: Mapping[int, Path], sections: Sequence[str]) -> tuple[Path, Path]:
+    """Write `<out>/seeds/index.md` and `.html`: per section, the base seeds that succeeded, each headline number
+    as mean ± sample sd (n) over base seeds, and per claim the base seeds it holds / is contradicted / is
+    undecided in; links to every seed's report."""
+    base = out_dir / "seeds"
+    base.mkdir(parents=True, exist_ok=True)
+    summaries = sweep_summaries(seed_roots, sections)
+    seeds_txt = ", ".join(map(str, seed_roots))
+    title = "Deep-learning theory lab: index over base seeds"
+    note = (f"Base seeds {seeds_txt}. Headline numbers: mean ± sample standard deviation over the base seeds that "
+            f"succeeded (n). Claims: in how many base seeds each holds / is contradicted / is undecided.")
+    md = [f"# {title}", "", note, "",
+          "| section | base seeds | mean run time | profile / device | headline (mean ± sd, n) | reports |",
+          "|---|---|---|---|---|---|"]
+    rows, claim_md, claim_rows, notes = [], [], [], []
+    for s in summaries:
+        rel = {seed: seed_roots[seed].relative_to(base).as_posix() if seed_roots[seed].is_relative_to(base)
+               else str(seed_roots[seed]) for seed in s.seeds}
+        links_md = " ".join(f"[{seed}]({rel[seed]}/{s.section}.md)" for seed in s.seeds
+                            if (seed_roots[seed] / f"{s.section}.md").is_file())
+        links_html = " ".join(f'<a href="{html.escape(rel[seed])}/{html.escape(s.section)}.html">{seed}</a>'
+                              for seed in s.seeds if (seed_roots[seed] / f"{s.section}.html").is_file())
+        headline = "; ".join(f"{h.label}: {_stat_text(h)}" for h in s.headline)
+        run_info = f"{fmt(s.profile)} / {fmt(s.device)}"
+        md.append(f"| {s.section} | {_status_text(s)} | {_secs(s.seconds_mean)} | {run_info} | "
+                  f"{_md_cell(headline)} | {links_md} |")
+        cls = "ok" if len(s.ok) == len(s.seeds) else "bad"
+        rows.append(f"<tr><td>{html.escape(s.section)}</td><td class='{cls}'>{html.escape(_status_text(s))}</td>"
+                    f"<td>{_secs(s.seconds_mean)}</td><td>{html.escape(run_info)}</td>"
+                    f"<td>{html.escape(headline)}</td><td>{links_html}</td></tr>")
+        for t in s.claims:
+            claim_md.append(f"| {t.id} | {t.report} | {s.section} | {_tally_text(t)} | {t.n} |")
+            claim_rows.append(f"<tr><td>{html.escape(t.id)}</td><td>{html.escape(t.report)}</td>"
+                              f"<td>{html.escape(s.section)}</td><td>{_tally_text(t)}</td><td>{t.n}</td></tr>")
+        for seed, err in s.failed:
+            notes.append(f"{s.section} seed {seed} failed: {err}")
+        if s.overlapping_seeds:
+            notes.append(f"{s.section}: base seeds share seeds (the section uses base, base + 1, ... per profile), "
+                         f"so their results are not independent; space base seeds further apart")
+    claims_head = "| claim | report | section | base seeds: holds / contradicted / undecided | n |\n|---|---|---|---|---|"
+    md += ["", "## Claims over base seeds", ""]
+    md += [claims_head, *claim_md] if claim_md else ["No section reported claim checks."]
+    if notes:
+        md += ["", "## Notes", "", *(f"- {_md_cell(n)}" for n in notes)]
+    md_path, html_path = base / "index.md", base / "index.html"
+    atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
+    body = [f"<p>{html.escape(note)}</p>",
+            "<table><tr><th>section</th><th>base seeds</th><th>mean run time</th><th>profile / device</th>"
+            "<th>headline (mean ± sd, n)</th><th>reports</th></tr>", *rows, "</table>",
+            "<h2>Claims over base seeds</h2>"]
+    if claim_rows:
+        body += ["<table><tr><th>claim</th><th>report</th><th>section</th>"
+                 "<th>base seeds: holds / contradicted / undecided</th><th>n</th></tr>", *claim_rows, "</table>"]
+    else:
+        body.append("<p>No section reported claim checks.</p>")
+    if notes:
+        body += ["<h2>Notes</h2><ul>", *(f"<li>{html.escape(n)}</li>" for n in notes), "</ul>"]
+    atomic_write_bytes(html_path, _page(title, "\n".join(body)).encode())
     return md_path, html_path
