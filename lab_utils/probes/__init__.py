@@ -9,7 +9,7 @@ a mean-reduction loss and `batches` one in-memory `(inputs, targets)` pair or a 
                   (hessian_curvature), condition numbers, dense Hessian
     trace         trace estimators for any symmetric operator: Hutchinson, Hutch++, Lanczos-deflated Hutchinson
     bn_fold       BatchNorm folded into the preceding convolution (eval mode), for fast loss grids
-    jacobian      input sensitivity: mean Frobenius norm of d softmax / d input
+    jacobian      input sensitivity: mean Frobenius norm of d softmax / d input, mean norm of d loss / d input
     landscape     1-D / 2-D loss surfaces along filter-normalised or given directions, grid statistics
     noise         per-sample gradients and the gradient-noise covariance's top eigenvalue
     subspace      intrinsic dimension: training inside a random subspace (dense / Fastfood projections)
@@ -22,7 +22,7 @@ a mean-reduction loss and `batches` one in-memory `(inputs, targets)` pair or a 
 from .hessian import (Curvature, Spectrum, Trace, condition_extremes, condition_top_k, dense_hessian,
                       hessian_curvature, hessian_eigenvalues, hessian_spectrum, hessian_trace)
 from .hvp import HVP
-from .jacobian import jacobian_norm
+from .jacobian import input_gradient_norm, jacobian_norm
 from .landscape import (GridStats, LossSurface, grid_coords, grid_stats, loss_surface, normalize_direction,
                         random_direction)
 from .linalg import Eigen, eigsh, lanczos, power_eigsh
@@ -31,4 +31,4 @@ from .state import preserved
 __all__ = ["hessian_eigenvalues", "hessian_trace", "hessian_spectrum", "loss_surface", "jacobian_norm",
            "Eigen", "Trace", "Spectrum", "LossSurface", "GridStats", "grid_stats", "HVP", "lanczos", "eigsh",
            "power_eigsh", "preserved", "normalize_direction", "random_direction", "grid_coords", "condition_top_k",
-           "condition_extremes", "dense_hessian", "hessian_curvature", "Curvature"]
+           "condition_extremes", "dense_hessian", "hessian_curvature", "Curvature", "input_gradient_norm"]

@@ -1,12 +1,17 @@
-"""Input sensitivity: mean over samples of the Frobenius norm of the Jacobian of the softmax outputs w.r.t. the
-input, ||d softmax(f(x_i)) / d x_i||_F (Novak et al. 2018). Eval mode, so samples are independent and the
-gradient of a sum over the batch gives every sample's row at once."""
+"""Input sensitivity, two measures, each a mean over samples:
+
+    jacobian_norm(model, x)                     ||d softmax(f(x_i)) / d x_i||_F, the Jacobian of the output
+                                                probabilities (Novak et al. 2018)
+    input_gradient_norm(model, loss_fn, batches) ||d loss(f(x_i), y_i) / d x_i||_2, the gradient of the sample's
+                                                own loss (what the loss, not the prediction, does under a nudge)
+
+Eval mode, so samples are independent and the gradient of a sum over the batch gives every sample's row at once."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .batches import model_dtype_device
+from .batches import chunks, model_dtype_device
 from .state import preserved
 
 
@@ -48,3 +53,21 @@ def jacobian_norm(model: nn.Module, inputs: torch.Tensor, exact: bool = True, n_
                 sq /= n_proj
             total += float(sq.sqrt().sum())
     return total / len(inputs)
+
+
+def input_gradient_norm(model: nn.Module, loss_fn, batches, chunk: int = 256) -> float:
+    """Mean over the samples of `batches` of ||d loss_fn(model(x_i), y_i) / d x_i||_2 (L2 over all input entries;
+    the Frobenius norm of the sample's input-gradient image). `loss_fn` is a mean-reduction loss; each sample's
+    gradient is that of its own loss. Model in eval mode (BN running statistics); left exactly as found."""
+    total, n = 0.0, 0
+    with preserved(model):
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for x, y, _ in chunks(batches, chunk, model):
+            x = x.clone().requires_grad_(True)
+            with torch.enable_grad():
+                loss = loss_fn(model(x), y) * len(x)  # the sum of the per-sample losses
+                g, = torch.autograd.grad(loss, x)
+            total += float(g.reshape(len(x), -1).norm(dim=1).sum())
+            n += len(x)
+    return total / n
