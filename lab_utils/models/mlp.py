@@ -11,9 +11,10 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.
 
 
 def mlp(depth: int | None = None, width: int | None = None, in_dim: int = 1, out_dim: int = 1, act: str = "relu",
-        hidden: Sequence[int] | None = None) -> nn.Sequential:
+        hidden: Sequence[int] | None = None, batchnorm: bool = False) -> nn.Sequential:
     """`depth` hidden layers of `width` units with activation `act`, then a linear output layer; or, with
-    `hidden` (and no depth/width), hidden layers of the given sizes, e.g. hidden=[5, 10, 10, 10, 5]."""
+    `hidden` (and no depth/width), hidden layers of the given sizes, e.g. hidden=[5, 10, 10, 10, 5].
+    `batchnorm` puts a BatchNorm1d between each hidden Linear layer and its activation."""
     if hidden is None:
         if depth is None or width is None or depth < 1 or width < 1:
             raise ValueError(f"mlp needs depth >= 1 and width >= 1, got depth={depth}, width={width}")
@@ -25,7 +26,7 @@ def mlp(depth: int | None = None, width: int | None = None, in_dim: int = 1, out
     layers: list[nn.Module] = []
     d = in_dim
     for w in hidden:
-        layers += [nn.Linear(d, w), ACTIVATIONS[act]()]
+        layers += [nn.Linear(d, w)] + ([nn.BatchNorm1d(w)] if batchnorm else []) + [ACTIVATIONS[act]()]
         d = w
     layers.append(nn.Linear(d, out_dim))
     return nn.Sequential(*layers)
