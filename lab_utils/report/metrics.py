@@ -3,7 +3,8 @@
     write_metrics(run, metrics, checks)   ->  <run.out_dir>/metrics.json
 
 The document holds section, profile, seed (the base seed), seeds (every seed the section used), device,
-elapsed_s (seconds), claims (one {id, report, verdict, evidence} per reference claim the section checked, see
+elapsed_s (seconds), config (the run's effective settings: the profile with the knobs applied; the report's
+parameter table shows them), claims (one {id, report, verdict, evidence} per reference claim the section checked, see
 `report.claims`), headline (a few {label: value} pairs for the index) and the section's own keys.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Sequence
 from ..core.paths import atomic_write_bytes
 from ..core.stats import VERDICTS
 from .claims import ClaimCheck
+from .quiet import QuietPath
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -39,9 +41,18 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} to metrics.json")
 
 
+def _plain(value: Any) -> Any:
+    """`to_jsonable(value)`, or its repr when JSON has no type for it (a setting must never stop write_metrics)."""
+    try:
+        return to_jsonable(value)
+    except TypeError:
+        return repr(value)
+
+
 def write_metrics(run, metrics: dict, checks: Sequence[ClaimCheck] = ()) -> Path:
     """Write `<run.out_dir>/metrics.json`: the run's identity (section, profile, seed, seeds, device, elapsed_s),
-    the claim checks, then `metrics` (which should hold a `headline` dict for the index)."""
+    the claim checks, then `metrics` (which should hold a `headline` dict for the index), then `config` (the
+    fields of `run.cfg`). The returned path shows nothing as a notebook cell's last value."""
     for c in checks:
         if c.verdict not in VERDICTS:
             raise ValueError(f"claim {c.id}: verdict {c.verdict!r} is not one of {VERDICTS}")
@@ -51,9 +62,12 @@ def write_metrics(run, metrics: dict, checks: Sequence[ClaimCheck] = ()) -> Path
     doc = {"section": run.section, "profile": run.profile, "seed": run.seed, "seeds": list(run.seeds),
            "device": str(run.device), "elapsed_s": round(run.elapsed(), 2),
            "claims": [dataclasses.asdict(c) for c in checks], **metrics}
+    cfg = getattr(run, "cfg", None)
+    if "config" not in doc and dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+        doc["config"] = {f.name: _plain(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
     path = Path(run.out_dir) / "metrics.json"
     atomic_write_bytes(path, (json.dumps(to_jsonable(doc), indent=2) + "\n").encode())
-    return path
+    return QuietPath(path)
 
 
 def read_metrics(path: Path) -> dict | None:
