@@ -1,6 +1,7 @@
 """One look for every figure: a seaborn theme, `save_fig`, and a few plots that several sections share."""
 from __future__ import annotations
 
+import base64
 import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -10,6 +11,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+
+from .quiet import QuietPath
 
 PALETTE = "colorblind"
 
@@ -23,15 +26,47 @@ def set_theme() -> None:
     })
 
 
+def _in_ipython() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+def _close(fig: matplotlib.figure.Figure) -> None:
+    """Close `fig` in IPython so that the inline backend does not show it a second time at the end of the cell."""
+    if _in_ipython():
+        plt.close(fig)
+
+
 def save_fig(run, fig: matplotlib.figure.Figure, name: str) -> Path:
-    """Save `fig` as `<run.out_dir>/<name>.png` (the notebook still shows it inline) and return the path."""
+    """Save `fig` as `<run.out_dir>/<name>.png`, show that file once in the notebook and return its path.
+
+    In IPython the output is the saved PNG itself, tagged with its file name (metadata `lab_utils.figure`) so that
+    the report links the file instead of extracting a copy; the figure is closed so that the inline backend does
+    not draw it again, and the returned path shows nothing as a cell's last value."""
     path = Path(run.out_dir) / f"{name}.png"
     fig.savefig(path)
-    return path
+    if _in_ipython():
+        from IPython.display import display
+
+        png = base64.b64encode(path.read_bytes()).decode("ascii")
+        display({"image/png": png, "text/plain": f"[figure: {path.name}]"}, raw=True,
+                metadata={"lab_utils": {"figure": path.name}})
+        _close(fig)
+    return QuietPath(path)
 
 
 def colors(n: int) -> list:
     return sns.color_palette(PALETTE, n)
+
+
+def _has_marker(fmt: str) -> bool:
+    """Whether a matplotlib format string such as "-o" or "--" names a marker."""
+    for style in ("--", "-.", "-", ":"):
+        fmt = fmt.replace(style, "")
+    return any(ch in ".,ov^<>1234sp*hH+xXDd|_" for ch in fmt)
 
 
 def plot_curves(
@@ -53,8 +88,9 @@ def plot_curves(
         label = f"{name}{label_suffix}"
         if h.get("diverged_at_epoch") is not None:
             label += f" (diverged, epoch {h['diverged_at_epoch']})"
-        marker = "o" if len(epochs) < 2 else None  # a one-epoch run is a single point: make it visible
-        ax.plot(epochs, values, linestyle, color=c, label=label, marker=marker)
+        # a one-epoch run is a single point: make it visible, unless the format string already has a marker
+        marker = {"marker": "o"} if len(epochs) < 2 and not _has_marker(linestyle) else {}
+        ax.plot(epochs, values, linestyle, color=c, label=label, **marker)
         if h.get("diverged_at_epoch") is not None:
             finite = values[np.isfinite(values)]
             y = finite[-1] if len(finite) else (1.0 if logy else 0.0)
