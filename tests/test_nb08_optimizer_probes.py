@@ -1,80 +1,332 @@
-"""Notebook 08 in the smoke profile: its metrics, and the experiment helpers on exact answers."""
+"""Notebook 08 in the smoke profile (its metrics), and the section's figures, text and verdict rules on
+hand-made results objects: cases that hold, contradict and stay undecided."""
+from __future__ import annotations
+
 import math
 
+import matplotlib
+import numpy as np
 import pytest
 
-from lab_utils import models, sections
-from lab_utils.sections.optimizer_probes import compute as op
+from lab_utils import models, references, sections
+from lab_utils.core import stats
+from lab_utils.sections.optimizer_probes import compute, figures, text
+from lab_utils.sections.optimizer_probes.compute import (OPTIMIZERS, PAIRS, Curvature, Endpoint, Path, Results,
+                                                         Subspace)
 
+matplotlib.use("Agg")
 NAME = "08_optimizer_probes"
+SEEDS = [0, 1, 2]
 
 
-def _finite_or_none(v):
-    return v is None or math.isfinite(v)
+# ---- hand-made results ----------------------------------------------------------------------------------------
 
+def curv(opt, seed, lam=10.0, lam_min=-1.0, ratio=0.5, fisher=0.8, err=0.01):
+    a = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    return Curvature(opt, seed, [lam, lam / 2, lam / 3], lam_min, err, True, 50, 5.0, 0.5, [0.0, 1.0, 2.0],
+                     [0.1, 0.5, 0.4], ratio * lam, 1.0, fisher * lam, 0.01, 1.0, 0.01, a,
+                     [0.01 + 0.5 * lam * x * x for x in a], [0.01 + 1e-3 * x * x for x in a])
+
+
+def endpoint(opt, seed, acc=0.5, first=0.2, control=False, converged=True):
+    return Endpoint(opt, seed, compute.model_seed(seed, opt, control), control, [1, 2, 3], [1.0, 0.1, 0.01],
+                    [1.5, 1.2, 1.1], [first, 0.4, acc], 0.01 if converged else 0.9, 0.01 if converged else 2.0,
+                    converged, "full-batch ‖∇L‖ ≤ 0.1 and training loss ≤ 0.05", 300)
+
+
+def path(a, b, seed, lin=1.0, neb=0.5, bez=0.4, lowest="inside", control=False):
+    """A path whose line, NEB and Bezier barriers are `lin`, `neb`, `bez` and whose line minimum lies beyond the
+    end ("end"), at the start ("start") or beyond the start ("before")."""
+    alpha = [-0.5, 0.0, 0.5, 1.0, 1.5]
+    outside = {"end": (0.5, 0.05), "start": (0.5, 0.5), "before": (0.05, 0.5), "inside": (0.5, 0.5)}[lowest]
+    lin_loss = [outside[0], 0.1, 0.1 + lin, 0.1, outside[1]]
+    return Path(a, b, seed, control, 10.0, alpha, lin_loss, [0.0, 0.5, 1.0], [0.1, 0.1 + neb, 0.1], None,
+                None if control else [0.0, 0.5, 1.0], None if control else [0.1, 0.1 + bez, 0.1])
+
+
+def subspace(seed, accs=(0.11, 0.2, 0.4), dims=(15, 100, 1000), baseline=0.4):
+    d90 = next((d for d, a in zip(dims, accs) if a >= 0.9 * baseline), None)
+    return Subspace(seed, list(dims), list(accs), ["dense"] * len(dims), baseline, 0.9 * baseline, d90,
+                    None if d90 is None else float(d90), 20_000, 5, 512)
+
+
+def settings():
+    cfg = sections.profiles(NAME)["smoke"]
+    out = {k: getattr(cfg, k) for k in compute.SETTING_KEYS}
+    out["n_params"] = 20_000
+    return out
+
+
+def results(lam=None, ratio=None, acc=None, lam_min=None, paths=None, subs=None, converged=True):
+    """Results over SEEDS with per-optimizer values (one number, the same for every seed, plus a small per-seed
+    jitter so that the intervals have a spread)."""
+    lam = lam or {"SGD": 100.0, "SGD+momentum": 30.0, "AdamW": 200.0}
+    ratio = ratio or {"SGD": 2.0, "SGD+momentum": 3.0, "AdamW": 1.5}
+    acc = acc or {"SGD": 0.6, "SGD+momentum": 0.7, "AdamW": 0.75}
+    lam_min = lam_min or {o: -3.0 for o in OPTIMIZERS}
+    jit = {0: 1.0, 1: 1.02, 2: 0.98}
+    cv = [curv(o, s, lam[o] * jit[s], lam_min[o] * jit[s], ratio[o] * jit[s]) for o in OPTIMIZERS for s in SEEDS]
+    eps = [endpoint(o, s, acc[o] + 0.005 * (s - 1), {"SGD": 0.3, "SGD+momentum": 0.35, "AdamW": 0.45}[o],
+                    converged=converged) for o in OPTIMIZERS for s in SEEDS]
+    eps += [endpoint("SGD+momentum", s, control=True) for s in SEEDS]
+    if paths is None:
+        paths = [path(a, b, s, neb=0.3 + 0.2 * i + 0.01 * s, bez=0.35 + 0.2 * i + 0.01 * s, lowest=low)
+                 for s in SEEDS for i, ((a, b), low) in enumerate(zip(PAIRS, ("end", "start", "start")))]
+        paths += [path("SGD", "SGD+momentum", s, lin=0.01, neb=0.0, control=True) for s in SEEDS]
+    subs = subs if subs is not None else [subspace(s) for s in SEEDS]
+    return Results(SEEDS, settings(), eps, cv, paths, subs)
+
+
+def verdicts(res) -> dict[str, str]:
+    return {c.id: c.verdict for c in text.checks(res)}
+
+
+# ---- the smoke run ------------------------------------------------------------------------------------------------
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     cfg = sections.profiles(NAME)["smoke"]
-    opts = m["optimizers"]
-    assert [o["name"] for o in opts] == ["SGD", "SGD+momentum", "AdamW"]
-    for o in opts:
-        assert o["test_acc"] is None or 0.0 <= o["test_acc"] <= 1.0
-        top = o["lambda_top3"]
-        assert len(top) == 3 and top[0] >= top[1] >= top[2]
-        assert o["lambda_min"] <= top[2]
-        assert top[0] > 0  # a trained net's loss curves up somewhere
-        assert o["condition"] == pytest.approx(top[0] / abs(o["lambda_min"]), rel=1e-6)
-        assert o["noise_ratio"] > 0 and o["lambda_c"] > 0
-        assert o["noise_ratio"] == pytest.approx(o["lambda_c"] / top[0], rel=1e-6)
-    idim = m["intrinsic_dim"]
-    assert idim["dims"] == sorted(cfg.sub_dims) and len(idim["acc"]) == len(idim["dims"])
-    assert all(0.0 <= a <= 1.0 for a in idim["acc"])
-    assert idim["d_int90"] is None or idim["d_int90"] in idim["dims"]
-    # the smoke profile's dense limit forces both projection kinds
-    assert "dense" in idim["kinds"] and "fastfood" in idim["kinds"]
-    paths = m["paths"]
-    assert [p["pair"] for p in paths] == ["SGD–SGD+momentum", "SGD–AdamW", "SGD+momentum–AdamW"]
-    for p in paths:
-        for k in ("linear_max_loss", "neb_max_loss", "bezier_max_loss"):
-            assert p[k] is not None and p[k] > 0
-        assert p["linear_barrier"] >= 0 and p["distance"] > 0
-    assert len(m["headline"]) >= 3
-    for png in ("training", "spectra", "eigen_lines", "intrinsic_dimension", "paths"):
+    assert m["seeds"] == [0, 1] == list(range(cfg.n_seeds))
+    ids = {c.id for c in references.for_section(NAME)}
+    assert {c["id"] for c in m["claims"]} == ids, "every registered claim of 08 is checked"
+    for c in m["claims"]:
+        assert c["verdict"] in stats.VERDICTS and c["report"] == "004"
+    conv = m["convergence"]
+    assert len(conv) == 4 * len(m["seeds"])  # three optimizers and the control, per seed
+    for r in conv:
+        assert {"train_loss", "grad_norm", "converged", "criterion"} <= set(r)
+        assert math.isfinite(r["train_loss"]) and r["grad_norm"] >= 0 and isinstance(r["converged"], bool)
+    seeds = {(r["optimizer"], r["model_seed"]) for r in conv if not r["control"]}
+    assert len({s for _, s in seeds}) == len(seeds), "no two end points share an initialisation"
+    for o in m["optimizers"]:
+        assert len(o["lambda_max"]) == len(m["seeds"])
+        for lmax, lmin, kappa, err in zip(o["lambda_max"], o["lambda_min"], o["condition"], o["lambda_err"]):
+            assert lmin <= lmax
+            if abs(lmin) > err:
+                assert kappa == pytest.approx(lmax / abs(lmin), rel=1e-9)  # condition_extremes
+            else:
+                assert kappa is None
+        for r, c, lmax in zip(o["noise_ratio"], o["lambda_c"], o["lambda_max"]):
+            assert r == pytest.approx(c / lmax, rel=1e-9)
+    pairs = [(p["start"], p["end"]) for p in m["paths"] if not p["control"]]
+    assert pairs == [pair for _ in m["seeds"] for pair in PAIRS]
+    assert all(p["linear_barrier"] >= 0 and p["distance"] > 0 for p in m["paths"])
+    assert all(p["bezier_barrier"] is None for p in m["paths"] if p["control"])
+    for s in m["intrinsic_dim"]:
+        assert s["d_int90"] is None or s["d_int90"] in s["dims"]
+        assert s["d_int90_label"] == (f"> {max(s['dims'])}" if s["d_int90"] is None else str(s["d_int90"]))
+    assert 3 <= len(m["headline"]) <= 5
+    for png in ("training", "curvature", "spectra", "eigen_lines", "intrinsic_dimension", "paths"):
         assert (section_dir / f"{png}.png").stat().st_size > 1000
 
 
-def test_profiles_follow_the_issue():
+# ---- profiles and seeds -----------------------------------------------------------------------------------------
+
+def test_profiles_follow_the_brief_and_the_report():
     for prof in ("smoke", "quick", "full"):
         cfg = sections.profiles(NAME)[prof]
-        assert cfg.neb_nodes >= 5
-        assert cfg.path_points == 41
+        assert cfg.n_seeds >= 2 and cfg.neb_nodes >= 5
+        alphas = compute.line_alphas(cfg)
+        assert alphas[0] < 0 and alphas[-1] > 1.325  # the line reaches beyond both end points
+        assert 0.0 in alphas and 1.0 in alphas
     full = sections.profiles(NAME)["full"]
-    n = models.spec_n_params(op.cnn_spec(full))
-    assert abs(n - 183_000) < 2_000  # the reference's ~183K parameters
-    assert full.epochs == 12 and 15 in full.sub_dims
+    ref = references.claim("004.accuracy.sgd_lowest").setting
+    assert "183K" in ref["model"] and abs(models.spec_n_params(compute.cnn_spec(full)) - 183_000) < 1_000
+    assert len(full.channels) == 3 and full.channels[0] == 64  # 3 conv layers, 64 base filters
+    assert (full.epochs, full.batch_size, full.lr_sgd, full.wd_sgd, full.n_train) == (12, 128, 0.01, 5e-4, 50_000)
+    assert 15 in full.sub_dims and 15 in sections.profiles(NAME)["quick"].sub_dims
 
 
-def test_verdicts_and_metrics_from_synthetic_results():
-    probes = {n: dict(test_acc=a, lambda_top3=[l, l / 2, l / 3], lambda_min=-1.0, condition=l, noise_ratio=r,
-                      lambda_c=r * l, converged=True, lambda_min_err=0.1, condition_lower=l / 1.1,
-                      condition_resolved=True)
-              for n, a, l, r in (("SGD", 0.6, 100.0, 2.0), ("SGD+momentum", 0.7, 30.0, 3.0), ("AdamW", 0.71, 200.0, 1.5))}
-    idim = dict(dims=[15, 100], acc=[0.12, 0.5], kinds=["dense", "dense"], d_int90=None, d_int90_interp=None,
-                threshold=0.639, baseline_acc=0.71, n_params=1000, rows=[])
-    paths = [dict(pair=p, linear_max_loss=5.0, neb_max_loss=3.0, bezier_max_loss=2.0, linear_barrier=4.0,
-                  neb_barrier=2.0, bezier_barrier=1.0, distance=10.0) for p in op.REFERENCE_NEB]
-    text = "\n".join(op.verdicts(probes, idim, paths))
-    assert text.count("**holds**") == 6 and "**hold**" in text  # every finding reproduced by construction
-    assert "does not hold" not in text and "do not hold" not in text
-    probes["SGD"]["test_acc"] = 0.8
-    assert "lags the other two at the same lr and epochs **does not hold**" in "\n".join(op.verdicts(probes, idim, paths))
-    paths[0]["neb_max_loss"] = 1.0  # below ln 10: the reference's wall between minima is not reproduced
-    assert "**do not hold**" in "\n".join(op.verdicts(probes, idim, paths))
-    paths[0]["neb_max_loss"] = 3.0
-    met = op.metrics(probes, idim, paths)
-    assert met["headline"]["d_int90"] == "> 100"
-    assert met["headline"]["NEB max loss (mean of pairs)"] == 3.0
-    assert set(met["optimizers"][0]) >= {"name", "test_acc", "lambda_top3", "lambda_min", "condition", "noise_ratio"}
-    assert set(met["intrinsic_dim"]) >= {"dims", "acc", "d_int90"}
-    assert set(met["paths"][0]) >= {"pair", "linear_max_loss", "neb_max_loss", "bezier_max_loss"}
+def test_end_points_have_independent_starts_and_the_control_shares_one():
+    seeds = [compute.model_seed(s, o) for s in range(3) for o in OPTIMIZERS]
+    assert len(set(seeds)) == len(seeds)
+    for s in range(3):
+        assert compute.model_seed(s, "SGD+momentum", control=True) == compute.model_seed(s, "SGD")
+
+
+def test_pairs_are_the_reports_order():
+    assert PAIRS == (("SGD", "SGD+momentum"), ("SGD+momentum", "AdamW"), ("AdamW", "SGD"))
+    nums = references.claim("004.neb.sgd_sgd_momentum_most_connected").numbers
+    assert nums["path_loss_sgd_to_sgd_momentum"] == 3.263 and nums["path_loss_sgd_momentum_to_adamw"] == 4.667
+    assert nums["path_loss_adamw_to_sgd"] == 4.708
+    # our NEB maximum of each ordered pair lands under that pair's key
+    ps = [path(a, b, s, neb=0.1 * (i + 1)) for s in SEEDS for i, (a, b) in enumerate(PAIRS)]
+    check = next(c for c in text.checks(results(paths=ps)) if c.id == "004.neb.barriers_separate_minima")
+    assert check.reproduced["path_loss_sgd_to_sgd_momentum"] == pytest.approx(0.2)
+    assert check.reproduced["path_loss_sgd_momentum_to_adamw"] == pytest.approx(0.3)
+    assert check.reproduced["path_loss_adamw_to_sgd"] == pytest.approx(0.4)
+
+
+# ---- verdict rules on constructed cases ------------------------------------------------------------------------
+
+def test_every_registered_claim_is_checked_and_the_report_like_case_holds():
+    res = results()
+    v = verdicts(res)
+    assert set(v) == {c.id for c in references.for_section(NAME)}
+    for cid in ("004.accuracy.sgd_lowest", "004.accuracy.adamw_best", "004.training.adamw_fastest_early",
+                "004.curvature.momentum_flattest", "004.curvature.adamw_sharpest", "004.curvature.indefinite",
+                "004.noise.ratio_above_one", "004.noise.adamw_lowest",
+                "004.interpolation.sgd_to_sgd_momentum_min_beyond",
+                "004.interpolation.sgd_momentum_to_adamw_min_at_start", "004.interpolation.adamw_to_sgd_min_at_start",
+                "004.neb.barriers_separate_minima", "004.neb.sgd_sgd_momentum_most_connected"):
+        assert v[cid] == stats.HOLDS, cid
+    assert v["004.noise.sgd_highest"] == stats.CONTRADICTED  # SGD+momentum's ratio is the highest here, as in 004
+
+
+def test_sharpness_verdicts_hold_contradict_and_stay_undecided():
+    flat = {"SGD": 100.0, "SGD+momentum": 30.0, "AdamW": 200.0}
+    assert verdicts(results(lam=flat))["004.curvature.momentum_flattest"] == stats.HOLDS
+    sharp = {"SGD": 100.0, "SGD+momentum": 300.0, "AdamW": 200.0}
+    assert verdicts(results(lam=sharp))["004.curvature.momentum_flattest"] == stats.CONTRADICTED
+    assert verdicts(results(lam=sharp))["004.curvature.adamw_sharpest"] == stats.CONTRADICTED
+    res = results(lam={"SGD": 100.0, "SGD+momentum": 100.0, "AdamW": 100.0})  # ties: jitter only, same per seed
+    res.curvature[:] = [curv(c.optimizer, c.seed, 100.0 * (1 + 0.1 * ((c.seed + OPTIMIZERS.index(c.optimizer)) % 3)))
+                        for c in res.curvature]
+    assert verdicts(res)["004.curvature.momentum_flattest"] == stats.UNDECIDED
+
+
+def test_one_seed_decides_nothing():
+    res = results()
+    one = Results([0], res.settings, [e for e in res.endpoints if e.seed == 0],
+                  [c for c in res.curvature if c.seed == 0], [p for p in res.paths if p.seed == 0],
+                  [s for s in res.subspace if s.seed == 0])
+    v = verdicts(one)
+    for cid in ("004.curvature.momentum_flattest", "004.accuracy.sgd_lowest", "004.noise.ratio_above_one",
+                "004.curvature.indefinite", "004.interpolation.sgd_to_sgd_momentum_min_beyond"):
+        assert v[cid] == stats.UNDECIDED, cid
+
+
+def test_noise_ratio_above_one_needs_every_optimizer():
+    assert verdicts(results(ratio={o: 2.0 for o in OPTIMIZERS}))["004.noise.ratio_above_one"] == stats.HOLDS
+    some_below = {"SGD": 2.0, "SGD+momentum": 0.5, "AdamW": 2.0}
+    assert verdicts(results(ratio=some_below))["004.noise.ratio_above_one"] == stats.CONTRADICTED
+    res = results(ratio={o: 1.0 for o in OPTIMIZERS})  # around 1: the intervals straddle it
+    res.curvature[:] = [curv(c.optimizer, c.seed, ratio=(0.8, 1.0, 1.25)[c.seed]) for c in res.curvature]
+    assert verdicts(res)["004.noise.ratio_above_one"] == stats.UNDECIDED
+
+
+def test_indefinite_and_condition():
+    assert verdicts(results())["004.curvature.indefinite"] == stats.HOLDS
+    pos = results(lam_min={o: 1e-4 for o in OPTIMIZERS})  # within the error bound of 0: not negative
+    assert verdicts(pos)["004.curvature.indefinite"] == stats.CONTRADICTED
+    assert all(c.condition is None for c in pos.curvature)
+    one_convex = results(lam_min={"SGD": -3.0, "SGD+momentum": 1e-4, "AdamW": -3.0})  # in every seed
+    assert verdicts(one_convex)["004.curvature.indefinite"] == stats.CONTRADICTED
+    mixed = results()  # one seed's SGD+momentum end point without a resolved negative eigenvalue
+    mixed.curvature[:] = [curv(c.optimizer, c.seed, lam_min=1e-4 if (c.optimizer, c.seed) == ("SGD+momentum", 0)
+                               else -3.0) for c in mixed.curvature]
+    assert verdicts(mixed)["004.curvature.indefinite"] == stats.UNDECIDED
+    c = curv("SGD", 0, lam=20.0, lam_min=-4.0)
+    assert c.condition == pytest.approx(5.0)
+    ordered = results(lam={"SGD": 100.0, "SGD+momentum": 30.0, "AdamW": 300.0},
+                      lam_min={o: -3.0 for o in OPTIMIZERS})
+    assert verdicts(ordered)["004.curvature.condition_order"] == stats.HOLDS
+    reversed_ = results(lam={"SGD": 100.0, "SGD+momentum": 300.0, "AdamW": 30.0})
+    assert verdicts(reversed_)["004.curvature.condition_order"] == stats.CONTRADICTED
+
+
+def test_interpolation_minimum_beyond_the_end_or_at_the_start():
+    beyond = [path(a, b, s, lowest="end") for s in SEEDS for a, b in PAIRS]
+    v = verdicts(results(paths=beyond))
+    assert v["004.interpolation.sgd_to_sgd_momentum_min_beyond"] == stats.HOLDS
+    assert v["004.interpolation.sgd_momentum_to_adamw_min_at_start"] == stats.CONTRADICTED
+    start = [path(a, b, s, lowest="start") for s in SEEDS for a, b in PAIRS]
+    v = verdicts(results(paths=start))
+    assert v["004.interpolation.sgd_to_sgd_momentum_min_beyond"] == stats.CONTRADICTED
+    assert v["004.interpolation.sgd_momentum_to_adamw_min_at_start"] == stats.HOLDS
+    mixed = [path(a, b, s, lowest="end" if s else "start") for s in SEEDS for a, b in PAIRS]
+    assert verdicts(results(paths=mixed))["004.interpolation.sgd_to_sgd_momentum_min_beyond"] == stats.UNDECIDED
+    flat = [path(a, b, s, lin=0.0, lowest="start") for s in SEEDS for a, b in PAIRS]  # no barrier towards SGD
+    assert verdicts(results(paths=flat))["004.interpolation.adamw_to_sgd_min_at_start"] == stats.CONTRADICTED
+
+
+def test_barrier_verdicts():
+    low = [path(a, b, s, neb=0.5, bez=0.01 + 0.001 * s) for s in SEEDS for a, b in PAIRS]  # Bezier finds a way
+    assert verdicts(results(paths=low))["004.neb.barriers_separate_minima"] == stats.CONTRADICTED
+    high = [path(a, b, s, neb=1.0 + 0.01 * s, bez=1.2 + 0.01 * s) for s in SEEDS for a, b in PAIRS]
+    assert verdicts(results(paths=high))["004.neb.barriers_separate_minima"] == stats.HOLDS
+    around = [path(a, b, s, neb=(0.02, 0.1, 0.4)[s], bez=1.0) for s in SEEDS for a, b in PAIRS]
+    assert verdicts(results(paths=around))["004.neb.barriers_separate_minima"] == stats.UNDECIDED
+    worst_first = [path(a, b, s, neb=(2.0 if i == 0 else 0.5) + 0.01 * s, bez=9.0)
+                   for s in SEEDS for i, (a, b) in enumerate(PAIRS)]
+    assert verdicts(results(paths=worst_first))["004.neb.sgd_sgd_momentum_most_connected"] == stats.CONTRADICTED
+    assert path("SGD", "AdamW", 0, neb=0.5, bez=0.2).best_barrier == pytest.approx(0.2)
+    assert path("SGD", "AdamW", 0, neb=0.5, control=True).best_barrier == pytest.approx(0.5)
+
+
+def test_intrinsic_dimension_at_the_edge_is_a_bound_not_a_value():
+    edge = [subspace(s, accs=(0.1, 0.12, 0.2)) for s in SEEDS]  # nothing reaches 90 % of 0.4
+    res = results(subs=edge)
+    assert all(s.d_int90 is None for s in edge)
+    assert "d_int90 > 1,000" in text.intrinsic_text(edge)
+    m = text.metrics(res)
+    assert m["headline"]["d_int90 (grid)"] == "> 1,000"
+    assert all(r["d_int90"] is None and r["d_int90_label"] == "> 1000" for r in m["intrinsic_dim"])
+    v = verdicts(res)
+    assert v["004.intrinsic.full_space_needed"] == stats.UNDECIDED  # the grid stops far below the 20,000 params
+    assert v["004.intrinsic.d15_near_chance"] == stats.HOLDS
+    reached = results()
+    assert verdicts(reached)["004.intrinsic.full_space_needed"] == stats.CONTRADICTED
+    assert text.metrics(reached)["headline"]["d_int90 (grid)"] == 1000.0
+    far = results(subs=[subspace(s, accs=(0.35 + 0.01 * s, 0.38, 0.4)) for s in SEEDS])
+    assert verdicts(far)["004.intrinsic.d15_near_chance"] == stats.CONTRADICTED
+
+
+def test_accuracy_verdicts():
+    assert verdicts(results())["004.accuracy.sgd_lowest"] == stats.HOLDS
+    best_sgd = {"SGD": 0.8, "SGD+momentum": 0.7, "AdamW": 0.6}
+    v = verdicts(results(acc=best_sgd))
+    assert v["004.accuracy.sgd_lowest"] == stats.CONTRADICTED and v["004.accuracy.adamw_best"] == stats.CONTRADICTED
+    tie = {"SGD": 0.6, "SGD+momentum": 0.7, "AdamW": 0.7}
+    res = results(acc=tie)
+    res.endpoints[:] = [endpoint(e.optimizer, e.seed, e.final_acc + (0.01 * (e.seed - 1) if e.optimizer == "AdamW"
+                                                                   else 0.0), control=e.control)
+                        for e in res.endpoints]
+    assert verdicts(res)["004.accuracy.adamw_best"] == stats.UNDECIDED
+
+
+# ---- figures and text on hand-made results -------------------------------------------------------------------------
+
+def test_figures_draw_from_results_only(tmp_path):
+    res = results()
+    figs = {"training": figures.training(res.endpoints), "curvature": figures.curvature(res.curvature),
+            "spectra": figures.spectra(res.curvature), "eigen_lines": figures.eigen_lines(res.curvature),
+            "intrinsic": figures.intrinsic(res.subspace), "paths": figures.paths(res.paths),
+            "edge": figures.intrinsic([subspace(s, accs=(0.1, 0.12, 0.2)) for s in SEEDS])}
+    for name, fig in figs.items():
+        fig.savefig(tmp_path / f"{name}.png")
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    assert len(figs["paths"].axes) == len(PAIRS) + 1  # the control has its own panel
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_text_states_the_numbers_and_the_failures():
+    res = results()
+    conv = text.convergence_text(res.endpoints, res.settings)
+    assert "All 9 end points meet it" in conv
+    bad = results(converged=False)
+    conv = text.convergence_text(bad.endpoints, bad.settings)
+    assert "0 of 9 end points meet it" in conv and "not converged" in conv
+    assert "not converged" in text.verdict_intro(bad)
+    assert "control" in text.paths_text(res.paths).lower() and "removes most of the barrier" in \
+        text.paths_text(res.paths)
+    noise = text.noise_text(res.curvature)
+    assert "λ_F/λ_H" in noise and "above 1" in noise
+    low = results(ratio={o: 0.3 for o in OPTIMIZERS})
+    assert "below 1" in text.noise_text(low.curvature)
+    rows = text.curvature_table(res.curvature, res.endpoints)
+    assert [r["optimizer"] for r in rows] == list(OPTIMIZERS)
+    assert rows[1]["ref λmin"] == -2.01 and rows[1]["ref κ"] == 18.74 and rows[2]["ref λ_C/λ_H"] == 1.52
+    assert len(text.endpoint_table(res.endpoints)) == len(res.endpoints)
+    assert "tr(H)/p" in text.lines_text(res.curvature, res.settings)
+    assert str(res.settings["n_params"]) in text.setting(res.settings, res.seeds).replace(",", "")
+
+
+def test_metrics_carry_convergence_and_a_numeric_headline():
+    m = text.metrics(results())
+    assert len(m["convergence"]) == 12 and all("criterion" in r for r in m["convergence"])
+    for label, v in m["headline"].items():
+        assert isinstance(v, (int, float)) and math.isfinite(v), label
+    assert m["headline"]["λmax SGD+momentum ÷ min(SGD, AdamW) (mean)"] == pytest.approx(0.3, rel=0.05)
+    assert np.isclose(m["headline"]["noise ratio λ_C/λ_H (mean)"], np.mean([2.0, 3.0, 1.5]), rtol=0.05)

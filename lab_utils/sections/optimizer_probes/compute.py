@@ -1,45 +1,48 @@
-"""08 optimizer probes: train one small CIFAR-10 CNN with SGD, SGD+momentum and AdamW from the same
-initialisation, then probe each minimum (Hessian extremes and spectral density, gradient-noise covariance, loss
-along the top eigenvector), measure the intrinsic dimension of the task, and connect the minima pairwise by a
-linear path, a nudged elastic band and a trained quadratic Bezier curve.
+"""08 optimizer probes: training and probing, returning small results dataclasses (no figures, no prose).
 
-Probe results are cached (`cache.cached`) under a key made of the training configuration and the probe settings,
-so a re-render repeats none of the work.
+Per seed s of `run.seeds`, the CIFAR-10 CNN is trained three times, once per optimizer, each from its own
+initialisation and minibatch order (torch seed `model_seed(s, optimizer)`), so no two end points share either; a
+fourth run, the **control**, trains SGD+momentum from SGD's initialisation and order (seed s) to show what a shared
+start does to the paths between minima. Every end point records its full-batch training loss and gradient norm
+(`fit(record_final=True)`, eval mode) and is judged by `core.train.convergence`.
+
+At each of the three end points of a seed: the top-3 and the smallest Hessian eigenvalues, the trace and the SLQ
+density (`probes.hessian_curvature`, `hessian_eigenvalues`), the gradient-noise covariance with the true labels and
+with labels drawn from the model's own predictions (the latter's covariance estimates the Fisher, which for
+softmax cross-entropy is the Gauss-Newton part of the Hessian), and the loss along the top eigenvector and a
+random direction of the same norm. Between the end points of a seed: the straight line (also beyond its ends), a
+nudged elastic band and a trained quadratic Bezier curve, for report 004's three ordered pairs, and the line and
+the band for the control pair. Per seed: training inside random subspaces (intrinsic dimension).
+
+Every probe result is cached (`core.cache.cached`) under its training configuration and probe settings.
 """
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import math
-import warnings
+from dataclasses import dataclass, field
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from ... import models
 from ...core import cache, data, params
-from ...probes import condition_extremes, hessian_eigenvalues, hessian_spectrum, loss_surface, noise, subspace
-from ...probes import paths as neb_paths
+from ...core.train import convergence, evaluate
+from ...probes import hessian_curvature, hessian_eigenvalues, loss_surface, noise, subspace
+from ...probes import paths as relax
 from ...probes.connectivity import barrier, evaluate_points, peak_rise
-from ...report import plotting
 
-# The reference's numbers (12 epochs, ~183K-parameter CNN, all of CIFAR-10).
-REFERENCE = {
-    "SGD": dict(test_acc=0.6364, lambda_max=129.34, noise_ratio=2.77),
-    "SGD+momentum": dict(test_acc=0.7189, lambda_max=37.60, noise_ratio=3.60),
-    "AdamW": dict(test_acc=0.7191, lambda_max=175.18, noise_ratio=1.52),
-}
-# AutoNEB path maximum losses, three numbers for the three pairs; we assume the pair order below.
-REFERENCE_NEB = {"SGD–SGD+momentum": 3.263, "SGD–AdamW": 4.667, "SGD+momentum–AdamW": 4.708}
-REFERENCE_D15_ACC = 0.14
-ANCHORS_D_INT90 = {"MNIST FC": 750, "MNIST LeNet": 290, "CIFAR-10 LeNet": 2900}
+OPTIMIZERS = ("SGD", "SGD+momentum", "AdamW")
+# report 004's AutoNEB pairs, in its order and direction (start -> end)
+PAIRS = (("SGD", "SGD+momentum"), ("SGD+momentum", "AdamW"), ("AdamW", "SGD"))
+CONTROL_PAIR = ("SGD", "SGD+momentum")   # the control: both trained from SGD's initialisation and order
+SEED_STRIDE = 1000                       # optimizer i of seed s starts from torch seed s + SEED_STRIDE * i
 
-CONDITION_DEFINITION = ("condition number κ = λ_max / |λ_min|, with λ_min the algebraically smallest Hessian "
-                        "eigenvalue (negative at a saddle-like point); it measures the spread between the two ends "
-                        "of the spectrum, not the classical λ_max/λ_min of a positive-definite matrix, which is "
-                        "infinite here because the Hessian of an over-parameterised net is singular")
+
+def model_seed(seed: int, optimizer: str, control: bool = False) -> int:
+    """The torch seed of an end point's initialisation and minibatch order (the control uses SGD's)."""
+    return seed if control else seed + SEED_STRIDE * OPTIMIZERS.index(optimizer)
 
 
 def cnn_spec(cfg) -> dict:
@@ -48,10 +51,12 @@ def cnn_spec(cfg) -> dict:
 
 def optimizer_settings(cfg) -> dict[str, dict]:
     """The three optimizers, as `train.fit` keyword arguments."""
+    common = dict(epochs=cfg.epochs, batch_size=cfg.batch_size,
+                  scheduler=None if cfg.scheduler == "none" else cfg.scheduler)
     return {
-        "SGD": dict(optimizer="sgd", lr=cfg.lr_sgd),
-        "SGD+momentum": dict(optimizer="sgd", lr=cfg.lr_sgdm, momentum=0.9),
-        "AdamW": dict(optimizer="adamw", lr=cfg.lr_adamw, weight_decay=cfg.wd_adamw),
+        "SGD": dict(optimizer="sgd", lr=cfg.lr_sgd, weight_decay=cfg.wd_sgd, **common),
+        "SGD+momentum": dict(optimizer="sgd", lr=cfg.lr_sgdm, momentum=0.9, weight_decay=cfg.wd_sgd, **common),
+        "AdamW": dict(optimizer="adamw", lr=cfg.lr_adamw, weight_decay=cfg.wd_adamw, **common),
     }
 
 
@@ -59,387 +64,389 @@ def load_data(run) -> data.Split:
     return data.load("cifar10", n_train=run.cfg.n_train, n_test=run.cfg.n_test, device=run.device)
 
 
-def train_optimizers(run, split: data.Split) -> dict:
-    """Train the CNN once per optimizer (same seed, hence the same initialisation and minibatch order).
-    Returns {"spec", "models": {name: model}, "histories": {name: hist}, "configs": {name: cache key dict}}."""
+# ---- the end points ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One trained end point. Curves per epoch: train_loss (running mean of the epoch's minibatch losses, BN in
+    train mode), test_loss, test_acc (fraction). train_loss_final / grad_norm: full-batch training loss and
+    ||grad L|| at the end (eval mode); converged: by `criterion`."""
+
+    optimizer: str
+    seed: int
+    model_seed: int
+    control: bool
+    epoch: list[int]
+    train_loss: list[float]
+    test_loss: list[float]
+    test_acc: list[float]
+    train_loss_final: float
+    grad_norm: float
+    converged: bool
+    criterion: str
+    steps: int
+
+    @property
+    def final_acc(self) -> float | None:
+        return self.test_acc[-1] if self.test_acc and math.isfinite(self.test_acc[-1]) else None
+
+    @property
+    def first_epoch_acc(self) -> float | None:
+        return self.test_acc[0] if self.test_acc and math.isfinite(self.test_acc[0]) else None
+
+
+@dataclass
+class Minima:
+    """The end points of every seed (the control runs have control=True) and their trained models, keyed by
+    (optimizer, seed, control); `configs` holds each one's cache key (for the probes' keys)."""
+
+    endpoints: list[Endpoint]
+    models: dict[tuple[str, int, bool], nn.Module] = field(default_factory=dict, repr=False)
+    configs: dict[tuple[str, int, bool], dict] = field(default_factory=dict, repr=False)
+
+    def get(self, optimizer: str, seed: int, control: bool = False) -> Endpoint:
+        return next(e for e in self.endpoints if (e.optimizer, e.seed, e.control) == (optimizer, seed, control))
+
+
+def train_minima(run, split: data.Split) -> Minima:
+    """Per seed: the three optimizers from independent starts, and the control (SGD+momentum from SGD's start).
+    Cached by `models.trained`."""
     cfg = run.cfg
     spec = cnn_spec(cfg)
-    out = {"spec": spec, "models": {}, "histories": {}, "configs": {}}
-    for name, kw in optimizer_settings(cfg).items():
-        fit = dict(epochs=cfg.epochs, batch_size=cfg.batch_size, eval_train=False, **kw)
-        model, hist = models.trained(spec, split, seed=run.seed, device=run.device, desc=name, **fit)
-        out["models"][name], out["histories"][name] = model, hist
-        out["configs"][name] = dict(spec=spec, data=split.spec, seed=run.seed, device=run.device.type, fit=fit)
+    settings = optimizer_settings(cfg)
+    out = Minima([])
+    runs = [(opt, s, False) for s in run.seeds for opt in OPTIMIZERS] + [(CONTROL_PAIR[1], s, True)
+                                                                         for s in run.seeds]
+    for opt, s, control in runs:
+        ms = model_seed(s, opt, control)
+        fit = dict(eval_train=False, record_final=True, **settings[opt])
+        model, hist = models.trained(spec, split, seed=ms, device=run.device,
+                                     desc=f"{opt} seed {s}{' (control)' if control else ''}", **fit)
+        conv = convergence(hist, grad_tol=cfg.grad_tol, loss_tol=cfg.loss_tol)
+        out.endpoints.append(Endpoint(opt, s, ms, control, list(hist["epoch"]), list(hist["train_loss"]),
+                                      list(hist["test_loss"]), list(hist["test_acc"]), conv.train_loss,
+                                      conv.grad_norm, conv.converged, conv.criterion, int(hist["steps"])))
+        out.models[(opt, s, control)] = model
+        out.configs[(opt, s, control)] = dict(spec=spec, data=split.spec, seed=ms, device=run.device.type, fit=fit)
     return out
 
 
-def plot_training(trained: dict) -> plt.Figure:
-    return plotting.history_grid(trained["histories"], ["train_loss", "test_loss", "test_acc"])
+# ---- curvature, gradient noise, the sharpest direction --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Curvature:
+    """Probes at one end point, on the first n_probe training images, BN in eval mode (running statistics).
+
+    lambda_top: the 3 largest Hessian eigenvalues; lambda_min: the smallest (algebraic); lambda_err: the bound
+    tol * ||H|| on the error of each (Lanczos residual bound); converged: both Lanczos runs met it. trace,
+    trace_se: tr H and its standard error. slq_grid, slq_density: SLQ spectral density. lambda_c: top eigenvalue
+    of the per-sample gradient covariance C (true labels); trace_c: tr C; lambda_fisher: the same with one label
+    per image drawn from the model's softmax (a Monte Carlo estimate of the Fisher = Gauss-Newton matrix).
+    probe_loss, probe_acc, probe_grad_norm: mean loss, accuracy and ||mean gradient|| on the probe images.
+    line_coords: steps a along a unit direction; line_top / line_random: the loss at theta + a v for v the top
+    eigenvector and a Gaussian direction of the same (unit) norm."""
+
+    optimizer: str
+    seed: int
+    lambda_top: list[float]
+    lambda_min: float
+    lambda_err: float
+    converged: bool
+    n_hvp: int
+    trace: float
+    trace_se: float
+    slq_grid: list[float]
+    slq_density: list[float]
+    lambda_c: float
+    trace_c: float
+    lambda_fisher: float
+    probe_loss: float
+    probe_acc: float
+    probe_grad_norm: float
+    line_coords: list[float]
+    line_top: list[float]
+    line_random: list[float]
+
+    @property
+    def lambda_max(self) -> float:
+        return self.lambda_top[0]
+
+    @property
+    def min_resolved(self) -> bool:
+        """|lambda_min| exceeds its error bound, so its sign is known."""
+        return abs(self.lambda_min) > self.lambda_err
+
+    @property
+    def condition(self) -> float | None:
+        """kappa_ends = lambda_max / |lambda_min| (`probes.condition_extremes`); None when lambda_min is not
+        resolved from zero."""
+        from ...probes import condition_extremes
+
+        return condition_extremes(self.lambda_max, self.lambda_min) if self.min_resolved else None
+
+    @property
+    def noise_ratio(self) -> float:
+        """lambda_C / lambda_H (per-sample covariance, true labels)."""
+        return noise.noise_ratio(self.lambda_c, self.lambda_max)
+
+    @property
+    def fisher_ratio(self) -> float:
+        """lambda_F / lambda_H: the Fisher's (Gauss-Newton's) top eigenvalue over the Hessian's."""
+        return noise.noise_ratio(self.lambda_fisher, self.lambda_max)
 
 
-def _final_acc(hist: dict) -> float | None:
-    if hist.get("diverged_at_epoch") is not None:
-        return None
-    return hist["test_acc"][-1] if hist["test_acc"] else None
+def _model_labels(model: nn.Module, x: torch.Tensor, seed: int) -> torch.Tensor:
+    """One label per image drawn from the model's softmax (eval mode), from a generator seeded by `seed`."""
+    with torch.no_grad():
+        was = model.training
+        model.eval()
+        probs = F.softmax(torch.cat([model(x[i:i + 256]) for i in range(0, len(x), 256)]), dim=1)
+        model.train(was)
+    g = torch.Generator().manual_seed(seed)
+    return torch.multinomial(probs.double().cpu(), 1, generator=g).squeeze(1).to(x.device)
 
 
-# ---- curvature and gradient noise --------------------------------------------------------------------------------
-
-def _probe_one(model, x, y, cfg, seed) -> dict:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        top = hessian_eigenvalues(model, F.cross_entropy, (x, y), k=3, which="largest", max_iter=cfg.lanczos_iter,
-                                  tol=cfg.lanczos_tol, seed=seed, return_vectors=True)
-        low = hessian_eigenvalues(model, F.cross_entropy, (x, y), k=1, which="smallest", max_iter=cfg.lanczos_iter,
-                                  tol=cfg.lanczos_tol, seed=seed + 1)
-    spec = hessian_spectrum(model, F.cross_entropy, (x, y), n_iter=cfg.slq_iter, n_runs=cfg.slq_runs, seed=seed)
-    stats = noise.gradient_noise(model, F.cross_entropy, x, y)
-    lam_max, lam_min = top.values[0], low.values[0]
-    return dict(lambda_top3=list(top.values), lambda_min=lam_min, condition=condition_extremes(lam_max, lam_min),
-                lambda_c=stats.lambda_c, trace_c=stats.trace_c, grad_norm=stats.grad_norm,
-                noise_ratio=noise.noise_ratio(stats.lambda_c, lam_max),
-                converged=bool(top.converged and low.converged), n_hvp=int(top.n_matvec + low.n_matvec),
-                top_vector=top.vectors[0].detach().cpu(), slq_grid=torch.as_tensor(spec.grid),
-                slq_density=torch.as_tensor(spec.density))
-
-
-def probe_minima(run, trained: dict, split: data.Split) -> dict[str, dict]:
-    """Per optimizer, on the first `n_probe` training images with BN in eval mode: the top-3 and the smallest
-    Hessian eigenvalues (Lanczos), the condition number, the SLQ density, and the gradient-noise statistics
-    (lambda_C and the ratio lambda_C / lambda_max). Cached."""
-    cfg = run.cfg
-    x, y = split.x_train[:cfg.n_probe], split.y_train[:cfg.n_probe]
-    out = {}
-    for name, model in trained["models"].items():
-        key = dict(kind="08_probe", train=trained["configs"][name], n_probe=cfg.n_probe, iters=cfg.lanczos_iter,
-                   tol=cfg.lanczos_tol, slq=[cfg.slq_iter, cfg.slq_runs], seed=run.seed)
-        res = cache.cached(key, lambda m=model: _probe_one(m, x, y, cfg, run.seed))
-        res = dict(res)
-        res["test_acc"] = _final_acc(trained["histories"][name])
-        # Lanczos stops when every residual is <= tol * |largest Ritz value|: that bounds each eigenvalue's error
-        lam_max, lam_min = res["lambda_top3"][0], res["lambda_min"]
-        res["lambda_min_err"] = cfg.lanczos_tol * max(abs(lam_max), abs(lam_min))
-        res["condition_lower"] = lam_max / (abs(lam_min) + res["lambda_min_err"])
-        res["condition_resolved"] = abs(lam_min) > res["lambda_min_err"]
-        out[name] = res
-    return out
-
-
-def plot_spectra(probes: dict[str, dict]) -> plt.Figure:
-    """SLQ spectral densities of the three minima on one (log-density) plot, with lambda_max marked."""
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for (name, r), c in zip(probes.items(), plotting.colors(len(probes))):
-        g, d = np.asarray(r["slq_grid"]), np.asarray(r["slq_density"])
-        ax.semilogy(g, np.maximum(d, 1e-9), color=c, label=f"{name} (λmax {r['lambda_top3'][0]:.1f})")
-        ax.axvline(r["lambda_top3"][0], color=c, ls=":", lw=1)
-    ax.set_ylim(1e-8, None)
-    ax.set_xlabel("Hessian eigenvalue")
-    ax.set_ylabel("density (SLQ)")
-    ax.set_title("Hessian spectral density at each minimum")
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def eigen_lines(run, trained: dict, split: data.Split, probes: dict[str, dict]) -> dict[str, dict]:
-    """Per optimizer: the loss at theta + a v for a in [-span, span], v the unit top Hessian eigenvector, and
-    along a random Gaussian direction rescaled to the same (unit) norm. Cached."""
-    cfg = run.cfg
-    x, y = split.x_train[:cfg.n_probe], split.y_train[:cfg.n_probe]
-    out = {}
-    for i, (name, model) in enumerate(trained["models"].items()):
-        v = probes[name]["top_vector"].to(run.device)
-
-        def compute(model=model, v=v, i=i):
-            g = torch.Generator().manual_seed(run.seed + 100 + i)
-            r = torch.randn(v.numel(), generator=g, dtype=v.dtype).to(v.device)
-            r = r * (v.norm() / r.norm())
-            res = {}
-            for label, d in (("top eigenvector", v), ("random direction", r)):
-                s = loss_surface(model, F.cross_entropy, (x, y), steps=cfg.line_steps, span=cfg.line_span, dims=1,
-                                 directions=[d], normalization=None, progress=False)
-                res[label] = dict(coords=list(map(float, s.coords)), loss=list(map(float, s.loss)))
-            return res
-
-        key = dict(kind="08_lines", train=trained["configs"][name], n_probe=cfg.n_probe, steps=cfg.line_steps,
-                   span=cfg.line_span, probe_iters=cfg.lanczos_iter, tol=cfg.lanczos_tol, seed=run.seed)
-        out[name] = cache.cached(key, compute)
-    return out
-
-
-def plot_lines(lines: dict[str, dict], probes: dict[str, dict]) -> plt.Figure:
-    """Loss along +- the top eigenvector and a random direction of the same norm, with the quadratic model
-    L(0) + lambda_max a^2 / 2 dashed."""
-    fig, axes = plt.subplots(1, len(lines), figsize=(4.2 * len(lines), 3.6), squeeze=False, sharey=True)
-    for ax, (name, res) in zip(axes[0], lines.items()):
-        top = res["top eigenvector"]
-        a = np.asarray(top["coords"])
-        l0 = top["loss"][len(a) // 2]
-        ax.plot(a, top["loss"], "o-", ms=3, label="± top eigenvector")
-        ax.plot(a, res["random direction"]["loss"], "s-", ms=3, label="random direction, same norm")
-        lam = probes[name]["lambda_top3"][0]
-        ax.plot(a, l0 + 0.5 * lam * a ** 2, "--", color="grey", lw=1, label="L(0) + λmax a²/2")
-        ax.set_title(f"{name} (λmax {lam:.1f})")
-        ax.set_xlabel("step a along a unit direction")
-        ax.set_yscale("log")
-        finite = [v for v in top["loss"] + res["random direction"]["loss"] if np.isfinite(v)]
-        if finite:
-            ax.set_ylim(min(finite) * 0.8, max(finite) * 1.5)
-    axes[0][0].set_ylabel("training loss (probe batch)")
-    axes[0][0].legend()
-    fig.tight_layout()
-    return fig
-
-
-# ---- intrinsic dimension -------------------------------------------------------------------------------------
-
-def intrinsic_dimension(run, split: data.Split, baseline_acc: float) -> dict:
-    """Train the same CNN (same initialisation theta_0) in random subspaces of each dimension in `sub_dims`
-    (Adam on z with lr = subspace.scaled_lr(sub_lr, d), `sub_epochs` epochs on the first `sub_n_train` training
-    images; dense projection while
-    p*d <= max_dense_entries, Fastfood beyond) and find d_int90 against `baseline_acc` (the best test accuracy
-    of the three full-parameter runs). Each d is cached."""
-    cfg = run.cfg
-    spec = cnn_spec(cfg)
-    sub = split if cfg.sub_n_train == split.spec["n_train"] else data.load(
-        "cifar10", n_train=cfg.sub_n_train, n_test=cfg.n_test, device=run.device)
-    rows = []
-    for d in sorted(cfg.sub_dims):
-        lr = subspace.scaled_lr(cfg.sub_lr, d)
-        key = dict(kind="08_subspace", spec=spec, data=sub.spec, d=d, seed=run.seed, epochs=cfg.sub_epochs,
-                   lr=lr, batch=cfg.batch_size, max_dense=cfg.max_dense_entries, device=run.device.type)
-        rows.append(dict(cache.cached(key, lambda d=d, lr=lr: subspace.train_subspace(
-            spec, sub, d, seed=run.seed, epochs=cfg.sub_epochs, lr=lr, batch_size=cfg.batch_size,
-            max_dense_entries=cfg.max_dense_entries)), lr=lr))
-    dims = [r["d"] for r in rows]
-    accs = [r["test_acc"] for r in rows]
-    d90 = subspace.d_int90(dims, accs, baseline_acc)
-    return dict(dims=dims, acc=accs, kinds=[r["kind"] for r in rows], d_int90=d90["grid"],
-                sub_epochs=cfg.sub_epochs, full_epochs=cfg.epochs, n_train=cfg.sub_n_train,
-                d_int90_interp=d90["interp"], threshold=d90["threshold"], baseline_acc=baseline_acc,
-                n_params=models.spec_n_params(spec), rows=rows)
-
-
-def plot_intrinsic(idim: dict) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7, 4))
-    dims, acc = np.asarray(idim["dims"]), np.asarray(idim["acc"], dtype=float)
-    for kind, marker in (("dense", "o"), ("fastfood", "s")):
-        sel = np.asarray(idim["kinds"]) == kind
-        if sel.any():
-            ax.plot(dims[sel], acc[sel], marker, ms=7, label=f"{kind} projection")
-    ax.plot(dims, acc, "-", color="grey", lw=1)
-    ax.axhline(idim["baseline_acc"], color="black", lw=1, label=f"full model {idim['baseline_acc']:.1%}")
-    ax.axhline(idim["threshold"], color="black", ls="--", lw=1, label="90% of it")
-    ax.axhline(0.1, color="red", ls=":", lw=1, label="chance")
-    if idim["d_int90"] is not None:
-        ax.axvline(idim["d_int90"], color="green", ls=":", label=f"d_int90 (grid) = {idim['d_int90']}")
-    ax.set_xscale("log")
-    ax.set_xlabel("subspace dimension d")
-    ax.set_ylabel("test accuracy")
-    ax.set_title(f"Training in a random d-dim subspace of {idim['n_params']:,} parameters")
-    ax.legend(fontsize="x-small")
-    fig.tight_layout()
-    return fig
-
-
-# ---- connectivity -------------------------------------------------------------------------------------------------
-
-def _connect(model_a, w0, w1, split, cfg, seed) -> dict:
-    x_eval, y_eval = split.x_train[:cfg.n_path_eval], split.y_train[:cfg.n_path_eval]
-    x_bn = split.x_train[:cfg.bn_images]
-    ev = lambda pts: dataclasses.asdict(evaluate_points(  # noqa: E731
-        model_a, pts, {"train": (x_eval, y_eval)}, bn_inputs=x_bn, batch_size=512)["train"])
-    alphas = np.linspace(0.0, 1.0, cfg.path_points)
-    lin = ev(neb_paths.linear_points(w0, w1, cfg.path_points))
-    net = neb_paths.NetLoss(model_a, split.x_train, split.y_train, batch_size=cfg.path_batch, seed=seed)
-    band = neb_paths.neb(net.loss_and_grad, w0, w1, n_nodes=cfg.neb_nodes, iters=cfg.neb_iters, lr=cfg.neb_lr,
-                         spring=cfg.neb_spring, momentum=cfg.neb_momentum)
-    pts, s = neb_paths.chain_points(band["nodes"], cfg.neb_per_segment)
-    nb = ev(pts)
-    net_b = neb_paths.NetLoss(model_a, split.x_train, split.y_train, batch_size=cfg.path_batch, seed=seed + 1)
-    bz = neb_paths.train_bezier(net_b, w0, w1, steps=cfg.bezier_steps, lr=cfg.bezier_lr, momentum=0.9, seed=seed)
-    ts = np.linspace(0.0, 1.0, cfg.bezier_points)
-    bzl = ev([neb_paths.bezier(w0, bz["theta"], w1, float(t)) for t in ts])
+def _probe_one(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg, seed: int) -> dict:
+    curv = hessian_curvature(model, F.cross_entropy, (x, y), k=3, which="largest", tol=cfg.lanczos_tol,
+                             max_iter=cfg.lanczos_iter, n_iter=cfg.slq_iter, n_runs=cfg.slq_runs,
+                             trace_samples=cfg.trace_samples, seed=seed, return_vectors=True)
+    low = hessian_eigenvalues(model, F.cross_entropy, (x, y), k=1, which="smallest", tol=cfg.lanczos_tol,
+                              max_iter=cfg.lanczos_iter, seed=seed + 1)
+    true_noise = noise.gradient_noise(model, F.cross_entropy, x, y)
+    model_noise = noise.gradient_noise(model, F.cross_entropy, x, _model_labels(model, x, seed + 2))
+    lam_max, lam_min = float(curv.eigen.values[0]), float(low.values[0])
+    v = curv.eigen.vectors[0]
+    r = torch.randn(v.numel(), generator=torch.Generator().manual_seed(seed + 3), dtype=v.dtype).to(v.device)
+    r = r * (v.norm() / r.norm())
+    lines = [loss_surface(model, F.cross_entropy, (x, y), steps=cfg.line_steps, span=cfg.line_span, dims=1,
+                          directions=[d], normalization=None, progress=False) for d in (v, r)]
+    loss, acc = evaluate(model, x, y)
     return dict(
-        distance=float((w1 - w0).norm()),
-        linear=dict(x=alphas.tolist(), loss=lin["loss"].tolist(), acc=lin["acc"].tolist()),
-        neb=dict(x=s.tolist(), loss=nb["loss"].tolist(), acc=nb["acc"].tolist(), diverged_at=band["diverged_at"],
-                 length=float((band["nodes"][1:] - band["nodes"][:-1]).norm(dim=1).sum())),
-        bezier=dict(x=ts.tolist(), loss=bzl["loss"].tolist(), acc=bzl["acc"].tolist(),
-                    train_loss_last=float(np.mean(bz["losses"][-20:])) if bz["losses"] else None),
-    )
+        lambda_top=[float(e) for e in curv.eigen.values], lambda_min=lam_min,
+        lambda_err=cfg.lanczos_tol * max(abs(lam_max), abs(lam_min)),
+        converged=bool(curv.eigen.converged and low.converged), n_hvp=int(curv.n_hvp + low.n_matvec),
+        trace=float(curv.trace.estimate), trace_se=float(curv.trace.stderr),
+        slq_grid=[float(g) for g in curv.spectrum.grid], slq_density=[float(d) for d in curv.spectrum.density],
+        lambda_c=true_noise.lambda_c, trace_c=true_noise.trace_c, lambda_fisher=model_noise.lambda_c,
+        probe_loss=loss, probe_acc=acc, probe_grad_norm=true_noise.grad_norm,
+        line_coords=[float(c) for c in lines[0].coords], line_top=[float(v) for v in lines[0].loss],
+        line_random=[float(v) for v in lines[1].loss])
 
 
-def connect_minima(run, trained: dict, split: data.Split) -> list[dict]:
-    """For every pair of minima: the loss along the linear path (`path_points` points), along a relaxed NEB chain
-    (`neb_nodes` movable nodes, `neb_iters` iterations) and along a trained quadratic Bezier curve, all measured
-    on the first `n_path_eval` training images with BN statistics re-estimated at every point. Cached per pair."""
+PROBE_SETTINGS = ("n_probe", "lanczos_iter", "lanczos_tol", "slq_iter", "slq_runs", "trace_samples", "line_steps",
+                  "line_span")
+
+
+def probe_minima(run, split: data.Split, minima: Minima) -> list[Curvature]:
+    """`Curvature` at every end point of every seed (not the controls), on the first `n_probe` training
+    images. Cached."""
     cfg = run.cfg
+    x, y = split.x_train[:cfg.n_probe], split.y_train[:cfg.n_probe]
     out = []
-    for a, b in itertools.combinations(list(trained["models"]), 2):
-        ma, mb = trained["models"][a], trained["models"][b]
-        w0, w1 = params.flat_params(ma), params.flat_params(mb)
-        key = dict(kind="08_paths", a=trained["configs"][a], b=trained["configs"][b], seed=run.seed,
-                   settings={k: getattr(cfg, k) for k in ("path_points", "n_path_eval", "bn_images", "neb_nodes",
-                                                          "neb_iters", "neb_lr", "neb_spring", "neb_momentum",
-                                                          "neb_per_segment", "bezier_steps", "bezier_lr",
-                                                          "bezier_points", "path_batch")})
-        res = dict(cache.cached(key, lambda ma=ma, w0=w0, w1=w1: _connect(ma, w0, w1, split, cfg, run.seed)))
-        res["pair"] = f"{a}–{b}"
-        for kind in ("linear", "neb", "bezier"):
-            losses = res[kind]["loss"]
-            res[f"{kind}_max_loss"] = float(np.max(losses)) if np.all(np.isfinite(losses)) else math.inf
-            res[f"{kind}_barrier"] = barrier(losses, res[kind]["x"])
-            res[f"{kind}_peak_rise"] = peak_rise(losses)
-        out.append(res)
+    for e in minima.endpoints:
+        if e.control:
+            continue
+        model = minima.models[(e.optimizer, e.seed, False)]
+        key = dict(kind="08_probe", train=minima.configs[(e.optimizer, e.seed, False)],
+                   settings={k: getattr(cfg, k) for k in PROBE_SETTINGS}, probe_seed=e.model_seed)
+        res = cache.cached(key, lambda m=model, s=e.model_seed: _probe_one(m, x, y, cfg, s))
+        out.append(Curvature(e.optimizer, e.seed, **res))
     return out
 
 
-def plot_paths(paths: list[dict]) -> plt.Figure:
-    """One panel per pair: training loss along the linear path, the NEB chain (x = normalised arc length) and
-    the Bezier curve (x = t), BN re-estimated at every point."""
-    fig, axes = plt.subplots(1, len(paths), figsize=(4.4 * len(paths), 3.8), squeeze=False, sharey=True)
-    styles = {"linear": ("linear", "-"), "neb": ("NEB", "o-"), "bezier": ("Bezier", "s-")}
-    for ax, p in zip(axes[0], paths):
-        for (kind, (label, st)), c in zip(styles.items(), plotting.colors(3)):
-            ax.plot(p[kind]["x"], p[kind]["loss"], st, ms=3, color=c,
-                    label=f"{label}: max {p[f'{kind}_max_loss']:.3g}, barrier {p[f'{kind}_barrier']:.3g}")
-        ax.set_title(p["pair"])
-        ax.set_xlabel("position along the path (t, or arc length for NEB)")
-        ax.legend(fontsize="x-small")
-    axes[0][0].set_ylabel("training loss (BN re-estimated)")
-    fig.tight_layout()
-    return fig
+# ---- paths between minima ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Path:
+    """The training loss (first n_path_eval training images, BN re-estimated at every point) along three paths
+    from end point `start` to `end` of one seed: the straight line at alpha in linear_alpha (beyond [0, 1] too),
+    the NEB chain at normalised arc length neb_s, and the Bezier curve at t in bezier_t (None for the control).
+    distance: ||theta_end - theta_start|| (L2, trainable parameters)."""
+
+    start: str
+    end: str
+    seed: int
+    control: bool
+    distance: float
+    linear_alpha: list[float]
+    linear_loss: list[float]
+    neb_s: list[float]
+    neb_loss: list[float]
+    neb_diverged_at: int | None
+    bezier_t: list[float] | None = None
+    bezier_loss: list[float] | None = None
+
+    @property
+    def linear_barrier(self) -> float:
+        return barrier(self.linear_loss, self.linear_alpha)
+
+    @property
+    def neb_barrier(self) -> float:
+        return barrier(self.neb_loss, self.neb_s)
+
+    @property
+    def bezier_barrier(self) -> float | None:
+        return None if self.bezier_loss is None else barrier(self.bezier_loss, self.bezier_t)
+
+    @property
+    def best_barrier(self) -> float:
+        """The lowest barrier over the relaxed paths found (NEB, Bezier): an upper bound of the lowest barrier of
+        any path between the two end points."""
+        return min(b for b in (self.neb_barrier, self.bezier_barrier) if b is not None)
+
+    @property
+    def neb_max_loss(self) -> float:
+        return float(np.max(self.neb_loss)) if np.all(np.isfinite(self.neb_loss)) else math.inf
+
+    @property
+    def neb_peak_rise(self) -> float:
+        return peak_rise(self.neb_loss)
+
+    @property
+    def alpha_min(self) -> float | None:
+        """The alpha of the lowest loss on the line (None when no loss is finite)."""
+        loss = np.asarray(self.linear_loss, dtype=float)
+        if not np.isfinite(loss).any():
+            return None
+        return float(self.linear_alpha[int(np.nanargmin(np.where(np.isfinite(loss), loss, np.nan)))])
 
 
-# ---- tables, verdicts, metrics -----------------------------------------------------------------------------------
-
-def _pct(v):
-    return None if v is None else round(100 * v, 2)
-
-
-def optimizer_table(probes: dict[str, dict]) -> list[dict]:
-    rows = []
-    for name, r in probes.items():
-        ref = REFERENCE[name]
-        rows.append({"optimizer": name, "test acc %": _pct(r["test_acc"]), "ref acc %": _pct(ref["test_acc"]),
-                     "λ1": r["lambda_top3"][0], "ref λmax": ref["lambda_max"], "λ2": r["lambda_top3"][1],
-                     "λ3": r["lambda_top3"][2], "λmin": r["lambda_min"], "λmin error bound": r["lambda_min_err"],
-                     "κ = λmax/|λmin|": r["condition"], "κ lower bound": r["condition_lower"],
-                     "λ_C": r["lambda_c"], "noise ratio λ_C/λmax": r["noise_ratio"],
-                     "ref noise ratio": ref["noise_ratio"], "Lanczos converged": r["converged"]})
-    return rows
+PATH_SETTINGS = ("alpha_lo", "alpha_hi", "path_points", "n_path_eval", "bn_images", "neb_nodes", "neb_iters",
+                 "neb_lr", "neb_spring", "neb_momentum", "neb_per_segment", "bezier_steps", "bezier_lr",
+                 "bezier_points", "path_batch")
 
 
-def path_table(paths: list[dict]) -> list[dict]:
-    return [{"pair": p["pair"], "distance": p["distance"], "linear max": p["linear_max_loss"],
-             "NEB max": p["neb_max_loss"], "Bezier max": p["bezier_max_loss"],
-             "ref NEB max": REFERENCE_NEB.get(p["pair"]), "linear barrier": p["linear_barrier"],
-             "NEB barrier": p["neb_barrier"], "Bezier barrier": p["bezier_barrier"]} for p in paths]
+def line_alphas(cfg) -> np.ndarray:
+    """The alphas of the straight line: `path_points` from alpha_lo to alpha_hi, with 0 and 1 exactly."""
+    a = np.linspace(cfg.alpha_lo, cfg.alpha_hi, cfg.path_points)
+    a[np.argmin(np.abs(a))] = 0.0
+    a[np.argmin(np.abs(a - 1))] = 1.0
+    return a
 
 
-def intrinsic_table(idim: dict) -> list[dict]:
-    return [{"d": r["d"], "projection": r["kind"], "Adam lr": r["lr"], "test acc %": _pct(r["test_acc"]),
-             "steps": r["steps"],
-             "reaches 90%": r["test_acc"] >= idim["threshold"]} for r in idim["rows"]]
+def _connect(model: nn.Module, w0: torch.Tensor, w1: torch.Tensor, split: data.Split, cfg, seed: int,
+             with_bezier: bool) -> dict:
+    evals = {"train": (split.x_train[:cfg.n_path_eval], split.y_train[:cfg.n_path_eval])}
+    x_bn = split.x_train[:cfg.bn_images]
+
+    def losses(points):
+        return [float(v) for v in evaluate_points(model, points, evals, bn_inputs=x_bn)["train"].loss]
+
+    alphas = line_alphas(cfg)
+    out = dict(distance=float((w1 - w0).norm()), linear_alpha=[float(a) for a in alphas],
+               linear_loss=losses([w0 + float(a) * (w1 - w0) for a in alphas]))
+    net = relax.NetLoss(model, split.x_train, split.y_train, batch_size=cfg.path_batch, seed=seed)
+    band = relax.neb(net.loss_and_grad, w0, w1, n_nodes=cfg.neb_nodes, iters=cfg.neb_iters, lr=cfg.neb_lr,
+                     spring=cfg.neb_spring, momentum=cfg.neb_momentum)
+    pts, s = relax.chain_points(band["nodes"], cfg.neb_per_segment)
+    out.update(neb_s=[float(v) for v in s], neb_loss=losses(pts), neb_diverged_at=band["diverged_at"])
+    if with_bezier:
+        net_b = relax.NetLoss(model, split.x_train, split.y_train, batch_size=cfg.path_batch, seed=seed + 1)
+        bz = relax.train_bezier(net_b, w0, w1, steps=cfg.bezier_steps, lr=cfg.bezier_lr, momentum=0.9, seed=seed)
+        ts = np.linspace(0.0, 1.0, cfg.bezier_points)
+        out.update(bezier_t=[float(t) for t in ts],
+                   bezier_loss=losses([relax.bezier(w0, bz["theta"], w1, float(t)) for t in ts]))
+    return out
 
 
-def verdicts(probes: dict[str, dict], idim: dict, paths: list[dict]) -> list[str]:
-    """One sentence per reference finding, saying with our numbers whether it holds."""
-    names = list(probes)
-    acc = {n: probes[n]["test_acc"] for n in names}
-    lam = {n: probes[n]["lambda_top3"][0] for n in names}
-    ratio = {n: probes[n]["noise_ratio"] for n in names}
-    lines = []
-    fa = lambda v: "–" if v is None else f"{100 * v:.1f}%"  # noqa: E731
-    ok = all(acc[n] is not None for n in names)
-    holds = ok and acc["SGD"] < min(acc["SGD+momentum"], acc["AdamW"])
-    lines.append(f"**Accuracy.** SGD {fa(acc['SGD'])}, SGD+momentum {fa(acc['SGD+momentum'])}, AdamW "
-                 f"{fa(acc['AdamW'])} (reference 63.6 / 71.9 / 71.9 %). The reference finding that plain SGD "
-                 f"lags the other two at the same lr and epochs **{'holds' if holds else 'does not hold'}**.")
-    flat = min(lam, key=lam.get)
-    sharp = max(lam, key=lam.get)
-    holds = flat == "SGD+momentum" and sharp == "AdamW"
-    kappa = []
-    for n in names:
-        r = probes[n]
-        if r.get("condition_resolved", True):
-            kappa.append(f"{n} {r['condition']:.3g} (λmin {r['lambda_min']:.3g})")
-        else:
-            kappa.append(f"{n} ≥ {r['condition_lower']:.3g} (λmin {r['lambda_min']:.2g} is within the Lanczos error "
-                         f"bound ±{r['lambda_min_err']:.2g} of zero, so κ is only bounded below)")
-    ranked = sorted(lam.values())
-    tie = (f" (the two sharpest, {' and '.join(n for n in names if lam[n] >= ranked[-2])}, are within 5% of each other)"
-           if ranked[-1] <= 1.05 * ranked[-2] else "")
-    lines.append(f"**Sharpness.** λmax = {', '.join(f'{n} {lam[n]:.1f}' for n in names)} (reference 129.3 / 37.6 / "
-                 f"175.2). The reference ordering (SGD+momentum flattest, AdamW sharpest) "
-                 f"**{'holds' if holds else 'does not hold'}** here: flattest {flat}, sharpest {sharp}{tie}. "
-                 f"Condition numbers κ = λmax/|λmin|: {'; '.join(kappa)}.")
-    above = all(ratio[n] > 1 for n in names)
-    low = min(ratio, key=ratio.get)
-    lines.append(f"**Gradient noise.** λ_C/λmax = {', '.join(f'{n} {ratio[n]:.2f}' for n in names)} (reference "
-                 f"2.77 / 3.60 / 1.52). The noise's top eigenvalue exceeds the top curvature for every optimizer: "
-                 f"**{'holds' if above else 'does not hold'}**; AdamW has the smallest ratio: "
-                 f"**{'holds' if low == 'AdamW' else 'does not hold'}** (smallest: {low}). Near a minimum of the "
-                 f"cross-entropy the gradient covariance approaches the Fisher matrix and the Gauss–Newton part of "
-                 f"the Hessian, so a ratio near 1 is what theory expects; ours "
-                 f"{'are' if all(0.5 <= ratio[n] <= 2 for n in names) else 'are not all'} within a factor 2 of 1.")
-    d0 = idim["dims"][0]
-    a0 = idim["acc"][0]
-    d90 = idim["d_int90"]
-    d90s = (f"d_int90 = {d90} on our grid (log-interpolated {idim['d_int90_interp']:.0f})" if d90 is not None
-            else f"no d on our grid (up to {max(idim['dims'])}) reaches 90% of {fa(idim['baseline_acc'])}, so d_int90 > {max(idim['dims'])}")
-    lines.append(f"**Intrinsic dimension.** At d = {d0} the subspace-trained net reaches {fa(a0)} (reference d = 15: "
-                 f"~14%, near chance): **{'holds' if a0 is not None and a0 < 0.25 else 'does not hold'}**. {d90s}; "
-                 f"Li et al. report ≈ 2,900 for a CIFAR-10 LeNet, both the subspace and the full runs trained to "
-                 f"convergence on all of CIFAR-10; here the subspace runs get {idim.get('sub_epochs', '?')} epochs on "
-                 f"{idim.get('n_train', '?')} images against the full model's {idim.get('full_epochs', '?')}, so our "
-                 f"d_int90 is an upper bound at a much smaller scale, not comparable with the paper's.")
-    desc = "; ".join(f"{p['pair']}: linear {p['linear_max_loss']:.3g} (barrier {p['linear_barrier']:.3g}), "
-                     f"NEB {p['neb_max_loss']:.3g} ({p['neb_barrier']:.3g}), Bezier {p['bezier_max_loss']:.3g} "
-                     f"({p['bezier_barrier']:.3g})" for p in paths)
-    better = [p for p in paths if min(p["neb_barrier"], p["bezier_barrier"]) <= p["linear_barrier"] + 1e-9]
-    lines.append(f"**Connectivity.** Path maximum training loss, with the barrier (the largest excess over the "
-                 f"straight line between the two end losses, as in 05) "
-                 f"in brackets — {desc}. The relaxed paths (NEB or Bezier) have no higher barrier than the straight "
-                 f"line for {len(better)} of {len(paths)} pairs: "
-                 f"**{'holds' if len(better) == len(paths) else 'does not hold'}**.")
-    high = all(p["neb_max_loss"] > math.log(10) for p in paths)
-    neb_max = ", ".join(f"{p['neb_max_loss']:.3g}" for p in paths)
-    dist = ", ".join(f"{p['distance']:.3g}" for p in paths)
-    lin_max = max(p["linear_barrier"] for p in paths)
-    tail = (f"the straight line itself has barriers of at most {lin_max:.3g}, so the minima are (nearly) linearly "
-            f"connected, as Frankle et al. 2020 found for runs that share their early trajectory" if lin_max < 0.1 else
-            f"the straight line still shows barriers of up to {lin_max:.3g} that the relaxed paths "
-            f"{'remove' if len(better) == len(paths) else 'do not always remove'}")
-    lines.append(f"**The reference's high NEB maxima** (3.26 / 4.67 / 4.71, above the {math.log(10):.2f} of a uniform "
-                 f"guess, i.e. the minima separated by a wall even along the relaxed path) "
-                 f"**{'hold' if high else 'do not hold'}** here: our NEB maxima are "
-                 f"{neb_max}. "
-                 f"All three runs start from the same initialisation and see the same minibatches, which keeps the "
-                 f"minima close (distances {dist}); {tail}.")
-    return lines
+def connect_minima(run, split: data.Split, minima: Minima) -> list[Path]:
+    """Per seed: the line, NEB and Bezier paths of report 004's three ordered pairs, then the line and NEB of the
+    control pair (both runs from one start). Cached per pair."""
+    cfg = run.cfg
+    jobs = [(a, b, s, False) for s in run.seeds for a, b in PAIRS] + [(*CONTROL_PAIR, s, True) for s in run.seeds]
+    out = []
+    for a, b, s, control in jobs:
+        ka, kb = (a, s, False), (b, s, control)
+        ma, mb = minima.models[ka], minima.models[kb]
+        key = dict(kind="08_path", a=minima.configs[ka], b=minima.configs[kb],
+                   settings={k: getattr(cfg, k) for k in PATH_SETTINGS}, bezier=not control)
+        res = cache.cached(key, lambda ma=ma, mb=mb, s=s, c=control: _connect(
+            ma, params.flat_params(ma), params.flat_params(mb), split, cfg, s, with_bezier=not c))
+        out.append(Path(a, b, s, control, **res))
+    return out
 
 
-def metrics(probes: dict[str, dict], idim: dict, paths: list[dict]) -> dict:
-    names = list(probes)
-    fmt = lambda vals: " / ".join("–" if v is None else f"{v:.3g}" for v in vals)  # noqa: E731
-    return {
-        "optimizers": [{"name": n, **{k: probes[n][k] for k in ("test_acc", "lambda_top3", "lambda_min", "condition",
-                                                                 "noise_ratio", "lambda_c", "converged", "lambda_min_err",
-                                                                 "condition_lower")}}
-                       for n in names],
-        "intrinsic_dim": {k: idim.get(k) for k in ("dims", "acc", "d_int90", "d_int90_interp", "kinds", "threshold",
-                                                   "baseline_acc", "n_params", "sub_epochs", "full_epochs")},
-        "paths": [{k: p[k] for k in ("pair", "linear_max_loss", "neb_max_loss", "bezier_max_loss", "linear_barrier",
-                                     "neb_barrier", "bezier_barrier", "distance")} for p in paths],
-        "condition_definition": CONDITION_DEFINITION,
-        "headline": {
-            "test acc SGD / SGD+M / AdamW": fmt([None if probes[n]["test_acc"] is None else 100 * probes[n]["test_acc"]
-                                                 for n in names]) + " %",
-            "λmax SGD / SGD+M / AdamW": fmt([probes[n]["lambda_top3"][0] for n in names]),
-            "noise ratio λ_C/λmax": fmt([probes[n]["noise_ratio"] for n in names]),
-            "d_int90": idim["d_int90"] if idim["d_int90"] is not None else f"> {max(idim['dims'])}",
-            "NEB max loss (mean of pairs)": float(np.mean([p["neb_max_loss"] for p in paths])),
-        },
-    }
+# ---- intrinsic dimension ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Subspace:
+    """Training inside random d-dimensional subspaces for one seed (Li et al. 2018): test accuracy per d,
+    projection kind per d, and d_int90 against 90 % of `baseline_acc` (the best full-parameter end point of the
+    seed): `d_int90` the first d on the grid reaching it (None: no d up to max(dims) does), `d_int90_interp` its
+    log-linear interpolation."""
+
+    seed: int
+    dims: list[int]
+    acc: list[float]
+    kinds: list[str]
+    baseline_acc: float
+    threshold: float
+    d_int90: int | None
+    d_int90_interp: float | None
+    n_params: int
+    epochs: int
+    n_train: int
+
+    @property
+    def d_max(self) -> int:
+        return max(self.dims)
+
+
+def intrinsic_dimension(run, split: data.Split, minima: Minima) -> list[Subspace]:
+    """Per seed: the CNN from SGD's initialisation of that seed trained in random subspaces of each dimension in
+    `sub_dims` (Adam on z, lr `subspace.scaled_lr(sub_lr, d)`, `sub_epochs` epochs on the first `sub_n_train`
+    training images; dense projection while p*d <= max_dense_entries, Fastfood beyond). Each d is cached."""
+    cfg = run.cfg
+    spec = cnn_spec(cfg)
+    sub = split if cfg.sub_n_train >= split.spec["n_train"] else data.load(
+        "cifar10", n_train=cfg.sub_n_train, n_test=cfg.n_test, device=run.device)
+    out = []
+    for s in run.seeds:
+        ms = model_seed(s, "SGD")
+        rows = []
+        for d in sorted(cfg.sub_dims):
+            lr = subspace.scaled_lr(cfg.sub_lr, d)
+            key = dict(kind="08_subspace", spec=spec, data=sub.spec, d=d, seed=ms, epochs=cfg.sub_epochs, lr=lr,
+                       batch=cfg.batch_size, max_dense=cfg.max_dense_entries, device=run.device.type)
+            rows.append(cache.cached(key, lambda d=d, lr=lr: subspace.train_subspace(
+                spec, sub, d, seed=ms, epochs=cfg.sub_epochs, lr=lr, batch_size=cfg.batch_size,
+                max_dense_entries=cfg.max_dense_entries)))
+        baseline = max(minima.get(o, s).final_acc or 0.0 for o in OPTIMIZERS)
+        dims, accs = [int(r["d"]) for r in rows], [float(r["test_acc"]) for r in rows]
+        d90 = subspace.d_int90(dims, accs, baseline)
+        out.append(Subspace(s, dims, accs, [r["kind"] for r in rows], baseline, d90["threshold"], d90["grid"],
+                            d90["interp"], models.spec_n_params(spec), cfg.sub_epochs, sub.spec["n_train"]))
+    return out
+
+
+# ---- everything ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Results:
+    """What the figures and the text read: the settings they quote and every measurement, per seed."""
+
+    seeds: list[int]
+    settings: dict
+    endpoints: list[Endpoint]
+    curvature: list[Curvature]
+    paths: list[Path]
+    subspace: list[Subspace]
+
+
+SETTING_KEYS = ("channels", "hidden", "n_train", "n_test", "epochs", "batch_size", "scheduler", "lr_sgd", "lr_sgdm",
+                "lr_adamw", "wd_sgd", "wd_adamw", "grad_tol", "loss_tol", "n_probe", "lanczos_tol", "neb_nodes",
+                "neb_iters", "bezier_steps", "n_path_eval", "bn_images", "sub_epochs", "sub_n_train")
+
+
+def settings(run) -> dict:
+    """The settings the prose quotes, with the CNN's parameter count."""
+    cfg = run.cfg
+    out = {k: getattr(cfg, k) for k in SETTING_KEYS}
+    out["n_params"] = models.spec_n_params(cnn_spec(cfg))
+    return out
+
+
+def results(run, minima: Minima, curvature: list[Curvature], paths: list[Path],
+            subspaces: list[Subspace]) -> Results:
+    """Bundle the parts with the run's seeds and settings."""
+    return Results(list(run.seeds), settings(run), list(minima.endpoints), curvature, paths, subspaces)
