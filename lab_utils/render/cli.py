@@ -12,7 +12,7 @@ from ..core import paths, session
 from ..report import index
 from . import outputs, ray_backend
 from .local import run_local
-from .plan import Execution, parse_seeds, plan, threads_per_job
+from .plan import Execution, knob_names, parse_seeds, plan, threads_per_job
 from .progress import Reporter
 
 NOTEBOOKS_DIR = paths.REPO_ROOT / "notebooks"
@@ -83,14 +83,14 @@ def build_parameters(args: argparse.Namespace, selected: list[Path], seed: int) 
         session.resolve_device(params["device"])  # the same one-line error
     session.check_seed(params["seed"])
     knobs = {k: v for k, v in params.items() if k not in ("profile", "device", "seed")}
-    fields = {nb.stem: set(sections.profiles(nb.stem)["quick"].__dataclass_fields__)
-              for nb in selected if nb.stem in sections.names()}
+    fields = {nb.stem: knob_names(nb) for nb in selected}
     for name in knobs:
         if not any(name in f for f in fields.values()):
             raise session.ParameterError(f"-p {name}: no selected notebook has a parameter of that name")
     for section, f in fields.items():
-        session.resolve_profile(section, sections.profiles(section), params["profile"],
-                                {k: v for k, v in knobs.items() if k in f})
+        if section in sections.names():
+            session.resolve_profile(section, sections.profiles(section), params["profile"],
+                                    {k: v for k, v in knobs.items() if k in f})
     return params
 
 
@@ -166,9 +166,11 @@ def _render(args, out_dir: Path, selected: list[Path], seeds: list[int], sweep: 
     reporter = Reporter(len(executions), backend)
     todo: list[Execution] = []
     for ex in executions:
-        if not args.force and outputs.up_to_date(ex):
+        reason = "--force" if args.force else outputs.stale_reason(ex)
+        if reason is None:
             reporter.up_to_date(ex)
         else:
+            reporter.reasons[ex.ident] = reason
             todo.append(ex)
 
     def done(ex: Execution, stage: Path, manifest: dict) -> None:

@@ -127,7 +127,7 @@ def run_job(job: dict[str, Any], log=print) -> dict[str, Any]:
     info = {"key": job["key"], "status": status, "error": error, "seconds": round(seconds, 1),
             **job["params"], "threads": job["threads"], "backend": job.get("backend", "local"),
             "worker": f"{socket.gethostname()}:{os.getpid()}", "attempts": attempts,
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "fingerprint": job.get("fingerprint", {})}
     return write_manifest(stage, name, info)
 
 

@@ -22,13 +22,13 @@ WORKER_RETRIES = 1  # a worker process that died without a manifest (killed, out
 
 def job_spec(ex: Execution, stage: Path, threads: int, backend: str) -> dict:
     return {"notebook": str(ex.notebook), "name": ex.name, "stage": str(stage), "params": ex.params,
-            "threads": threads, "key": ex.key, "backend": backend}
+            "threads": threads, "key": ex.key, "fingerprint": ex.fingerprint, "backend": backend}
 
 
 def failed_manifest(stage: Path, ex: Execution, threads: int, backend: str, error: str, seconds: float) -> dict:
     """The manifest of an execution whose worker died before writing one."""
     return outputs.write_manifest(stage, ex.name, {
-        "key": ex.key, "status": "failed", "error": error, "seconds": round(seconds, 1), **ex.params,
+        "key": ex.key, "fingerprint": ex.fingerprint, "status": "failed", "error": error, "seconds": round(seconds, 1), **ex.params,
         "threads": threads, "backend": backend, "worker": "", "attempts": 0})
 
 

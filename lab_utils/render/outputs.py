@@ -64,10 +64,21 @@ def write_manifest(stage: Path, name: str, info: dict[str, Any]) -> dict[str, An
     return doc
 
 
-def up_to_date(ex: Execution) -> bool:
-    """True when `ex`'s installed outputs are complete, succeeded, and were made with the same key."""
+def stale_reason(ex: Execution) -> str | None:
+    """Why `ex` must run ("new", "failed before", "incomplete", "changed: source, notebook", ...), or None when
+    its installed outputs are complete, succeeded, and were made with the same key (up to date)."""
     m = read_manifest(ex.root, ex.name)
-    return bool(m) and m.get("key") == ex.key and m.get("status") == "ok" and outputs_intact(ex.root, ex.name, m)
+    if not m:
+        return "new"
+    if not outputs_intact(ex.root, ex.name, m):
+        return "incomplete"
+    if m.get("key") != ex.key:
+        old = m.get("fingerprint") or {}
+        changed = [k for k in ex.fingerprint if old.get(k) != ex.fingerprint[k]] if old else []
+        return "changed: " + (", ".join(changed) if changed else "key")
+    if m.get("status") != "ok":
+        return "failed before"
+    return None
 
 
 def _replace(src: Path, dst: Path) -> None:

@@ -3,11 +3,12 @@
 The key of an execution is a hash of everything that determines its outputs: the notebook's bytes, the source of
 `lab_utils` (every .py file), requirements.txt, the resolved parameters (profile, device type, base seed, the
 section's knobs and its resolved profile settings) and the checksums of the data files. An execution whose
-installed outputs are complete and carry the same key is up to date and is skipped (`outputs.up_to_date`).
+installed outputs are complete and carry the same key is up to date and is skipped (`outputs.stale_reason`).
 Thread counts are not part of the key: they change numbers in the last digits only (see README).
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -35,6 +36,10 @@ class Execution:
     @property
     def name(self) -> str:
         return self.notebook.stem
+
+    @property
+    def ident(self) -> tuple[str, str]:
+        return str(self.root), self.name
 
     @property
     def label(self) -> str:
@@ -105,12 +110,32 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def notebook_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the notebook's cell tagged `parameters` (what papermill can set)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            for node in ast.parse(cell.source).body:
+                targets = node.targets if isinstance(node, ast.Assign) else \
+                    [node.target] if isinstance(node, ast.AnnAssign) else []
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def knob_names(notebook: Path) -> set[str]:
+    """The knobs a notebook takes: its section's profile fields, or (outside `sections`) its parameters cell."""
+    if notebook.stem in sections.names():
+        return set(sections.profiles(notebook.stem)["quick"].__dataclass_fields__)
+    return notebook_parameters(notebook) - {"profile", "device", "seed"}
+
+
 def section_knobs(notebook: Path, knobs: dict[str, Any]) -> dict[str, Any]:
-    """The knobs that belong to this notebook's section (all of them for a notebook outside `sections`)."""
-    if notebook.stem not in sections.names():
-        return {}
-    fields = set(sections.profiles(notebook.stem)["quick"].__dataclass_fields__)
-    return {k: v for k, v in knobs.items() if k in fields}
+    """The knobs that belong to this notebook."""
+    names = knob_names(notebook)
+    return {k: v for k, v in knobs.items() if k in names}
 
 
 def resolved_settings(notebook: Path, profile: str, knobs: dict[str, Any]) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ class Reporter:
     def __init__(self, total: int, backend: str):
         self.total, self.backend, self.done = total, backend, 0
         self.summary = Summary()
+        self.reasons: dict[tuple[str, str], str] = {}  # why an execution runs (new, changed: ..., --force)
         self.t0 = time.time()
         self.bar = tqdm(total=total, desc="render", unit="run", file=sys.stderr, leave=False,
                         disable=not sys.stderr.isatty(), dynamic_ncols=True)
@@ -40,7 +41,9 @@ class Reporter:
 
     def start(self, ex: Execution, worker: str) -> None:
         p = ex.params
-        self._line(f"[{self.done}/{self.total}] start       {ex.label} ({p['profile']}, {p['device']}; {worker})")
+        why = self.reasons.get(ex.ident)
+        self._line(f"[{self.done}/{self.total}] start       {ex.label} ({p['profile']}, {p['device']}; {worker})"
+                   + (f" [{why}]" if why else ""))
 
     def end(self, ex: Execution, manifest: dict) -> None:
         self.done += 1

@@ -95,7 +95,8 @@ def _init(address: str | None, num_cpus: int | None) -> None:
         return
     for attempt in range(1, INIT_ATTEMPTS + 1):
         try:
-            ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, **kwargs)
+            ray.init(num_cpus=num_cpus or int(os.environ.get("LAB_RAY_NUM_CPUS") or os.cpu_count() or 1),
+                     include_dashboard=False, **kwargs)
             return
         except Exception as exc:
             ray.shutdown()
