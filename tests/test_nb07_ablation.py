@@ -1,143 +1,331 @@
-"""Notebook 07 in the smoke profile (its metrics), and the ablation helpers against exact answers."""
-import dataclasses
+"""Notebook 07 in the smoke profile (its metrics), its figures and text on hand-made results, and every verdict rule
+it applies on constructed cases that hold, are contradicted and stay undecided."""
+from __future__ import annotations
+
+import json
 import math
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
 
-from lab_utils import models, sections
-from lab_utils.core import data
-from lab_utils.probes import condition_top_k, grid_stats
-from lab_utils.sections.ablation import compute as ablation
+matplotlib.use("Agg")
+
+from lab_utils import models, references, sections  # noqa: E402
+from lab_utils.core import data, stats, train  # noqa: E402
+from lab_utils.probes import grid_coords  # noqa: E402
+from lab_utils.report import claims  # noqa: E402
+from lab_utils.report.metrics import to_jsonable  # noqa: E402
+from lab_utils.sections.ablation import compute, figures, text  # noqa: E402
 
 NAME = "07_ablation"
+CFG = sections.profiles(NAME)["smoke"]
+WEIGHTS = tuple(n for n, p in models.build(compute.spec(True, True)).named_parameters() if p.dim() >= 2)
+SB, S, B, N = "skip + BN", "skip only", "BN only", "neither"
+HOLDS, CONTRADICTED, UNDECIDED = stats.HOLDS, stats.CONTRADICTED, stats.UNDECIDED
 
+
+# ---- the smoke run ----------------------------------------------------------------------------------------
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
+    assert m["seeds"] == [0, 1] and len(m["seeds"]) == CFG.n_seeds
+    ids = {c.id for c in references.for_section(NAME)}
+    assert {c["id"] for c in m["claims"]} == ids and len(ids) >= 10
+    for c in m["claims"]:
+        assert c["verdict"] in stats.VERDICTS and c["report"] == "003"
+        assert c["rule"] and c["ours"]
     vs = m["variants"]
-    converged = []
-    assert len(vs) == 4
-    assert {(v["skip"], v["batchnorm"]) for v in vs} == {(True, True), (True, False), (False, True), (False, False)}
+    assert [v["name"] for v in vs] == [SB, S, B, N]
     for v in vs:
-        assert isinstance(v["skip"], bool) and isinstance(v["batchnorm"], bool)
-        for k in ("test_acc", "diverged_at_epoch", "lambda_max", "trace", "loss_range", "lambda_max_power",
-                  "lambda_max_lanczos", "top_k", "condition"):
-            assert k in v, k
-        if v["diverged_at_epoch"] is not None:
-            assert isinstance(v["diverged_at_epoch"], int) and v["diverged_at_epoch"] >= 1
-            assert v["test_acc"] is None and v["lambda_max"] is None and v["loss_range"] is None  # not probed
-            assert v["probed"] is False
-            continue
-        assert 0.0 <= v["test_acc"] <= 1.0
-        assert v["probed"] is True
-        assert math.isfinite(v["lambda_max"]) and v["lambda_max"] == v["lambda_max_lanczos"]
-        if v["lanczos_residual"] <= 0.04:  # Lanczos converged on lambda_1: power iteration must find the same
-            converged.append(v["name"])
-            assert abs(v["lambda_max_power"] - v["lambda_max_lanczos"]) <= 0.02 * abs(v["lambda_max_lanczos"])
-            assert v["lambda_rel_diff"] <= 0.02
-        cfg = sections.profiles(NAME)["smoke"]
-        assert len(v["top_k"]) == cfg.top_k and v["top_k"] == sorted(v["top_k"], reverse=True)
-        assert v["top_k"][0] == v["lambda_max_lanczos"]
-        assert math.isfinite(v["trace"])
-        assert v["loss_range"] >= 0 and v["loss_min"] > 0
-        assert v["condition"] is None or v["condition"] >= 1
-    assert converged, "Lanczos converged on no variant: the power/Lanczos agreement was not checked"
-    for fig in ("training", "landscape_contours", "landscape_surfaces", "landscape_slice", "hessian_top_eigenvalues"):
+        assert len(v["seeds"]) == 2
+        for r in v["seeds"]:
+            if r["diverged_at_epoch"] is not None:
+                assert r["probed"] is False and r["test_acc"] is None and r["lambda_max_power"] is None
+                assert r["loss_range_filter"] is None and r["loss_range_reference"] is None
+                continue
+            assert r["probed"] is True and 0.0 <= r["test_acc"] <= 1.0
+            assert isinstance(r["lanczos_converged"], bool) and len(r["top_k"]) == CFG.top_k
+            assert r["top_k"] == sorted(r["top_k"], reverse=True)
+            assert r["trace_stderr"] is None or r["trace_stderr"] >= 0  # None: inf in JSON
+            assert r["loss_range_filter"] >= 0 and r["loss_range_reference"] >= 0
+            assert r["grad_norm_final"] >= 0 and isinstance(r["converged"], bool)
+    conv = m["convergence"]
+    assert len(conv) == 4 * 2
+    for c in conv:
+        assert set(c) >= {"variant", "seed", "train_loss", "grad_norm", "converged", "criterion"}
+        assert "‖∇L‖" in c["criterion"]
+    assert set(m["headline"]) == {"acc skip+BN", "acc BN only", "λmax skip+BN", "λmax BN only",
+                                  "skip only diverged (seeds)"}
+    for fig in ("training", "layer_gradients", "landscape_contours", "landscape_surfaces", "landscape_slice",
+                "landscape_reference_units", "loss_ranges", "hessian_top_eigenvalues", "sharpness_vs_accuracy"):
         assert (section_dir / f"{fig}.png").is_file(), fig
-    assert set(m["headline"]) >= {"acc skip+BN", "λmax skip+BN"}
 
 
-def test_relative_difference():
-    assert ablation.relative_difference(10.0, 9.0) == pytest.approx(0.1)
-    assert ablation.relative_difference(-2.0, 2.0) == pytest.approx(2.0)
-    assert ablation.relative_difference(0.0, 0.0) == 0.0
-    assert ablation.relative_difference(None, 1.0) is None
-    assert ablation.relative_difference(float("nan"), 1.0) is None
+# ---- hand-made results ------------------------------------------------------------------------------------
+
+def _grid(units: str, rng: float, base: float = 2.0, steps: int = 3) -> compute.Grid:
+    c = grid_coords(steps, 1.0)
+    pattern = np.add.outer(c ** 2, c ** 2) / 2  # 0 at the centre, 1 at the corners
+    return compute.Grid(units, c, base + rng * pattern, None, 0.01)
 
 
-def test_condition_estimate():
-    assert condition_top_k([8.0, 2.0, 4.0]) == pytest.approx(4.0)  # lambda_1 / lambda_k, any order
-    assert condition_top_k([5.0]) is None                        # needs k >= 2
-    assert condition_top_k([5.0, -1.0]) is None                  # not defined through 0
+def seed_run(name: str, seed: int, *, acc: float = 0.5, top_k=(10.0, 5.0), converged: bool = True,
+             ref_range: float = 1e-3, filter_range: float = 1.0, factor: float = 1.0, diverged: bool = False,
+             grad_norm: float = 0.5) -> compute.SeedRun:
+    skip, bn = next(k for k, v in compute.NAMES.items() if v == name)
+    depth = np.arange(len(WEIGHTS))
+    init = 0.5 * factor ** (len(WEIGHTS) - 2 - depth)  # geometric over depth, the classifier last
+    grads = compute.LayerGrads(WEIGHTS, init, None if diverged else init / 2)
+    conv = train.Convergence(math.nan if diverged else 1.0, math.nan if diverged else grad_norm,
+                             (not diverged) and grad_norm <= CFG.grad_tol, f"full-batch ‖∇L‖ ≤ {CFG.grad_tol:g}")
+    common = dict(variant=name, skip=skip, batchnorm=bn, seed=seed, epochs=[1, 2],
+                  steps=8, convergence=conv, grads=grads)
+    if diverged:
+        return compute.SeedRun(**common, train_loss=[math.nan], test_loss=[math.nan], test_acc=[math.nan],
+                               diverged_at_epoch=1, diverged_at_step=2)
+    h = compute.Hessian(float(top_k[0]) * 0.99, 5, False, list(top_k), converged, 7, 3 * top_k[0], 1.5, 9)
+    return compute.SeedRun(**common, train_loss=[2.0, 1.5], test_loss=[2.1, 1.8], test_acc=[acc / 2, acc],
+                           diverged_at_epoch=None, diverged_at_step=None,
+                           filter_grid=_grid("filter", filter_range), ref_grid=_grid("reference", ref_range),
+                           slice=compute.Slice(grid_coords(5, 1.0), 2.0 + filter_range * grid_coords(5, 1.0) ** 2),
+                           hessian=h)
 
 
-def test_grid_stats_ignores_nonfinite_points():
-    g = np.array([[1.0, 2.0], [np.inf, 0.5]])
-    s = dataclasses.asdict(grid_stats(g))
-    assert s == dict(loss_min=0.5, loss_max=2.0, loss_range=1.5, n_nonfinite=1)
-    assert grid_stats(np.full((2, 2), np.nan)).loss_range is None
+def results(spec: dict[str, list[dict]]) -> compute.Results:
+    """Results with one SeedRun per (variant, seed) from keyword dicts; unspecified variants get defaults."""
+    seeds = [0, 1]
+    runs = {}
+    for name in (SB, S, B, N):
+        kws = spec.get(name, [{} for _ in seeds])
+        runs[name] = [seed_run(name, s, **kw) for s, kw in zip(seeds, kws)]
+    return compute.Results(CFG, seeds, runs, {n: 269_722 for n in (SB, S, B, N)})
+
+
+def baseline(**over) -> dict[str, list[dict]]:
+    """A run where report 003's picture holds: skip+BN best, skip only diverged, BN only sharper, plain at chance."""
+    spec = {
+        SB: [dict(acc=0.850, top_k=(7.0, 3.0), ref_range=5e-4, factor=1.0),
+             dict(acc=0.852, top_k=(7.1, 3.1), ref_range=5.1e-4, factor=1.01)],
+        S: [dict(diverged=True), dict(diverged=True)],
+        B: [dict(acc=0.840, top_k=(90.0, 40.0), ref_range=2.4e-3), dict(acc=0.841, top_k=(91.0, 40.0),
+                                                                         ref_range=2.5e-3)],
+        N: [dict(acc=0.100, top_k=(0.10, 0.05), ref_range=1e-6, filter_range=4e3, factor=0.9),
+            dict(acc=0.1001, top_k=(0.101, 0.05), ref_range=1.1e-6, filter_range=5e3, factor=0.905)],
+    }
+    spec.update(over)
+    return spec
+
+
+def verdicts(res: compute.Results) -> dict[str, str]:
+    return {c.id.split(".")[-1]: c.verdict for c in text.checks(res)}
+
+
+def test_every_registry_claim_is_checked_once_with_a_valid_verdict():
+    cs = text.checks(results(baseline()))
+    assert [c.id for c in cs] == [c.id for c in references.for_section(NAME)]
+    for c in cs:
+        assert c.verdict in stats.VERDICTS
+        assert set(c.reproduced) <= set(references.claim(c.id).numbers)
+    json.dumps(to_jsonable([c.__dict__ for c in cs]))
+
+
+def test_report_picture_holds_where_the_numbers_say_so():
+    v = verdicts(results(baseline()))
+    for k in ("skip_bn_beats_bn_only", "skip_only_diverges", "plain_net_at_chance", "skip_reduces_lambda_max",
+              "skip_lowers_loss_range", "plain_net_flat_landscape", "plain_net_small_lambda", "vanishing_gradient"):
+        assert v[k] == HOLDS, k
+    assert v["skip_more_critical_than_bn"] == CONTRADICTED  # the diverged skip-only net counts at chance
+    assert v["lambda_reduction_92_percent"] == HOLDS            # 1 - 7 / 90 = 92.2 %
+    assert v["condition_number_near_one"] == CONTRADICTED       # lambda_2 / lambda_1 ~ 0.43 < 1 / 1.05
+
+
+def test_reversed_numbers_contradict():
+    spec = baseline(**{
+        SB: [dict(acc=0.80, top_k=(90.0, 40.0), ref_range=3e-3), dict(acc=0.801, top_k=(91.0, 40.0), ref_range=3.1e-3)],
+        B: [dict(acc=0.85, top_k=(7.0, 3.0), ref_range=5e-4), dict(acc=0.851, top_k=(7.1, 3.0), ref_range=5e-4)],
+        S: [dict(acc=0.90), dict(acc=0.901)],
+        N: [dict(acc=0.40, top_k=(300.0, 100.0), ref_range=1e-2, factor=1.2),
+            dict(acc=0.41, top_k=(301.0, 100.0), ref_range=1.1e-2, factor=1.21)],
+    })
+    v = verdicts(results(spec))
+    for k in ("skip_bn_beats_bn_only", "skip_only_diverges", "plain_net_at_chance", "skip_reduces_lambda_max",
+              "lambda_reduction_92_percent", "skip_lowers_loss_range", "plain_net_flat_landscape",
+              "plain_net_small_lambda", "vanishing_gradient"):
+        assert v[k] == CONTRADICTED, k
+    assert v["skip_more_critical_than_bn"] == HOLDS  # the skip-only net trains and beats BN only
+
+
+def test_noisy_or_missing_evidence_stays_undecided():
+    spec = baseline(**{
+        SB: [dict(acc=0.80, top_k=(7.0, 6.99), ref_range=5e-4), dict(acc=0.90, top_k=(70.0, 69.99), converged=False)],
+        B: [dict(acc=0.85, top_k=(9.0, 8.99), ref_range=1e-3), dict(acc=0.84, top_k=(9.0, 8.99), ref_range=1e-4)],
+        S: [dict(diverged=True), dict(acc=0.3)],
+        N: [dict(acc=0.10, top_k=(0.1, 0.0999), ref_range=1e-6, factor=0.8),
+            dict(acc=0.25, top_k=(0.1, 0.0999), ref_range=1e-3, factor=1.2)],
+    })
+    v = verdicts(results(spec))
+    for k in ("skip_bn_beats_bn_only", "skip_only_diverges", "plain_net_at_chance", "skip_reduces_lambda_max",
+              "lambda_reduction_92_percent", "skip_lowers_loss_range", "plain_net_flat_landscape",
+              "plain_net_small_lambda", "condition_number_near_one", "vanishing_gradient",
+              "lambda_predicts_generalization"):
+        assert v[k] == UNDECIDED, k
+
+
+def test_unconverged_lanczos_is_left_out():
+    spec = baseline(**{SB: [dict(top_k=(7.0, 3.0), converged=False), dict(top_k=(7.1, 3.1), converged=False)]})
+    res = results(spec)
+    assert all(r.hessian.lambda_max is None and r.hessian.condition is None for r in res.runs[SB])
+    v = verdicts(res)
+    assert v["skip_reduces_lambda_max"] == UNDECIDED and v["plain_net_small_lambda"] == UNDECIDED
+
+
+def test_correlation_rule_needs_strength_and_sign():
+    def spec_for(pairs):
+        it = iter(pairs)
+        return baseline(**{n: [dict(acc=a, top_k=(lam, lam / 2)) for a, lam in (next(it), next(it))]
+                           for n in (SB, B, N)})
+
+    falling = [(0.90, 1.0), (0.80, 2.0), (0.70, 3.0), (0.60, 4.0), (0.50, 5.0), (0.40, 6.0)]
+    assert verdicts(results(spec_for(falling)))["lambda_predicts_generalization"] == HOLDS
+    rising = [(0.40, 1.0), (0.50, 2.0), (0.60, 3.0), (0.70, 4.0), (0.80, 5.0), (0.90, 6.0)]
+    assert verdicts(results(spec_for(rising)))["lambda_predicts_generalization"] == CONTRADICTED
+    # report 003's own three points: the flat plain net is the worst, so r comes out positive
+    assert text.report_own_correlation().r > 0
+
+
+def test_condition_rule_never_confirms_from_a_lower_bound():
+    near_one = {n: [dict(top_k=(10.0, 9.99)), dict(top_k=(10.0, 9.995))] for n in (SB, B, N)}
+    assert verdicts(results(baseline(**near_one)))["condition_number_near_one"] == UNDECIDED
+    spread = dict(near_one, **{B: [dict(top_k=(10.0, 2.0)), dict(top_k=(10.0, 2.1))]})
+    assert verdicts(results(baseline(**spread)))["condition_number_near_one"] == CONTRADICTED
+
+
+# ---- prose, table, metrics, figures on hand-made results --------------------------------------------------
+
+def test_prose_follows_the_numbers():
+    res = results(baseline())
+    conv = text.convergence(res)
+    assert "None of the trained points meets it" in conv and "0/2 converged" in conv
+    good = baseline(**{n: [dict(grad_norm=0.01), dict(grad_norm=0.02)] for n in (SB, B, N)})
+    assert "Every trained point meets it" in text.convergence(results(good))
+    assert "eval-mode BN" in text.probes_text(res) and "converged in 6 of 6" in text.probes_text(res)
+    assert "2 seeds" in text.scale(res) and f"{CFG.n_train:,}" in text.scale(res)
+    assert "0.9" in text.gradients_text(res) and "λ1/λ2" in text.condition_text(res)
+    ref = text.reference()
+    for v in (85.05, 84.51, 90.58, 6.96):
+        assert str(v) in ref
+    cs = text.checks(res)
+    s = text.summary(cs, res.seeds)
+    c = claims.counts(cs)
+    assert f"{c[HOLDS]} hold" in s and "With 2 seeds" in s and "0, 1" in s
+    tab = text.table(res)
+    assert list(tab.index) == [SB, S, B, N] and tab.loc[S, "diverged"] == "2/2"
+
+
+def test_metrics_are_plain_numbers():
+    m = text.metrics(results(baseline()))
+    assert len(m["headline"]) == 5
+    for v in m["headline"].values():
+        assert isinstance(v, (int, float))
+    assert m["headline"]["skip only diverged (seeds)"] == 2
+    assert m["headline"]["λmax BN only"] == pytest.approx(90.5)
+    assert [v["name"] for v in m["variants"]] == [SB, S, B, N]
+    assert len(m["convergence"]) == 8
+    json.dumps(to_jsonable(m))
+
+
+@pytest.mark.parametrize("fig", ["training", "surfaces", "slices", "loss_ranges", "eigenvalues", "layer_gradients",
+                                 "sharpness_vs_accuracy"])
+def test_figures_draw_from_results_only(fig):
+    import matplotlib.pyplot as plt
+
+    f = getattr(figures, fig)(results(baseline()))
+    assert isinstance(f, plt.Figure) and f.axes
+    plt.close(f)
+
+
+@pytest.mark.parametrize("units", ["filter", "reference"])
+def test_landscapes_have_one_panel_per_variant_and_seed(units):
+    import matplotlib.pyplot as plt
+
+    f = figures.landscapes(results(baseline()), units)
+    texts = [t.get_text() for ax in f.axes for t in ax.texts]
+    assert sum("not probed" in t for t in texts) == 2  # skip only, both seeds
+    assert len([ax for ax in f.axes if ax.get_title()]) == 6
+    plt.close(f)
+
+
+def test_reference_points_come_from_the_registry():
+    pts = figures.reference_points()
+    assert pts[SB]["lambda"] == references.claim("003.ablation.skip_reduces_lambda_max").numbers["lambda_skip_bn"]
+    assert pts[N]["range"] == 0.0 and pts[B]["acc"] == 84.51
+
+
+# ---- computation helpers ----------------------------------------------------------------------------------
+
+def test_decay_factor_recovers_a_geometric_profile():
+    assert compute.decay_factor(0.9 ** (18 - np.arange(19))) == pytest.approx(0.9)
+    assert compute.decay_factor(np.full(19, 3.0)) == pytest.approx(1.0)
+    assert compute.decay_factor(np.array([1.0, 0.0, 2.0])) is None
+    g = compute.LayerGrads(WEIGHTS, np.r_[0.9 ** (18 - np.arange(19)), 50.0], None)
+    assert g.factor_init == pytest.approx(0.9) and g.factor_end is None  # the classifier is not in the fit
+
+
+def test_layer_grads_from_a_history():
+    m = models.build(compute.spec(False, False))
+    names = [n for n, p in m.named_parameters()]
+    steps = [{n: float(i + 1) for n in names} for i in range(15)]
+    g = compute.layer_grads(m, {"layer_grad_norm": steps, "diverged_at_epoch": None})
+    assert g.names == WEIGHTS and len(g.names) == 20
+    assert np.all(g.init == 1.0) and np.allclose(g.end, np.mean(np.arange(6, 16)))
+    g = compute.layer_grads(m, {"layer_grad_norm": steps, "diverged_at_epoch": 1})
+    assert g.end is None
+
+
+def test_reference_directions_are_orthonormal_unit_vectors():
+    m = models.build(compute.spec(True, True))
+    d1, d2 = compute.reference_directions(m, seed=3)
+    n = sum(p.numel() for p in m.parameters())
+    assert d1.numel() == n and d2.numel() == n
+    assert float(d1.norm()) == pytest.approx(1.0, abs=1e-5) and float(d2.norm()) == pytest.approx(1.0, abs=1e-5)
+    assert abs(float(d1 @ d2)) < 1e-5
+    e1, _ = compute.reference_directions(m, seed=4)
+    assert not torch.allclose(d1, e1)
 
 
 def test_probe_batches_take_the_first_images_in_chunks():
     x, y = torch.arange(10.0).view(10, 1), torch.arange(10)
     split = data.Split(x, y, x, y)
-    b = ablation.probe_batches(split, 7, 3)
+    b = compute.probe_batches(split, 7, 3)
     assert [len(xb) for xb, _ in b] == [3, 3, 1]
     assert torch.equal(torch.cat([yb for _, yb in b]), torch.arange(7))
-    assert sum(len(xb) for xb, _ in ablation.probe_batches(split, 100, 4)) == 10
 
 
 def test_weights_digest_sees_parameters_and_bn_buffers():
     torch.manual_seed(0)
-    m = models.build(ablation.spec(True, True))
-    d0 = ablation.weights_digest(m)
-    assert ablation.weights_digest(m) == d0
+    m = models.build(compute.spec(True, True))
+    d0 = compute.weights_digest(m)
     bn = next(mod for mod in m.modules() if isinstance(mod, torch.nn.BatchNorm2d))
     bn.running_mean += 1.0
-    d1 = ablation.weights_digest(m)
+    d1 = compute.weights_digest(m)
     assert d1 != d0
     with torch.no_grad():
         next(m.parameters())[0].mul_(2.0)
-    assert ablation.weights_digest(m) != d1
+    assert compute.weights_digest(m) != d1
 
 
 def test_variant_models_have_the_switches():
-    counts = {k: models.spec_n_params(ablation.spec(*k)) for k in ablation.VARIANTS}
+    counts = {k: models.spec_n_params(compute.spec(*k)) for k in compute.VARIANTS}
     assert counts[(True, True)] == counts[(False, True)]      # skips add no parameters (option A)
     assert counts[(True, False)] == counts[(False, False)]
-    assert 0.26e6 < counts[(True, True)] < 0.28e6           # ResNet-20: ~0.27 M
-    assert [ablation.variant_name(*k) for k in ablation.VARIANTS] == ["skip + BN", "skip only", "BN only", "neither"]
+    assert [compute.variant_name(*k) for k in compute.VARIANTS] == [SB, S, B, N]
 
 
-def _row(skip, bn, acc, lam, rng, dv=None):
-    return dict(name=ablation.variant_name(skip, bn), skip=skip, batchnorm=bn, test_acc=acc, diverged_at_epoch=dv,
-                lambda_max=lam, lambda_max_power=lam, lambda_max_lanczos=lam, lambda_rel_diff=None if lam is None else 0.0,
-                trace=None if lam is None else 10 * lam, loss_range=rng, loss_min=None if rng is None else 2.3,
-                condition=None, top_k=None)
-
-
-def test_verdicts_follow_the_numbers():
-    rows = [_row(True, True, 0.85, 7.0, 1.0), _row(True, False, None, None, None, dv=1),
-            _row(False, True, 0.84, 90.0, 5.0), _row(False, False, 0.10, 0.1, 0.01)]
-    text = "\n".join(ablation.verdicts(rows))
-    assert "does not hold" not in text and text.count("**holds**") == 8
-    rows[0]["test_acc"], rows[1]["diverged_at_epoch"], rows[1]["test_acc"] = 0.5, None, 0.3
-    text = ablation.verdicts(rows)
-    assert "**does not hold**" in text[0] and "BN only" in text[0]      # BN only is best now
-    assert any("diverge" in t and "**does not hold**" in t for t in text)
-
-
-def test_summary_rows_leave_a_diverged_variant_unprobed():
-    hist_ok = {"test_acc": [0.3, 0.4], "diverged_at_epoch": None}
-    hist_bad = {"test_acc": [float("nan")], "diverged_at_epoch": 1}
-    trained = {"skip + BN": dict(skip=True, batchnorm=True, hist=hist_ok),
-               "skip only": dict(skip=True, batchnorm=False, hist=hist_bad)}
-    p = {"top_k": [5.0, 2.5], "lambda_max_power": 4.9, "trace": 12.0, "surface": torch.tensor([[1.0, 3.0], [2.0, 4.0]]),
-         "lanczos_info": {"residuals": [1e-3, 1e-2], "n_hvp": 7}, "power_info": {"n_hvp": 5}}
-    rows = ablation.summary_rows(trained, {"skip + BN": p, "skip only": None})
-    assert rows[0]["test_acc"] == 0.4 and rows[0]["condition"] == 2.0 and rows[0]["loss_range"] == 3.0
-    assert rows[0]["lambda_rel_diff"] == pytest.approx(0.02)
-    assert rows[1]["test_acc"] is None and rows[1]["diverged_at_epoch"] == 1 and rows[1]["lambda_max"] is None
-
-
-def test_verdicts_report_a_power_lanczos_disagreement():
-    rows = [_row(True, True, 0.4, 70.0, 280.0), _row(True, False, None, None, None, dv=1),
-            _row(False, True, 0.35, 68.0, 300.0), _row(False, False, 0.09, 0.178, 2000.0)]
-    rows[3].update(lambda_max_power=0.091, lambda_rel_diff=ablation.relative_difference(0.091, 0.178),
-                   lanczos_residual=3e-4, power_hvps=20)
-    cfg = sections.profiles(NAME)["quick"]
-    line = next(t for t in ablation.verdicts(rows, cfg) if "Power iteration and Lanczos" in t)
-    assert "**holds** for skip + BN, BN only" in line
-    assert "*neither* they do **not** agree" in line and "twice its step budget" in line
+def test_seed_run_properties():
+    r = seed_run(SB, 0, acc=0.7)
+    assert r.final_test_acc == 0.7 and r.probed and not r.diverged
+    d = seed_run(S, 0, diverged=True)
+    assert d.final_test_acc is None and not d.probed and d.diverged
+    assert seed_run(SB, 0, converged=False).hessian.lambda_max is None

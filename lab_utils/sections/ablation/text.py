@@ -1,0 +1,590 @@
+"""07 ablation: prose, the claim checks and the metrics, each computed from a `compute.Results` only.
+
+Every verdict applies one rule of `lab_utils.core.stats` to per-seed values (paired by seed where two variants are
+compared), and its `rule` says which. Reference numbers come from the claim registry (`references.ablation`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ...core import data, stats
+from ...references import claim, for_section
+from ...report import claims as claims_mod
+from ...report.claims import ClaimCheck
+from ...report.fmt import fmt, num, pct
+from .compute import NAMES, Results, SeedRun, variant_name
+
+SECTION = "07_ablation"
+CHANCE = data.CHANCE_ACCURACY
+CHANCE_DELTA = 0.02      # "at chance": test accuracy within 10 % +- 2 percentage points
+REDUCTION_DELTA = 5.0    # "reduces lambda_max by 92 percent": within +- 5 percentage points
+FLAT_LIMIT = 5e-5        # a loss range below this prints as 0.0000 at report 003's four decimals
+SB, S, B, N = (NAMES[k] for k in ((True, True), (True, False), (False, True), (False, False)))
+
+
+# ---- per-seed values --------------------------------------------------------------------------------------
+
+def per_seed(res: Results, name: str, f: Callable[[SeedRun], float | None]) -> list[float | None]:
+    """f of each seed's run of variant `name` (in seed order), None where f has no value."""
+    out = []
+    for r in res.runs[name]:
+        v = f(r)
+        out.append(None if v is None or not math.isfinite(v) else float(v))
+    return out
+
+
+def _log10(v: float | None) -> float | None:
+    return math.log10(v) if v is not None and v > 0 else None
+
+
+def acc(r: SeedRun) -> float | None:
+    return r.final_test_acc
+
+
+def acc_or_chance(r: SeedRun) -> float | None:
+    """Test accuracy, with a diverged run at chance (its NaN outputs predict one class)."""
+    return CHANCE if r.diverged else r.final_test_acc
+
+
+def lam(r: SeedRun) -> float | None:
+    """lambda_max by Lanczos where it converged, else None."""
+    return r.hessian.lambda_max if r.hessian is not None else None
+
+
+def ref_range(r: SeedRun) -> float | None:
+    return r.ref_grid.loss_range if r.ref_grid is not None else None
+
+
+def filter_range(r: SeedRun) -> float | None:
+    return r.filter_grid.loss_range if r.filter_grid is not None else None
+
+
+def log_ratio(res: Results, f, num_name: str, den_name: str) -> list[float | None]:
+    """Per seed log10(f(num) / f(den)), None where either is missing or not positive."""
+    a, b = per_seed(res, num_name, f), per_seed(res, den_name, f)
+    return [None if x is None or y is None or x <= 0 or y <= 0 else math.log10(x / y) for x, y in zip(a, b)]
+
+
+def _mean(vals: Sequence[float | None]) -> float | None:
+    m, _, n = stats.mean_sd(vals)
+    return m if n else None
+
+
+def _iv_pct(iv: stats.Interval) -> str:
+    """An interval of a fraction, in percentage points."""
+    if iv.n == 0:
+        return "no value"
+    if iv.n == 1:
+        return f"{100 * iv.mean:+.2f} pp (one seed)"
+    return f"{100 * iv.mean:+.2f} pp, 95 % CI [{100 * iv.lo:+.2f}, {100 * iv.hi:+.2f}] (n = {iv.n})"
+
+
+def _iv(iv: stats.Interval, digits: int = 3) -> str:
+    if iv.n == 0:
+        return "no value"
+    if iv.n == 1:
+        return f"{iv.mean:.{digits}g} (one seed)"
+    return f"{iv.mean:.{digits}g}, 95 % CI [{iv.lo:.{digits}g}, {iv.hi:.{digits}g}] (n = {iv.n})"
+
+
+def _vals(vals: Sequence[float | None], digits: int = 3) -> str:
+    return ", ".join("–" if v is None else f"{v:.{digits}g}" for v in vals)
+
+
+# ---- claim checks -----------------------------------------------------------------------------------------
+
+def check_skip_bn_beats_bn_only(res: Results) -> ClaimCheck:
+    a, b = per_seed(res, SB, acc), per_seed(res, B, acc)
+    iv = stats.paired_interval(a, b)
+    return claims_mod.check(
+        "003.ablation.skip_bn_beats_bn_only", stats.direction_verdict(iv, +1),
+        rule="direction: holds when the 95 % interval of the per-seed test-accuracy difference (skip + BN − BN "
+             "only) lies above 0, contradicted when it lies below 0",
+        ours=f"difference {_iv_pct(iv)}; skip + BN {_vals([100 * v if v is not None else None for v in a], 4)} %, "
+             f"BN only {_vals([100 * v if v is not None else None for v in b], 4)} %",
+        reproduced={"acc_skip_bn": _pct(_mean(a)), "acc_bn_only": _pct(_mean(b))},
+        difference=iv, acc_skip_bn=a, acc_bn_only=b)
+
+
+def _pct(v: float | None) -> float | None:
+    return None if v is None else 100 * v
+
+
+def check_skip_only_diverges(res: Results) -> ClaimCheck:
+    runs = res.runs[S]
+    flags = [r.diverged for r in runs]
+    eps = [r.diverged_at_epoch for r in runs]
+    return claims_mod.check(
+        "003.ablation.skip_only_diverges", stats.unanimous_verdict(flags),
+        rule="unanimous: holds when the training loss of every seed's skip-only run became NaN/inf, contradicted "
+             "when no seed's did",
+        ours=f"{sum(flags)}/{len(flags)} seeds diverged" + (
+            f" (epoch {', '.join(str(e) for e in eps if e is not None)})" if any(flags) else ""),
+        diverged=flags, diverged_at_epoch=eps, diverged_at_step=[r.diverged_at_step for r in runs])
+
+
+def check_plain_net_at_chance(res: Results) -> ClaimCheck:
+    a = per_seed(res, N, acc)
+    iv = stats.mean_interval([None if v is None else v - CHANCE for v in a])
+    loss = per_seed(res, N, lambda r: r.final_test_loss)
+    train_loss = per_seed(res, N, lambda r: r.convergence.train_loss)
+    return claims_mod.check(
+        "003.ablation.plain_net_at_chance", stats.equivalence_verdict(iv, CHANCE_DELTA),
+        rule=f"equivalence: holds when the 95 % interval of the per-seed test accuracy minus chance ({pct(CHANCE, 0)}) "
+             f"lies within ±{100 * CHANCE_DELTA:g} pp, contradicted when it lies wholly outside",
+        ours=f"test accuracy − chance {_iv_pct(iv)}; test loss {_vals(loss, 4)} "
+             f"(full-batch training loss {_vals(train_loss, 4)}; ln 10 = {data.CHANCE_LOSS:.4f})",
+        reproduced={"acc_neither": _pct(_mean(a)), "loss_neither": _mean(loss)},
+        excess_accuracy=iv, acc_neither=a, test_loss=loss, train_loss=train_loss)
+
+
+def check_skip_more_critical(res: Results) -> ClaimCheck:
+    s, b = per_seed(res, S, acc_or_chance), per_seed(res, B, acc_or_chance)
+    iv = stats.paired_interval(s, b)
+    ref = claim("003.ablation.skip_more_critical_than_bn").numbers
+    return claims_mod.check(
+        "003.ablation.skip_more_critical_than_bn", stats.direction_verdict(iv, +1),
+        rule="direction: removing a component costs the accuracy it carried, so skips matter more when the net "
+             "without BN (skip only) beats the net without skips (BN only); holds when the 95 % interval of the "
+             "per-seed difference skip only − BN only lies above 0, contradicted when below (a diverged run counts "
+             "at chance, 10 %)",
+        ours=f"skip only − BN only {_iv_pct(iv)}. In report 003's own table removing the skips costs "
+             f"{ref['acc_skip_bn'] - ref['acc_bn_only']:.2f} pp ({ref['acc_skip_bn']} → {ref['acc_bn_only']} %) "
+             f"while removing BN diverges (NaN)",
+        difference=iv, acc_skip_only=s, acc_bn_only=b)
+
+
+def check_skip_reduces_lambda(res: Results) -> ClaimCheck:
+    lr = log_ratio(res, lam, B, SB)
+    iv = stats.mean_interval(lr)
+    a, b = per_seed(res, SB, lam), per_seed(res, B, lam)
+    fold = None if iv.n == 0 else 10 ** iv.mean
+    return claims_mod.check(
+        "003.ablation.skip_reduces_lambda_max", stats.direction_verdict(iv, +1),
+        rule="direction: holds when the 95 % interval of the per-seed log10(λmax BN only / λmax skip + BN) lies "
+             "above 0, contradicted when below (Lanczos λmax, seeds where Lanczos converged)",
+        ours=f"λmax skip + BN {_vals(a, 4)}, BN only {_vals(b, 4)}; log10 ratio {_iv(iv)}"
+             + (f", i.e. ×{fold:.3g}" if fold is not None else ""),
+        reproduced={"lambda_skip_bn": _mean(a), "lambda_bn_only": _mean(b), "fold": fold},
+        log10_ratio=iv, lambda_skip_bn=a, lambda_bn_only=b)
+
+
+def check_lambda_reduction(res: Results) -> ClaimCheck:
+    target = claim("003.ablation.lambda_reduction_92_percent").numbers["reduction_percent"]
+    a, b = per_seed(res, SB, lam), per_seed(res, B, lam)
+    red = [None if x is None or y is None or y <= 0 else 100 * (1 - x / y) for x, y in zip(a, b)]
+    iv = stats.mean_interval([None if v is None else v - target for v in red])
+    return claims_mod.check(
+        "003.ablation.lambda_reduction_92_percent", stats.equivalence_verdict(iv, REDUCTION_DELTA),
+        rule=f"equivalence: holds when the 95 % interval of the per-seed reduction 100 (1 − λmax skip + BN / λmax "
+             f"BN only) minus {target:g} % lies within ±{REDUCTION_DELTA:g} pp, contradicted when wholly outside",
+        ours=f"reduction {_vals(red, 3)} % per seed; minus {target:g}: {_iv(iv)} pp",
+        reproduced={"reduction_percent": _mean(red)}, reduction_percent=red, minus_target=iv)
+
+
+def check_skip_lowers_range(res: Results) -> ClaimCheck:
+    lr = log_ratio(res, ref_range, B, SB)
+    iv = stats.mean_interval(lr)
+    iv_f = stats.mean_interval(log_ratio(res, filter_range, B, SB))
+    a, b = per_seed(res, SB, ref_range), per_seed(res, B, ref_range)
+    return claims_mod.check(
+        "003.ablation.skip_lowers_loss_range", stats.direction_verdict(iv, +1),
+        rule="direction: holds when the 95 % interval of the per-seed log10(loss range BN only / skip + BN) on the "
+             "reference-unit grid lies above 0, contradicted when below",
+        ours=f"reference units: skip + BN {_vals(a)}, BN only {_vals(b)}, log10 ratio {_iv(iv)}; filter-normalized "
+             f"log10 ratio {_iv(iv_f)}",
+        reproduced={"range_skip_bn": _mean(a), "range_bn_only": _mean(b)},
+        log10_ratio=iv, log10_ratio_filter=iv_f, range_skip_bn=a, range_bn_only=b)
+
+
+def check_plain_flat(res: Results) -> ClaimCheck:
+    r = per_seed(res, N, ref_range)
+    iv = stats.mean_interval(r)
+    f = per_seed(res, N, filter_range)
+    trained = per_seed(res, SB, ref_range)
+    return claims_mod.check(
+        "003.ablation.plain_net_flat_landscape", stats.direction_verdict(iv, -1, FLAT_LIMIT),
+        rule=f"direction: on the reference-unit grid, holds when the 95 % interval of the plain net's loss range lies "
+             f"below {FLAT_LIMIT:g} (what prints as 0.0000 at the report's four decimals), contradicted when above",
+        ours=f"reference units {_vals(r)} per seed ({_iv(iv)}; skip + BN {_vals(trained)}); filter-normalized "
+             f"{_vals(f)}",
+        reproduced={"range_neither": _mean(r)}, range_reference=iv, range_per_seed=r, range_filter=f)
+
+
+def check_plain_small_lambda(res: Results) -> ClaimCheck:
+    lr = log_ratio(res, lam, N, SB)
+    iv = stats.mean_interval(lr)
+    n, sb = per_seed(res, N, lam), per_seed(res, SB, lam)
+    return claims_mod.check(
+        "003.ablation.plain_net_small_lambda", stats.direction_verdict(iv, -1),
+        rule="direction: holds when the 95 % interval of the per-seed log10(λmax neither / λmax skip + BN) lies "
+             "below 0, contradicted when above (Lanczos λmax where it converged)",
+        ours=f"λmax neither {_vals(n, 4)}, skip + BN {_vals(sb, 4)}; log10 ratio {_iv(iv)}",
+        reproduced={"lambda_neither": _mean(n), "lambda_skip_bn": _mean(sb)}, log10_ratio=iv,
+        lambda_neither=n, lambda_skip_bn=sb)
+
+
+def _ratio_k(r: SeedRun) -> float | None:
+    """lambda_k / lambda_1 of the converged top-k (an upper bound on lambda_min / lambda_max)."""
+    h = r.hessian
+    if h is None or not h.lanczos_converged or h.top_k[0] <= 0:
+        return None
+    return h.top_k[-1] / h.top_k[0]
+
+
+def check_condition(res: Results) -> ClaimCheck:
+    nums = claim("003.ablation.condition_number_near_one").numbers
+    limit = max(nums.values())
+    sub, parts = {}, []
+    for name in (SB, B, N):
+        iv = stats.mean_interval(per_seed(res, name, _ratio_k))
+        sub[name] = stats.direction_verdict(iv, -1, 1 / limit)
+        parts.append(f"{name} λ{res.cfg.top_k}/λ1 {_iv(iv)}")
+    verdict = stats.CONTRADICTED if stats.HOLDS in sub.values() else stats.UNDECIDED
+    return claims_mod.check(
+        "003.ablation.condition_number_near_one", verdict,
+        rule=f"bound: λmin ≤ λk, so λmax/λmin ≥ λ1/λk when λmin > 0 and λmax/λmin ≤ 0 otherwise; contradicted when "
+             f"for some variant the 95 % interval of the per-seed λk/λ1 (converged Lanczos) lies below 1/{limit:g}, "
+             f"else undecided (a lower bound cannot confirm κ ≈ 1)",
+        ours="; ".join(parts), ratio_k=dict(zip((SB, B, N), (per_seed(res, n, _ratio_k) for n in (SB, B, N)))),
+        sub_verdicts=sub)
+
+
+def factor_init(r: SeedRun) -> float | None:
+    return r.grads.factor_init
+
+
+def check_vanishing(res: Results) -> ClaimCheck:
+    f = per_seed(res, N, factor_init)
+    iv = stats.mean_interval([_log10(v) for v in f])
+    f_sb = per_seed(res, SB, factor_init)
+    fm = None if iv.n == 0 else 10 ** iv.mean
+    return claims_mod.check(
+        "003.ablation.vanishing_gradient", stats.direction_verdict(iv, -1),
+        rule="direction: f is the per-layer factor of a least-squares fit of log10 ‖∂L/∂W_l‖ over the 19 "
+             "convolutions at the first step (‖g_l‖ ∝ f^(L−l)); holds when the 95 % interval of the plain net's "
+             "per-seed log10 f lies below 0 (gradients shrink towards the input), contradicted when above",
+        ours=f"plain net f {_vals(f, 3)} per seed ({'f^20 = ' + format(fm ** 20, '.2g') if fm else 'no value'}); "
+             f"skip + BN f {_vals(f_sb, 3)}",
+        reproduced={"factor_per_layer": fm, "decay": None if fm is None else fm ** 20},
+        log10_factor=iv, factor_neither=f, factor_skip_bn=f_sb)
+
+
+def _points(res: Results) -> tuple[list[float], list[float]]:
+    xs, ys = [], []
+    for runs in res.runs.values():
+        for r in runs:
+            if lam(r) is not None and acc(r) is not None:
+                xs.append(lam(r))
+                ys.append(acc(r))
+    return xs, ys
+
+
+def report_own_correlation() -> stats.Correlation:
+    """Pearson r of report 003's own three (lambda_max, test accuracy) points, from the registry."""
+    a = claim("003.ablation.skip_bn_beats_bn_only").numbers
+    l1 = claim("003.ablation.skip_reduces_lambda_max").numbers
+    pn = claim("003.ablation.plain_net_at_chance").numbers
+    pl = claim("003.ablation.plain_net_small_lambda").numbers
+    return stats.correlation([l1["lambda_skip_bn"], l1["lambda_bn_only"], pl["lambda_neither"]],
+                             [a["acc_skip_bn"], a["acc_bn_only"], pn["acc_neither"]], method="pearson")
+
+
+def check_lambda_predicts(res: Results) -> ClaimCheck:
+    strong = claim("003.ablation.lambda_predicts_generalization").numbers["r"]
+    xs, ys = _points(res)
+    c = stats.correlation(xs, ys, method="pearson")
+    v = stats.correlation_verdict(c, -1)
+    if v == stats.HOLDS and not c.r < -strong:
+        v = stats.UNDECIDED
+    own = report_own_correlation()
+    return claims_mod.check(
+        "003.ablation.lambda_predicts_generalization", v,
+        rule=f"correlation: Pearson r of λmax against test accuracy over every probed run (variants × seeds); holds "
+             f"when r < −{strong:g} with p < 0.05, contradicted when r > 0 with p < 0.05, else undecided",
+        ours=f"r = {num(c.r, 3)} (p = {num(c.p, 2)}, n = {c.n}); report 003's own three points give "
+             f"r = {own.r:+.2f} (n = 3)",
+        reproduced={"r": None if not math.isfinite(c.r) else c.r},
+        pearson=c, report_own=own)
+
+
+def checks(res: Results) -> list[ClaimCheck]:
+    """One check per registry claim of this section, in registry order."""
+    by_id = {
+        "003.ablation.skip_bn_beats_bn_only": check_skip_bn_beats_bn_only,
+        "003.ablation.skip_only_diverges": check_skip_only_diverges,
+        "003.ablation.plain_net_at_chance": check_plain_net_at_chance,
+        "003.ablation.skip_more_critical_than_bn": check_skip_more_critical,
+        "003.ablation.skip_reduces_lambda_max": check_skip_reduces_lambda,
+        "003.ablation.lambda_reduction_92_percent": check_lambda_reduction,
+        "003.ablation.skip_lowers_loss_range": check_skip_lowers_range,
+        "003.ablation.plain_net_flat_landscape": check_plain_flat,
+        "003.ablation.plain_net_small_lambda": check_plain_small_lambda,
+        "003.ablation.condition_number_near_one": check_condition,
+        "003.ablation.vanishing_gradient": check_vanishing,
+        "003.ablation.lambda_predicts_generalization": check_lambda_predicts,
+    }
+    return [by_id[c.id](res) for c in for_section(SECTION)]
+
+
+# ---- prose ------------------------------------------------------------------------------------------------
+
+def _setting(claim_id: str) -> dict:
+    return claim(claim_id).setting
+
+
+def reference() -> str:
+    """Report 003's setting and numbers, from the registry."""
+    s = _setting("003.ablation.skip_reduces_lambda_max")
+    g = _setting("003.ablation.plain_net_flat_landscape")
+    a = claim("003.ablation.skip_bn_beats_bn_only").numbers
+    pn = claim("003.ablation.plain_net_at_chance").numbers
+    lm = claim("003.ablation.skip_reduces_lambda_max").numbers
+    pl = claim("003.ablation.plain_net_small_lambda").numbers
+    rg = claim("003.ablation.skip_lowers_loss_range").numbers
+    pf = claim("003.ablation.plain_net_flat_landscape").numbers
+    k = claim("003.ablation.condition_number_near_one").numbers
+    return (
+        f"**Report 003** trained the four variants once each with {s['optimizer']} (momentum {s['momentum']:g}, "
+        f"weight decay {s['weight_decay']:g}, learning rate {s['lr']:g}, {s['schedule']}), batch {s['batch_size']}, "
+        f"{s['epochs']} epochs on all {s['n_train']:,} CIFAR-10 training images; it drew a {g['grid_steps']}×"
+        f"{g['grid_steps']} landscape on [−{g['span']:g}, {g['span']:g}]² along {g['directions']}, and took λmax from "
+        f"{s['power_iters']} power iterations and κ = {s['kappa']}. Its table (skip + BN / skip only / BN only / "
+        f"neither): test accuracy {a['acc_skip_bn']} % / NaN (diverged) / {a['acc_bn_only']} % / "
+        f"{pn['acc_neither']:.2f} %; loss range {rg['range_skip_bn']:.4f} / – / {rg['range_bn_only']:.4f} / "
+        f"{pf['range_neither']:.4f}; λmax {lm['lambda_skip_bn']} / – / {lm['lambda_bn_only']} / "
+        f"{pl['lambda_neither']:.3f}; κ {k['kappa_skip_bn']:.2f} / – / {k['kappa_bn_only']:.2f} / "
+        f"{k['kappa_neither']:.2f}."
+    )
+
+
+def scale(res: Results) -> str:
+    """At which scale this run trains and probes, next to report 003's."""
+    c, s = res.cfg, _setting("003.ablation.skip_reduces_lambda_max")
+    g = _setting("003.ablation.plain_net_flat_landscape")
+    small = c.n_train < s["n_train"] or c.epochs < s["epochs"]
+    return (
+        f"**This run** ({len(res.seeds)} seeds: {', '.join(map(str, res.seeds))}; each seed its own initialization, "
+        f"data order and probe directions) trains every variant on {c.n_train:,} CIFAR-10 images for {c.epochs} "
+        f"epoch(s) at batch {c.batch_size}, learning rate {c.lr:g} (report 003: {s['n_train']:,} images, "
+        f"{s['epochs']} epochs, batch {s['batch_size']}, learning rate {s['lr']:g}), and tests on {c.n_test:,} images. "
+        f"Probes on the first {c.probe_images:,} training images: a {c.grid_steps}×{c.grid_steps} filter-normalized "
+        f"grid, a {c.ref_grid_steps}×{c.ref_grid_steps} grid in the report's units (report: {g['grid_steps']}×"
+        f"{g['grid_steps']}) and a {c.slice_steps}-point slice, all on [−{c.span:g}, {c.span:g}]; Hessian probes on "
+        f"the first {min(c.hessian_images, c.probe_images):,}: {c.power_iters} power iterations (report: "
+        f"{s['power_iters']}), at most {c.lanczos_steps} Lanczos steps for the top {c.top_k} at tolerance "
+        f"{c.eig_tol:g}·‖H‖, and {c.trace_samples} deflated Hutchinson probes for the trace."
+        + (" At this reduced scale the accuracies are far below the report's and the trained points are early in "
+           "training; what carries over are the comparisons between variants, which the verdicts below test."
+           if small else "")
+    )
+
+
+def convergence(res: Results) -> str:
+    """The convergence record of every trained point, with its criterion."""
+    rows, crit = [], None
+    n_ok = n_all = 0
+    for name, runs in res.runs.items():
+        done = [r for r in runs if not r.diverged]
+        if not done:
+            rows.append(f"*{name}*: diverged in every seed (no trained point)")
+            continue
+        crit = done[0].convergence.criterion
+        ok = sum(r.convergence.converged for r in done)
+        n_ok, n_all = n_ok + ok, n_all + len(done)
+        rows.append(f"*{name}*: full-batch training loss {_vals([r.convergence.train_loss for r in done], 3)}, "
+                    f"‖∇L‖ {_vals([r.convergence.grad_norm for r in done], 2)} ({ok}/{len(done)} converged)")
+    head = (f"**Are the trained points minima?** Each run records, after its last step, the full-batch training loss "
+            f"and gradient norm on its {res.cfg.n_train:,} training images (eval-mode BN); a point counts as converged "
+            f"when {crit or 'its full-batch gradient norm is small'}. ")
+    if n_all and n_ok == n_all:
+        tail = "Every trained point meets it."
+    elif n_all and n_ok == 0:
+        tail = ("**None of the trained points meets it**: λmax, the trace and the landscapes below describe where "
+                "training stopped, not a minimum.")
+    else:
+        tail = f"{n_ok} of {n_all} trained points meet it; the others are where training stopped, not minima."
+    return head + tail + " Per seed: " + "; ".join(rows) + "."
+
+
+def probes_text(res: Results) -> str:
+    """What the Hessian probes measured and how far to trust them (convergence flags, power vs Lanczos, trace SE)."""
+    done = [r for runs in res.runs.values() for r in runs if r.hessian is not None]
+    if not done:
+        return "No variant was probed (every run diverged)."
+    conv = [r for r in done if r.hessian.lanczos_converged]
+    diffs = []
+    for r in conv:
+        p, l1 = r.hessian.lambda_power, r.hessian.top_k[0]
+        diffs.append(f"{r.variant} seed {r.seed}: {p:.4g} vs {l1:.4g}")
+    not_conv = [f"{r.variant} seed {r.seed}" for r in done if not r.hessian.lanczos_converged]
+    tr = [f"{r.variant} seed {r.seed}: {r.hessian.trace:.4g} ± {r.hessian.trace_stderr:.2g}" for r in done]
+    return (
+        f"**Hessian probes** use eval-mode BN (the running statistics, as the landscapes do), on "
+        f"{min(res.cfg.hessian_images, res.cfg.probe_images):,} training images. Lanczos reports convergence itself "
+        f"(every one of the top-{res.cfg.top_k} Ritz residuals ≤ {res.cfg.eig_tol:g}·‖H‖): it converged in "
+        f"{len(conv)} of {len(done)} probed runs"
+        + (f"; not in {', '.join(not_conv)}, whose λmax is left out of every verdict (an unconverged Ritz value is "
+           f"only a lower bound)" if not_conv else "")
+        + ". Power iteration with the report's fixed step count against converged Lanczos (λ_power vs λ_Lanczos): "
+        + ("; ".join(diffs) if diffs else "no converged run to compare")
+        + ". Trace (Lanczos-space trace plus deflated Hutchinson probes, ± standard error): " + "; ".join(tr) + "."
+    )
+
+
+def condition_text(res: Results) -> str:
+    """The two condition numbers, and what report 003's kappa of 1.00 means."""
+    k = claim("003.ablation.condition_number_near_one").numbers
+    parts = []
+    for name in (SB, B, N):
+        kk = per_seed(res, name, lambda r: r.hessian.condition if r.hessian is not None else None)
+        parts.append(f"{name} {_vals(kk, 3)}")
+    return (
+        f"**Two condition numbers.** Report 003 defines κ = λmax/λmin and lists {k['kappa_skip_bn']:.2f} / "
+        f"{k['kappa_bn_only']:.2f} / {k['kappa_neither']:.2f}. A ratio of 1.00 would need every eigenvalue of the "
+        f"Hessian to equal λmax (H = λI); a network Hessian has a bulk of eigenvalues near zero and, away from a "
+        f"minimum, negative ones, so λmax/λmin is negative or huge. The report does not say how it estimated λmin; "
+        f"a κ of 1.00 is what one gets when that estimate is the dominant eigenvalue found again (for example a "
+        f"second unshifted power iteration), so its κ does not measure the spectrum's spread. Here we report instead **κ_k = λ1/λ{res.cfg.top_k}** over the top "
+        f"{res.cfg.top_k} Lanczos eigenvalues (how much slower gradient descent at its stable step 2/λ1 moves along "
+        f"the {res.cfg.top_k}-th sharpest direction): {'; '.join(parts)} per seed. Since λmin ≤ λk, κ_k is a lower "
+        f"bound of λmax/λmin wherever λmin > 0, which is what the claim check uses."
+    )
+
+
+def landscape_text(res: Results) -> str:
+    """Loss ranges in both direction units, and what the plain net's grids say."""
+    parts = []
+    for name in (SB, B, N):
+        parts.append(f"*{name}* {_vals(per_seed(res, name, filter_range))} (filter) vs "
+                     f"{_vals(per_seed(res, name, ref_range))} (reference units)")
+    return (
+        "**Loss range in two units.** Filter-normalized directions move every filter by up to its own norm, so the "
+        "grid spans changes of the order of the weights themselves; the reference-unit directions are unit vectors "
+        f"in the {res.n_params.get(SB, 0):,}-dimensional parameter space: a step of 1 moves θ by a Euclidean distance "
+        "of 1, a small fraction of ‖θ‖. Max − min of the training loss over each grid, per "
+        "seed: " + "; ".join(parts) + ". A landscape is called flat only from its own grid's range, in the units "
+        "stated."
+    )
+
+
+def gradients_text(res: Results) -> str:
+    """Per-layer gradient decay factors, at the first step and at the end."""
+    parts = []
+    for name, runs in res.runs.items():
+        fi = per_seed(res, name, factor_init)
+        fe = per_seed(res, name, lambda r: r.grads.factor_end)
+        parts.append(f"*{name}* {_vals(fi)} at the first step" + (f", {_vals(fe)} at the end" if any(
+            v is not None for v in fe) else ""))
+    return (
+        "**Per-layer gradients.** f is the per-layer factor of a least-squares fit of log10 ‖∂L/∂W_l‖ over the 19 "
+        "convolutions (f < 1: the gradient shrinks towards the input, f^20 the decay over 20 layers that report 003 "
+        "puts at 0.9^20). Per seed: " + "; ".join(parts) + "."
+    )
+
+
+def summary(checks_: Sequence[ClaimCheck], seeds: Sequence[int]) -> str:
+    """How many of report 003's claims hold, are contradicted or stay undecided in this run."""
+    c = claims_mod.counts(checks_)
+    n = len(seeds)
+    width = ""
+    if n > 1:
+        from scipy import stats as sp
+
+        t = float(sp.t.ppf(0.5 + stats.CONFIDENCE / 2, n - 1))
+        width = (f" With {n} seeds the half-width of a {stats.CONFIDENCE:.0%} t-interval of a mean is "
+                 f"{t / math.sqrt(n):.2g} sample standard deviations, so only effects that are large against the "
+                 f"seed-to-seed spread are decided.")
+    return (f"Of the {len(checks_)} claims of report 003 checked here, **{c[stats.HOLDS]} "
+            f"{'holds' if c[stats.HOLDS] == 1 else 'hold'}**, **{c[stats.CONTRADICTED]} "
+            f"{'is' if c[stats.CONTRADICTED] == 1 else 'are'} contradicted** and **{c[stats.UNDECIDED]} "
+            f"{'stays' if c[stats.UNDECIDED] == 1 else 'stay'} undecided** at this scale, over the seeds "
+            f"{', '.join(map(str, seeds))}; every verdict states its rule in the table." + width)
+
+
+# ---- table and metrics ------------------------------------------------------------------------------------
+
+def _ms(vals: Sequence[float | None], digits: int = 3, scale: float = 1.0) -> str:
+    m, sd, n = stats.mean_sd(vals)
+    if n == 0:
+        return "–"
+    if n == 1:
+        return f"{scale * m:.{digits}g}"
+    return f"{scale * m:.{digits}g} ± {scale * sd:.2g}"
+
+
+def table(res: Results):
+    """One row per variant: mean ± sample sd over seeds of our numbers, next to report 003's."""
+    import pandas as pd
+
+    from .figures import reference_points
+
+    ref = reference_points()
+    rows = []
+    for name, runs in res.runs.items():
+        div = sum(r.diverged for r in runs)
+        rp = ref.get(name, {})
+        rows.append({
+            "variant": name, "diverged": f"{div}/{len(runs)}",
+            "test acc %": _ms(per_seed(res, name, acc), 4, 100), "report acc %": fmt(rp.get("acc")) if rp else "NaN",
+            "λmax Lanczos": _ms(per_seed(res, name, lam), 4),
+            "Lanczos converged": f"{sum(r.hessian.lanczos_converged for r in runs if r.hessian)}/"
+                                 f"{sum(r.hessian is not None for r in runs)}",
+            "λmax power": _ms(per_seed(res, name, lambda r: r.hessian.lambda_power if r.hessian else None), 4),
+            "report λmax": fmt(rp.get("lambda")),
+            "trace": _ms(per_seed(res, name, lambda r: r.hessian.trace if r.hessian else None), 3),
+            f"κ_k = λ1/λ{res.cfg.top_k}": _ms(per_seed(res, name, lambda r: r.hessian.condition if r.hessian else None)),
+            "range (filter)": _ms(per_seed(res, name, filter_range), 3),
+            "range (ref. units)": _ms(per_seed(res, name, ref_range), 3),
+            "report range": "–" if not rp else f"{rp['range']:.4f}",
+            "full-batch ‖∇L‖": _ms(per_seed(res, name, lambda r: None if r.diverged else r.convergence.grad_norm), 3),
+        })
+    return pd.DataFrame(rows).set_index("variant")
+
+
+def _run_record(r: SeedRun) -> dict:
+    h = r.hessian
+    return {
+        "seed": r.seed, "test_acc": r.final_test_acc, "test_loss": r.final_test_loss,
+        "diverged_at_epoch": r.diverged_at_epoch, "diverged_at_step": r.diverged_at_step, "steps": r.steps,
+        "probed": r.probed, "train_loss_final": r.convergence.train_loss, "grad_norm_final": r.convergence.grad_norm,
+        "converged": r.convergence.converged,
+        "lambda_max_power": None if h is None else h.lambda_power, "power_hvps": None if h is None else h.power_hvps,
+        "top_k": None if h is None else list(h.top_k), "lanczos_converged": None if h is None else h.lanczos_converged,
+        "lanczos_hvps": None if h is None else h.lanczos_hvps, "trace": None if h is None else h.trace,
+        "trace_stderr": None if h is None else h.trace_stderr, "condition_top_k": None if h is None else h.condition,
+        "loss_range_filter": filter_range(r), "loss_range_reference": ref_range(r),
+        "grad_factor_init": r.grads.factor_init, "grad_factor_end": r.grads.factor_end,
+    }
+
+
+def metrics(res: Results) -> dict:
+    """metrics.json: per-variant means over seeds (the old keys) with every seed's record, the convergence records,
+    and a headline of numbers for the index."""
+    variants = []
+    for name, runs in res.runs.items():
+        r0 = runs[0]
+        variants.append({
+            "name": name, "skip": r0.skip, "batchnorm": r0.batchnorm, "n_params": res.n_params.get(name),
+            "n_diverged": sum(r.diverged for r in runs),
+            "diverged_at_epoch": next((r.diverged_at_epoch for r in runs if r.diverged), None),
+            "test_acc": _mean(per_seed(res, name, acc)), "lambda_max": _mean(per_seed(res, name, lam)),
+            "lambda_max_power": _mean(per_seed(res, name, lambda r: r.hessian.lambda_power if r.hessian else None)),
+            "trace": _mean(per_seed(res, name, lambda r: r.hessian.trace if r.hessian else None)),
+            "condition": _mean(per_seed(res, name, lambda r: r.hessian.condition if r.hessian else None)),
+            "loss_range": _mean(per_seed(res, name, filter_range)),
+            "loss_range_reference": _mean(per_seed(res, name, ref_range)),
+            "probed": any(r.probed for r in runs), "seeds": [_run_record(r) for r in runs],
+        })
+    conv = [{"variant": r.variant, "seed": r.seed, "train_loss": r.convergence.train_loss,
+             "grad_norm": r.convergence.grad_norm, "converged": r.convergence.converged,
+             "criterion": r.convergence.criterion} for runs in res.runs.values() for r in runs]
+    headline = {
+        "acc skip+BN": _mean(per_seed(res, SB, acc)), "acc BN only": _mean(per_seed(res, B, acc)),
+        "λmax skip+BN": _mean(per_seed(res, SB, lam)), "λmax BN only": _mean(per_seed(res, B, lam)),
+        "skip only diverged (seeds)": sum(r.diverged for r in res.runs[S]),
+    }
+    return {"variants": variants, "convergence": conv, "grad_tol": res.cfg.grad_tol, "headline": headline}
