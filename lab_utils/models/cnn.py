@@ -58,3 +58,28 @@ def cnn_spec(dataset: str, channels: Sequence[int], hidden: int, *, batchnorm: b
     if global_pool:
         spec["global_pool"] = True
     return spec
+
+
+def image_mlp_spec(dataset: str, hidden: Sequence[int], *, batchnorm: bool = False, n_classes: int = 10) -> dict:
+    """The spec of an `mlp` on the flattened images of `dataset` (load them with `data.load(..., flatten=True)`):
+    hidden widths `hidden`, ReLU, optional BatchNorm1d after each hidden Linear (recorded only when set)."""
+    if dataset not in IMAGE_SHAPES:
+        raise ValueError(f"unknown dataset {dataset!r}: use one of {sorted(IMAGE_SHAPES)}")
+    c, size = IMAGE_SHAPES[dataset]
+    spec = dict(kind="mlp", hidden=list(hidden), in_dim=c * size * size, out_dim=n_classes)
+    if batchnorm:
+        spec["batchnorm"] = True
+    return spec
+
+
+def spec_label(spec: dict) -> str:
+    """A short description of an `mlp` or `cnn` spec, e.g. "MLP 784-128-64-10" or "CNN conv 32-64, global
+    average pool, BN"."""
+    bn = ", BN" if spec.get("batchnorm") else ""
+    if spec["kind"] == "mlp":
+        return "MLP " + "-".join(str(w) for w in [spec["in_dim"], *spec["hidden"], spec["out_dim"]]) + bn
+    if spec["kind"] != "cnn":
+        raise ValueError(f"spec_label describes mlp and cnn specs, not {spec['kind']!r}")
+    pool = ", global average pool" if spec.get("global_pool") else ""
+    head = f", FC {spec['hidden']}" if spec["hidden"] else ""
+    return f"CNN conv {'-'.join(map(str, spec['channels']))}{pool}{head}{bn}"
