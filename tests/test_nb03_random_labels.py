@@ -1,88 +1,218 @@
-"""Notebook 03 in the smoke profile: its metrics, and the random-label helpers."""
-import math
+"""Notebook 03: the smoke run's metrics, the label helpers, and the figures, prose and verdict rules on hand-made
+results (no training)."""
+from __future__ import annotations
 
-import pytest
-import torch
+import matplotlib
 
-from lab_utils import sections
-from lab_utils.core import data
-from lab_utils.core.data import Split
-from lab_utils.sections.random_labels import compute as rl
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from lab_utils import references, sections  # noqa: E402
+from lab_utils.core.data import Split  # noqa: E402
+from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED, VERDICTS  # noqa: E402
+from lab_utils.core.train import Convergence  # noqa: E402
+from lab_utils.report import claims  # noqa: E402
+from lab_utils.sections.random_labels import compute, figures, text  # noqa: E402
+from lab_utils.sections.random_labels.profile import PROFILES  # noqa: E402
 
 NAME = "03_random_labels"
 
 
+# ---- the smoke run ------------------------------------------------------------------------------------------------
+
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     cfg = sections.profiles(NAME)["smoke"]
-    for key in ("random_labels", "true_labels"):
-        r = m[key]
-        assert set(r) == {"final_train_loss", "final_test_loss", "final_train_acc", "final_test_acc"}
-        assert 0 <= r["final_train_acc"] <= 1 and 0 <= r["final_test_acc"] <= 1
-        assert math.isfinite(r["final_train_loss"]) and r["final_train_loss"] >= 0
-        assert math.isfinite(r["final_test_loss"]) and r["final_test_loss"] >= 0
-    # the true labels are learnable, the permuted ones are not: test accuracy above / near chance
-    assert m["true_labels"]["final_test_acc"] > 0.3
-    assert m["random_labels"]["final_test_acc"] < 0.25
-    sweep = m["noise_sweep"]
-    assert [r["noise"] for r in sweep] == sorted(cfg.noise_levels)
-    for r in sweep:
-        assert set(r) >= {"noise", "final_train_acc", "final_test_acc", "epochs_to_fit"}
-        assert 0 <= r["final_train_acc"] <= 1 and 0 <= r["final_test_acc"] <= 1
-        assert r["epochs_to_fit"] is None or 1 <= r["epochs_to_fit"] <= cfg.epochs_sweep
-        assert abs(r["changed_fraction"] - 0.9 * r["noise"]) < 0.12  # 256 labels: a few sigma
-    assert sweep[0]["noise"] == 0 and sweep[0]["final_test_acc"] > 0.3  # noise 0: well above chance
-    assert sweep[0]["final_test_acc"] > sweep[-1]["final_test_acc"]
-    assert [r["width"] for r in m["fc_sizes"]] == sorted(cfg.fc_widths)
-    assert {p.stem for p in section_dir.glob("*.png")} >= {"random_vs_true", "noise_sweep", "fc_sizes"}
+    assert m["seeds"] == list(range(cfg.n_seeds))
+    ids = {c.id for c in references.for_section(NAME)}
+    assert {c["id"] for c in m["claims"]} == ids, "every registry claim of the section is checked, once"
+    for c in m["claims"]:
+        assert c["verdict"] in VERDICTS and c["report"] == c["id"][:3]
+    n_settings = 3 + len(cfg.fc_widths) + len(cfg.fc_widths_beyond)
+    assert len(m["settings"]) == n_settings
+    assert len(m["convergence"]) == n_settings * cfg.n_seeds
+    for rec in m["convergence"]:
+        assert {"train_loss", "grad_norm", "converged", "criterion"} <= set(rec)
+        assert rec["train_loss"] > 0 and rec["grad_norm"] >= 0 and isinstance(rec["converged"], bool)
+    for s in m["settings"]:
+        assert len(s["final_train_acc"]) == cfg.n_seeds
+        assert all(0 <= a <= 1 for a in s["final_train_acc"] + s["final_test_acc"])
+    true, perm = m["settings"][0], m["settings"][1]
+    assert true["setting"] == "true labels" and perm["setting"] == "permuted labels"
+    assert np.mean(true["final_test_acc"]) > 0.3            # the true labels are learnable in smoke ...
+    assert np.mean(perm["final_test_acc"]) < 0.25           # ... the permuted ones are not
+    assert {p.stem for p in section_dir.glob("*.png")} == {"memorization", "high_lr", "fc_sizes"}
     assert 3 <= len(m["headline"]) <= 5
 
 
-def _hist(accs):
-    return {"epoch": list(range(1, len(accs) + 1)), "train_acc": accs}
+# ---- label helpers ------------------------------------------------------------------------------------------------
 
-
-def test_epochs_to_fit():
-    h = _hist([0.1, 0.5, 0.949, 0.95, 0.2, 0.99])
-    assert rl.epochs_to_fit(h, 0.95) == 4          # first epoch at or above, not the last one
-    assert rl.epochs_to_fit(h, 0.99) == 6
-    assert rl.epochs_to_fit(h, 0.999) is None      # never
-    assert rl.epochs_to_fit(_hist([float("nan"), 1.0]), 0.9) == 2  # a diverged (NaN) epoch does not count
-    # with eval_every > 1 the recorded epoch numbers are used, not positions
-    assert rl.epochs_to_fit({"epoch": [3, 6, 9], "train_acc": [0.2, 0.97, 1.0]}, 0.95) == 6
+def _toy(n: int = 1000) -> Split:
+    y = torch.arange(n) % 10
+    return Split(torch.zeros(n, 2), y, torch.zeros(200, 2), torch.arange(200) % 10, {"dataset": "toy"})
 
 
 def test_permute_labels_keeps_histogram_and_changes_labels():
-    y = torch.arange(1000) % 10
-    s = Split(torch.zeros(1000, 2), y, torch.zeros(5, 2), torch.arange(5), {"dataset": "toy"})
-    p = rl.permute_labels(s, seed=3)
-    assert torch.equal(torch.bincount(p.y_train, minlength=10), torch.bincount(y, minlength=10))
-    assert 0.8 < (p.y_train != y).float().mean() < 0.97   # about 90% change for a random permutation
-    assert p.x_train is s.x_train and torch.equal(p.y_test, s.y_test)   # images and test labels untouched
-    assert torch.equal(s.y_train, y)                                     # the original is not modified
+    s = _toy()
+    p = compute.permute_labels(s, seed=3)
+    assert torch.equal(torch.bincount(p.y_train, minlength=10), torch.bincount(s.y_train, minlength=10))
+    assert 0.8 < (p.y_train != s.y_train).float().mean() < 0.97   # ~90 % change for a random permutation
+    assert p.x_train is s.x_train and torch.equal(p.y_test, s.y_test)
     assert p.spec["label_permutation_seed"] == 3 and "label_permutation_seed" not in s.spec
-    assert torch.equal(rl.permute_labels(s, seed=3).y_train, p.y_train)  # reproducible
-    assert not torch.equal(rl.permute_labels(s, seed=4).y_train, p.y_train)
+    assert torch.equal(compute.permute_labels(s, seed=3).y_train, p.y_train)
+    assert not torch.equal(compute.permute_labels(s, seed=4).y_train, p.y_train)
 
 
-@pytest.mark.parametrize("noise", [0.2, 0.5, 1.0])
-def test_label_noise_fraction(noise):
-    clean = data.load("mnist", n_train=5000, n_test=100)
-    noisy = data.load("mnist", n_train=5000, n_test=100, label_noise=noise, noise_seed=1)
-    assert torch.equal(clean.x_train, noisy.x_train)
-    # a random class equals the true one 1 time in 10: about 0.9·noise of the labels change (sd < 0.01 here)
-    assert abs(rl.changed_fraction(clean.y_train, noisy.y_train) - 0.9 * noise) < 0.03
-    assert rl.changed_fraction(clean.y_train, clean.y_train) == 0.0
+def test_randomize_labels_replaces_train_and_test_labels():
+    s = _toy()
+    r = compute.randomize_labels(s, seed=1)
+    for new, old in ((r.y_train, s.y_train), (r.y_test, s.y_test)):
+        assert new.dtype == old.dtype and len(new) == len(old)
+        assert 0.8 < (new != old).float().mean() < 0.97         # independent of the old labels
+        assert set(new.tolist()) <= set(range(10))
+    assert r.spec["random_test_labels"] and torch.equal(compute.randomize_labels(s, seed=1).y_test, r.y_test)
+    assert not torch.equal(compute.randomize_labels(s, seed=2).y_train, r.y_train)
 
 
-def test_monotone_helper():
-    assert rl._monotone([1, 2, 2, 5], increasing=True)
-    assert not rl._monotone([1, 3, 2], increasing=True)
-    assert rl._monotone([0.9, 0.905, 0.5], increasing=False, tol=0.01)
-    assert not rl._monotone([0.9, 0.95, 0.5], increasing=False, tol=0.01)
+def test_epochs_to_fit():
+    e = [1, 2, 3, 4, 5, 6]
+    a = [0.1, 0.5, 0.949, 0.95, 0.2, 0.99]
+    assert compute.epochs_to_fit(e, a, 0.95) == 4          # the first epoch at or above, not the last
+    assert compute.epochs_to_fit(e, a, 0.99) == 6
+    assert compute.epochs_to_fit(e, a, 0.999) is None
+    assert compute.epochs_to_fit([1, 2], [float("nan"), 1.0], 0.9) == 2
+    assert compute.epochs_to_fit([5, 10, 15], [0.2, 0.97, 1.0], 0.95) == 10  # recorded epochs, not positions
 
 
-def test_best_test():
-    h = {"epoch": [1, 2, 3, 4], "test_acc": [0.5, 0.8, float("nan"), 0.8]}
-    assert rl.best_test(h) == {"best_test_acc": 0.8, "best_epoch": 2}
-    assert rl.best_test({"epoch": [1], "test_acc": [float("nan")]}) == {"best_test_acc": None, "best_epoch": None}
+# ---- hand-made results --------------------------------------------------------------------------------------------
+
+def fake(name: str, final_train_acc, *, final_test_acc=None, test_loss_end=None, n_params: int = 1000,
+         epochs: int = 20, start_acc=0.1, late_acc=None) -> compute.SeedRuns:
+    """Per-seed curves rising linearly from `start_acc` to the final value (through `late_acc` at 80 % of the budget
+    when given); test loss from 2.3 to `test_loss_end`."""
+    n = len(final_train_acc)
+    ep = list(range(1, epochs + 1))
+    final_test_acc = final_test_acc or [0.1] * n
+    test_loss_end = test_loss_end or [2.3] * n
+
+    def ramp(a, b, late=None):
+        if late is None:
+            return list(np.linspace(a, b, epochs))
+        k = round(0.8 * epochs)
+        return list(np.linspace(a, late, k)) + list(np.linspace(late, b, epochs - k + 1))[1:]
+
+    starts = start_acc if isinstance(start_acc, (list, tuple)) else [start_acc] * n
+    tr = [ramp(starts[i], f, None if late_acc is None else late_acc[i]) for i, f in enumerate(final_train_acc)]
+    return compute.SeedRuns(
+        name, n_params, list(range(n)), ep,
+        train_loss=[list(2.3 * (1 - np.asarray(r)) + 0.01) for r in tr], train_acc=tr,
+        test_loss=[ramp(2.3, e) for e in test_loss_end], test_acc=[ramp(0.1, a) for a in final_test_acc],
+        convergence=[Convergence(0.3, 0.5, False, "full-batch ‖∇L‖ ≤ 0.01 and training loss ≤ 0.05")] * n,
+        diverged_at_epoch=[None] * n)
+
+
+def results(case: str) -> compute.Results:
+    """A Results object whose claims all hold ("holds"), all fail ("contradicted") or are unclear ("undecided")."""
+    cfg = PROFILES["quick"]
+    if case == "holds":
+        perm = fake("permuted labels", [0.99, 0.995, 0.985], test_loss_end=[5, 5.5, 6])
+        true = fake("true labels", [1.0, 1.0, 1.0], start_acc=0.97, final_test_acc=[0.95] * 3)
+        hl = fake("permuted labels", [0.95, 0.96, 0.94], final_test_acc=[0.27, 0.28, 0.26], test_loss_end=[4, 4.2, 4.4],
+                  epochs=12)
+        fc_in = [fake(f"w{i}", [0.1, 0.11, 0.105], n_params=p, epochs=50,
+                      late_acc=[0.09, 0.1, 0.095]) for i, p in enumerate((1600, 41350))]
+        fc_out = [fake("big", [0.99, 0.98, 0.995], n_params=203_530, epochs=50)]
+    elif case == "contradicted":
+        perm = fake("permuted labels", [0.4, 0.42, 0.41], test_loss_end=[1.0, 1.1, 1.2])
+        true = fake("true labels", [0.5, 0.55, 0.52], start_acc=0.2)
+        hl = fake("permuted labels", [0.3, 0.32, 0.31], final_test_acc=[0.10, 0.11, 0.09], test_loss_end=[1, 1.1, 1.2],
+                  epochs=12)
+        fc_in = [fake(f"w{i}", [0.97, 0.975, 0.965], n_params=p, epochs=50,
+                      late_acc=[1.0, 1.0, 1.0]) for i, p in enumerate((1600, 41350))]
+        fc_out = [fake("big", [0.3, 0.31, 0.32], final_test_acc=[0.5, 0.5, 0.5], n_params=203_530, epochs=50)]
+    else:  # seeds disagree
+        perm = fake("permuted labels", [0.99, 0.5, 0.9], test_loss_end=[5, 1.0, 2.5])
+        true = fake("true labels", [1.0, 0.5, 1.0], start_acc=[0.97, 0.2, 0.97])
+        hl = fake("permuted labels", [0.99, 0.5, 0.9], final_test_acc=[0.27, 0.1, 0.2], test_loss_end=[5, 1, 2.5],
+                  epochs=12)
+        fc_in = [fake(f"w{i}", [0.99, 0.1, 0.5], n_params=p, epochs=50,
+                      late_acc=[0.5, 0.2, 0.5]) for i, p in enumerate((1600, 41350))]
+        fc_out = [fake("big", [0.99, 0.5, 0.9], n_params=203_530, epochs=50)]
+    return compute.Results(cfg, compute.Memorization(true, perm, 1000), compute.HighLR(hl, 2000),
+                           compute.FCSizes(fc_in, fc_out, 6000))
+
+
+@pytest.mark.parametrize("case", ["holds", "contradicted", "undecided"])
+def test_every_verdict_rule_on_constructed_results(case):
+    got = {c.id: c.verdict for c in text.checks(results(case))}
+    assert set(got) == {c.id for c in references.for_section(NAME)}
+    expected = {"holds": HOLDS, "contradicted": CONTRADICTED, "undecided": UNDECIDED}[case]
+    assert set(got.values()) == {expected}, got
+
+
+def test_fc_at_chance_fails_when_one_net_is_not():
+    r = results("holds")
+    fc = r.fc.in_range[:1] + [fake("w", [0.6, 0.62, 0.61], n_params=41350, epochs=50)]
+    r2 = compute.Results(r.cfg, r.memorization, r.high_lr, compute.FCSizes(fc, r.fc.beyond, 6000))
+    by_id = {c.id: c for c in text.checks(r2)}
+    assert by_id["002.random_labels.fc_at_chance"].verdict == CONTRADICTED
+    per = by_id["002.random_labels.fc_at_chance"].evidence["per_size"]
+    assert [v["verdict"] for v in per.values()] == [HOLDS, CONTRADICTED]
+
+
+def test_checks_carry_reproduced_numbers_and_rules():
+    for c in text.checks(results("holds")):
+        assert c.rule and c.ours
+        assert set(c.reproduced) <= set(references.claim(c.id).numbers)
+    by_id = {c.id: c for c in text.checks(results("holds"))}
+    assert by_id["001.random_labels.test_acc"].reproduced["test_acc_pct"] == pytest.approx(27.0)
+    assert by_id["000.random_labels.memorizes"].reproduced["train_acc_pct"] == pytest.approx(99.0)
+
+
+def test_without_a_larger_net_the_expectation_is_undecided():
+    r = results("holds")
+    r2 = compute.Results(r.cfg, r.memorization, r.high_lr, compute.FCSizes(r.fc.in_range, [], 6000))
+    by_id = {c.id: c.verdict for c in text.checks(r2)}
+    assert by_id["002.random_labels.larger_memorizes"] == UNDECIDED
+
+
+def test_figures_and_prose_from_hand_made_results():
+    r = results("undecided")
+    thr = r.cfg.fit_threshold
+    for fig in (figures.memorization(r.memorization, thr), figures.high_lr(r.high_lr, thr),
+                figures.fc_sizes(r.fc, thr)):
+        assert isinstance(fig, Figure) and fig.axes
+    assert "permuted" in text.memorization_text(r.memorization, r.cfg)
+    assert "lr" in text.high_lr_text(r.high_lr, r.cfg)
+    assert "41,350 parameters" in text.fc_text(r.fc, r.cfg)
+    assert "0/3" in text.convergence_text(r)
+    table = text.scale_table(r.cfg)
+    assert table.count("\n") == 4 and "1,675 to 41,435" in table
+    cs = text.checks(r)
+    assert "undecided" in claims.table(cs) and str(len(cs)) in text.verdict_summary(cs)
+
+
+def test_prose_follows_the_numbers():
+    rises = text.memorization_text(results("holds").memorization, PROFILES["quick"])
+    falls = text.memorization_text(results("contradicted").memorization, PROFILES["quick"])
+    assert "it rises" in rises and "it falls" in falls
+
+
+def test_metrics_from_hand_made_results():
+    m = text.metrics(results("holds"))
+    assert 3 <= len(m["headline"]) <= 5
+    assert all(isinstance(v, float) for v in m["headline"].values())
+    assert len(m["convergence"]) == 3 * 6 and m["settings"][1]["setting"] == "permuted labels"
+
+
+def test_seed_runs_accessors():
+    r = fake("x", [0.5, 0.6], epochs=50)
+    assert r.at("train_acc") == pytest.approx([0.5, 0.6])
+    assert r.at("train_acc", 1) == pytest.approx([0.1, 0.1])
+    assert r.near(0.8) == 40
+    r5 = compute.SeedRuns("y", 10, [0], [5, 10, 15, 20], *[[[0.0] * 4]] * 4, convergence=[], diverged_at_epoch=[None])
+    assert r5.near(0.8) == 15

@@ -1,0 +1,340 @@
+"""03 random labels: prose, claim checks and metrics, computed from a `compute.Results` object only.
+
+Every verdict comes from a rule of `lab_utils.core.stats` applied to per-seed values, and the rule is stated
+next to it. Reference numbers are read from the registry (`lab_utils.references.random_labels`).
+"""
+from __future__ import annotations
+
+import math
+
+from ...core import stats
+from ...core.data import CHANCE_ACCURACY, CHANCE_LOSS
+from ...references import claim
+from ...report import claims
+from ...report.claims import ClaimCheck
+from ...report.fmt import num, pct
+from ... import models
+from .compute import (FCSizes, HighLR, Memorization, Results, SeedRuns, cnn_spec, epochs_to_fit, fc_spec,
+                      spec_001)
+
+ACC_TOL = 0.05    # "at a reported accuracy" / "at chance": within 5 percentage points
+EARLY = 0.25      # "quickly": within the first quarter of the epoch budget
+NEAR_END = 0.8    # "near the end": the last fifth of the budget (epoch 40 of 50 to the end)
+
+
+# ---- small helpers ----------------------------------------------------------------------------------------------
+
+def ci_pct(iv: stats.Interval) -> str:
+    """"97.1 % (95 % CI 95.0 – 99.2 %, n = 3)", or the value and "one seed"."""
+    if iv.n < 2:
+        return f"{pct(iv.mean, 1)} (n = {iv.n}: no interval)"
+    return f"{pct(iv.mean, 1)} (95 % CI {100 * iv.lo:.1f} – {pct(iv.hi, 1)}, n = {iv.n})"
+
+
+def ci_num(iv: stats.Interval, digits: int = 3) -> str:
+    if iv.n < 2:
+        return f"{num(iv.mean, digits)} (n = {iv.n}: no interval)"
+    return f"{num(iv.mean, digits)} (95 % CI {num(iv.lo, digits)} – {num(iv.hi, digits)}, n = {iv.n})"
+
+
+def ci_pp(iv: stats.Interval) -> str:
+    """An interval of accuracy differences (fractions) in percentage points: "+1.2 pp (95 % CI −0.5 – 2.9 pp)"."""
+    if iv.n < 2:
+        return f"{100 * iv.mean:+.1f} pp (n = {iv.n}: no interval)"
+    return f"{100 * iv.mean:+.1f} pp (95 % CI {100 * iv.lo:.1f} – {100 * iv.hi:.1f} pp, n = {iv.n})"
+
+
+def fits(runs: SeedRuns, threshold: float) -> list[int | None]:
+    """Per seed: the first evaluated epoch with training accuracy >= threshold (None: never)."""
+    return [epochs_to_fit(runs.epoch, accs, threshold) for accs in runs.train_acc]
+
+
+def _epochs_list(values: list[int | None]) -> str:
+    return ", ".join("never" if v is None else str(v) for v in values)
+
+
+def n_converged(runs: SeedRuns) -> int:
+    return sum(c.converged for c in runs.convergence)
+
+
+def all_runs(res: Results) -> list[tuple[str, SeedRuns]]:
+    """(experiment, runs) for every setting of the section."""
+    m, f = res.memorization, res.fc
+    return ([("000", m.true), ("000", m.permuted), ("001", res.high_lr.permuted)]
+            + [("002", r) for r in f.in_range] + [("002 beyond", r) for r in f.beyond])
+
+
+# ---- the scale ---------------------------------------------------------------------------------------------------
+
+def scale_table(cfg) -> str:
+    """Markdown: each report's own setting next to this profile's (parameter counts from the specs, no training)."""
+    s0, s1, s2 = (claim(i).setting for i in ("000.random_labels.memorizes", "001.random_labels.memorizes",
+                                               "002.random_labels.fc_at_chance"))
+    n = models.spec_n_params
+    sizes = ", ".join(f"{n(fc_spec(w)):,}" for w in sorted(cfg.fc_widths))
+    beyond = ", ".join(f"{n(fc_spec(w)):,}" for w in sorted(cfg.fc_widths_beyond))
+    rows = [
+        "| experiment | the report's setting | this run |",
+        "|---|---|---|",
+        f"| 000: CNN, true vs permuted labels | {s0['data']}; {s0['model']}; {s0['epochs']} epochs; optimiser "
+        f"{s0['optimizer']} | {cfg.n_train:,} MNIST images; conv {list(cfg.cnn_channels)} + hidden "
+        f"{cfg.cnn_hidden} ({n(cnn_spec(cfg)):,} parameters); {cfg.epochs} epochs; Adam lr {cfg.lr:g}, batch "
+        f"{cfg.batch_size} |",
+        f"| 001: permuted labels, Adam lr 1e-2 | {s1['data']}; {s1['model']}; {s1['optimizer']} lr {s1['lr']:g}, "
+        f"batch {s1['batch_size']}, {s1['epochs']} epochs | {cfg.n_train_001:,} images; conv "
+        f"{list(cfg.channels_001)} + global average pooling ({n(spec_001(cfg)):,} parameters); Adam lr "
+        f"{cfg.lr_001:g}, batch {cfg.batch_001}, {cfg.epochs_001} epochs |",
+        f"| 002: FC nets, random train and test labels | {s2['data']}; {s2['model']}; {s2['optimizer']} lr "
+        f"{s2['lr']:g}, {s2['epochs']} epochs; batch {s2['batch_size']} | {cfg.n_train_fc:,} images; one hidden "
+        f"layer, {sizes} parameters" + (f" (and {beyond} beyond the report's range)" if beyond else "")
+        + f"; Adam lr {cfg.lr_fc:g}, batch {cfg.batch_fc}, {cfg.epochs_fc} epochs |",
+    ]
+    return "\n".join(rows)
+
+
+def scale_note(cfg, seeds: list[int]) -> str:
+    return (
+        f"Every setting runs on {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); a seed sets the "
+        "initialisation, the minibatch order and the label shuffle. Fewer training images make memorizing easier "
+        "(fewer labels to store, more parameters per label) but also give fewer optimizer steps per epoch, so at a "
+        "reduced scale a verdict says what happens *at this scale*; the `full` profile runs the reports' own "
+        f"sizes. 'Fitted' means a training accuracy of at least {pct(cfg.fit_threshold, 0)}.")
+
+
+# ---- per-experiment prose ----------------------------------------------------------------------------------------
+
+def memorization_text(m: Memorization, cfg) -> str:
+    t, p = m.true, m.permuted
+    tr_acc, te_acc = stats.mean_interval(p.at("train_acc")), stats.mean_interval(p.at("test_acc"))
+    rise = stats.mean_interval([b - a for a, b in zip(p.at("test_loss", p.epoch[0]), p.at("test_loss"))])
+    trend = stats.direction_verdict(rise, +1)
+    return (
+        f"After {p.epoch[-1]} epochs the permuted labels reach a training accuracy of {ci_pct(tr_acc)} and a "
+        f"training loss of {ci_num(stats.mean_interval(p.at('train_loss')))} (chance: {num(CHANCE_LOSS, 4)}). "
+        f"First epoch with training accuracy ≥ {pct(cfg.fit_threshold, 0)}, per seed: "
+        f"{_epochs_list(fits(p, cfg.fit_threshold))} with the permuted labels, "
+        f"{_epochs_list(fits(t, cfg.fit_threshold))} with the true ones. The test accuracy of the permuted runs is "
+        f"{ci_pct(te_acc)} (chance {pct(CHANCE_ACCURACY, 0)}), against "
+        f"{ci_pct(stats.mean_interval(t.at('test_acc')))} with the true labels. Their test loss changes by "
+        f"{ci_num(rise)} nats from epoch {p.epoch[0]} to the end: "
+        + {stats.HOLDS: "it rises, as the network grows confident about labels that say nothing about the test "
+                        "images.",
+           stats.CONTRADICTED: "it falls, which memorising labels independent of the images cannot explain.",
+           stats.UNDECIDED: "the interval includes zero, so no rise is established at this budget."}[trend])
+
+
+def high_lr_text(h: HighLR, cfg) -> str:
+    p = h.permuted
+    acc = stats.mean_interval(p.at("train_acc"))
+    collapsed = sum(1 for row in p.train_acc if row[-1] <= CHANCE_ACCURACY + ACC_TOL)
+    return (
+        f"With report 001's recipe (Adam lr {cfg.lr_001:g}, batch {cfg.batch_001}, {cfg.epochs_001} epochs) on "
+        f"{h.n_train:,} images the training accuracy on permuted labels ends at {ci_pct(acc)}, the training loss "
+        f"at {ci_num(stats.mean_interval(p.at('train_loss')))}, the test accuracy at "
+        f"{ci_pct(stats.mean_interval(p.at('test_acc')))}. "
+        + (f"{collapsed} of {len(p.seeds)} seed(s) end within {100 * ACC_TOL:.0f} pp of chance on the training "
+           "labels: at this learning rate the net can stall at predicting the most frequent label."
+           if collapsed else "No seed stays at chance on the training labels."))
+
+
+def fc_text(f: FCSizes, cfg) -> str:
+    rows = []
+    for r in f.in_range + f.beyond:
+        rows.append(f"{r.n_params:,} parameters: train accuracy {pct(stats.mean_interval(r.at('train_acc')).mean, 1)}, "
+                    f"train loss {num(stats.mean_interval(r.at('train_loss')).mean)}")
+    return (f"After {cfg.epochs_fc} epochs on {f.n_train:,} images with random labels (mean over seeds): "
+            + "; ".join(rows) + f". The test labels are random too, so the test accuracy can only be at chance "
+            f"({', '.join(pct(stats.mean_interval(r.at('test_acc')).mean, 1) for r in f.in_range + f.beyond)}).")
+
+
+def convergence_text(res: Results) -> str:
+    """Which end points meet the minimum criterion, with the numbers it was judged on."""
+    crit = res.memorization.permuted.convergence[0].criterion
+    parts = []
+    for exp, r in all_runs(res):
+        loss = stats.mean_interval([c.train_loss for c in r.convergence]).mean
+        grad = stats.mean_interval([c.grad_norm for c in r.convergence]).mean
+        parts.append(f"{exp} {r.name} ({r.n_params:,} params): {n_converged(r)}/{len(r.seeds)} "
+                     f"(mean loss {num(loss, 3)}, ‖∇L‖ {num(grad, 2)})")
+    return (
+        f"**End points.** An end point counts as a minimum of the training loss when {crit} (full batch, eval "
+        f"mode, after the last epoch). Runs meeting it: {'; '.join(parts)}. The claims checked here are about what "
+        "a fixed budget of epochs reaches, as the reports' were; a run that does not meet the criterion had not "
+        "reached a minimum when its budget ended, so its numbers are not those of a fitted net.")
+
+
+# ---- claim checks ------------------------------------------------------------------------------------------------
+
+def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
+    p, t = m.permuted, m.true
+    acc = p.at("train_acc")
+    iv = stats.mean_interval(acc)
+    c1 = claims.check(
+        "000.random_labels.memorizes", stats.direction_verdict(iv, +1, cfg.fit_threshold),
+        rule=f"direction: holds when the 95 % interval of the per-seed training accuracy on permuted labels after the "
+             f"last epoch lies above the fit threshold {pct(cfg.fit_threshold, 0)}, contradicted when it lies below",
+        ours=f"train acc {ci_pct(iv)} after {p.epoch[-1]} epochs on {m.n_train:,} images; train loss "
+             f"{num(stats.mean_interval(p.at('train_loss')).mean)}",
+        reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
+        train_acc=acc, interval=iv, train_loss=p.at("train_loss"), threshold=cfg.fit_threshold)
+    budget = max(1, math.ceil(EARLY * t.epoch[-1]))
+    e_true, e_perm = fits(t, cfg.fit_threshold), fits(p, cfg.fit_threshold)
+    flags = [e is not None and e <= budget for e in e_true]
+    c2 = claims.check(
+        "000.random_labels.true_labels_fast", stats.unanimous_verdict(flags),
+        rule=f"unanimous: holds when every seed fits the true labels (train acc ≥ {pct(cfg.fit_threshold, 0)}) "
+             f"within the first quarter of the budget (epoch ≤ {budget}), contradicted when no seed does",
+        ours=f"first epoch with train acc ≥ {pct(cfg.fit_threshold, 0)}, per seed: true labels "
+             f"{_epochs_list(e_true)}, permuted {_epochs_list(e_perm)} (budget {t.epoch[-1]})",
+        reproduced={"epochs": t.epoch[-1]}, epochs_to_fit_true=e_true, epochs_to_fit_permuted=e_perm,
+        within=budget)
+    return [c1, c2]
+
+
+def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
+    p = h.permuted
+    ref_acc = claim("001.random_labels.memorizes").numbers["train_acc_pct"] / 100
+    acc = p.at("train_acc")
+    iv = stats.mean_interval(acc)
+    c1 = claims.check(
+        "001.random_labels.memorizes", stats.direction_verdict(iv, +1, ref_acc - ACC_TOL),
+        rule=f"direction: holds when the 95 % interval of the per-seed training accuracy after the last epoch lies "
+             f"above {pct(ref_acc - ACC_TOL, 0)} (the report's {pct(ref_acc, 0)} less {100 * ACC_TOL:.0f} pp), "
+             "contradicted when it lies below",
+        ours=f"train acc {ci_pct(iv)}, train loss {num(stats.mean_interval(p.at('train_loss')).mean)} after "
+             f"{p.epoch[-1]} epochs on {h.n_train:,} images",
+        reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
+        train_acc=acc, interval=iv, train_loss=p.at("train_loss"))
+    rise = [b - a for a, b in zip(p.at("test_loss", p.epoch[0]), p.at("test_loss"))]
+    iv_rise = stats.mean_interval(rise)
+    rho = [stats.correlation(p.epoch, row).r for row in p.test_loss]
+    c2 = claims.check(
+        "001.random_labels.test_loss_rises", stats.direction_verdict(iv_rise, +1),
+        rule="direction: holds when the 95 % interval of the per-seed rise of the test loss (last epoch minus first "
+             "epoch) lies above 0, contradicted when it lies below",
+        ours=f"test loss rise {ci_num(iv_rise)} nats; Spearman ρ(epoch, test loss) per seed "
+             f"{', '.join(num(r, 2) for r in rho)}",
+        reproduced={"epochs": p.epoch[-1]}, rise=rise, interval=iv_rise, spearman_per_seed=rho)
+    ref_te = claim("001.random_labels.test_acc").numbers["test_acc_pct"] / 100
+    te = p.at("test_acc")
+    iv_te = stats.mean_interval([a - ref_te for a in te])
+    iv_chance = stats.mean_interval([a - CHANCE_ACCURACY for a in te])
+    c3 = claims.check(
+        "001.random_labels.test_acc", stats.equivalence_verdict(iv_te, ACC_TOL),
+        rule=f"equivalence: holds when the 95 % interval of the per-seed test accuracy minus the report's "
+             f"{pct(ref_te, 0)} lies within ±{100 * ACC_TOL:.0f} pp, contradicted when it lies wholly outside",
+        ours=f"test acc {ci_pct(stats.mean_interval(te))}; minus the report's {pct(ref_te, 0)}: {ci_pp(iv_te)}; "
+             f"minus chance ({pct(CHANCE_ACCURACY, 0)}): {ci_pp(iv_chance)}",
+        reproduced={"test_acc_pct": 100 * stats.mean_interval(te).mean}, test_acc=te, minus_report=iv_te,
+        minus_chance=iv_chance)
+    return [c1, c2, c3]
+
+
+def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
+    ref = claim("002.random_labels.fc_at_chance").numbers
+    chance = ref["acc_pct"] / 100
+    per_size = {}
+    for r in f.in_range:
+        iv = stats.mean_interval([a - chance for a in r.at("train_acc")])
+        per_size[r.n_params] = (iv, stats.equivalence_verdict(iv, ACC_TOL))
+    largest = f.in_range[-1]
+    acc_l = largest.at("train_acc")
+    loss_l = stats.mean_interval(largest.at("train_loss"))
+    c1 = claims.check(
+        "002.random_labels.fc_at_chance", stats.joint_verdict([v for _, v in per_size.values()]),
+        rule=f"equivalence per net, joined: a net is at chance when the 95 % interval of its per-seed final training "
+             f"accuracy minus {pct(chance, 0)} lies within ±{100 * ACC_TOL:.0f} pp (not at chance when wholly "
+             "outside); the claim holds when every net is at chance, contradicted when any net is surely not",
+        ours="; ".join(f"{n:,} params: train acc − chance {ci_pp(iv)} → {v}" for n, (iv, v) in per_size.items()),
+        reproduced={"params_min": f.in_range[0].n_params, "params_max": largest.n_params,
+                    "epochs": largest.epoch[-1], "train_loss": loss_l.mean,
+                    "acc_pct": 100 * stats.mean_interval(acc_l).mean},
+        per_size={n: {"acc_minus_chance": iv, "verdict": v} for n, (iv, v) in per_size.items()},
+        chance_loss=CHANCE_LOSS)
+    iv_l = stats.mean_interval(acc_l)
+    c2 = claims.check(
+        "002.random_labels.not_memorized", stats.direction_verdict(iv_l, -1, cfg.fit_threshold),
+        rule=f"direction on the largest net of the report's range: holds when the 95 % interval of its per-seed "
+             f"final training accuracy lies below the fit threshold {pct(cfg.fit_threshold, 0)}, contradicted when "
+             "it lies above",
+        ours=f"{largest.n_params:,} params: train acc {ci_pct(iv_l)} after {largest.epoch[-1]} epochs on "
+             f"{f.n_train:,} images",
+        reproduced={"epochs": largest.epoch[-1]}, train_acc=acc_l, interval=iv_l)
+    e0 = largest.near(NEAR_END)
+    trend = [b - a for a, b in zip(largest.at("train_acc", e0), acc_l)]
+    iv_t = stats.mean_interval(trend)
+    c3 = claims.check(
+        "002.random_labels.largest_starts", stats.direction_verdict(iv_t, +1),
+        rule=f"direction: holds when the 95 % interval of the largest net's per-seed training-accuracy change from "
+             f"epoch {e0} to the last epoch lies above 0, contradicted when it lies below",
+        ours=f"{largest.n_params:,} params: train acc change epoch {e0} → {largest.epoch[-1]}: {ci_pp(iv_t)}",
+        reproduced={"params_max": largest.n_params, "epochs": largest.epoch[-1]}, change=trend, interval=iv_t,
+        from_epoch=e0)
+    return [c1, c2, c3, _check_002_beyond(f, cfg)]
+
+
+def _check_002_beyond(f: FCSizes, cfg) -> ClaimCheck:
+    cid = "002.random_labels.larger_memorizes"
+    if not f.beyond:
+        return claims.check(cid, stats.UNDECIDED, rule="needs a net beyond the report's range (fc_widths_beyond)",
+                            ours="not run in this profile")
+    big = f.beyond[-1]
+    iv_tr = stats.mean_interval(big.at("train_acc"))
+    chance = claim(cid).numbers["acc_pct"] / 100
+    iv_te = stats.mean_interval([a - chance for a in big.at("test_acc")])
+    parts = [stats.direction_verdict(iv_tr, +1, cfg.fit_threshold), stats.equivalence_verdict(iv_te, ACC_TOL)]
+    return claims.check(
+        cid, stats.joint_verdict(parts),
+        rule=f"joint, on the largest net beyond the report's range after the same {big.epoch[-1]} epochs: holds when "
+             f"the 95 % interval of its per-seed training accuracy lies above {pct(cfg.fit_threshold, 0)} (direction) "
+             f"and that of its test accuracy minus {pct(chance, 0)} within ±{100 * ACC_TOL:.0f} pp (equivalence); "
+             "contradicted when either part is. Only 'larger' is tested, not 'longer'",
+        ours=f"{big.n_params:,} params: train acc {ci_pct(iv_tr)}; test acc − chance {ci_pp(iv_te)}",
+        reproduced={"train_acc_pct": 100 * iv_tr.mean, "acc_pct": 100 * (iv_te.mean + chance)},
+        train_acc=big.at("train_acc"), test_acc=big.at("test_acc"), parts=parts)
+
+
+def checks(res: Results) -> list[ClaimCheck]:
+    """Every registry claim of this section, checked on this run."""
+    cfg = res.cfg
+    return _check_000(res.memorization, cfg) + _check_001(res.high_lr, cfg) + _check_002(res.fc, cfg)
+
+
+def verdict_summary(checks_: list[ClaimCheck]) -> str:
+    c = claims.counts(checks_)
+    return (f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted and {c['undecided']} "
+            "are undecided at this scale. The rule behind each verdict is in the last column; a verdict is decided "
+            "only when the 95 % interval over seeds (Student t, sample sd) is clear of the claim's boundary, so "
+            "one seed never decides.")
+
+
+# ---- metrics -----------------------------------------------------------------------------------------------------
+
+def _summary(exp: str, r: SeedRuns, threshold: float) -> dict:
+    return {"experiment": exp, "setting": r.name, "n_params": r.n_params, "seeds": r.seeds,
+            **{f"final_{k}": r.at(k) for k in ("train_loss", "train_acc", "test_loss", "test_acc")},
+            "epochs_to_fit": fits(r, threshold), "diverged_at_epoch": r.diverged_at_epoch,
+            "convergence": r.convergence}
+
+
+def _mean(values: list[float]) -> float:
+    return stats.mean_interval(values).mean
+
+
+def metrics(res: Results) -> dict:
+    """metrics.json content (besides what write_metrics adds): per-setting per-seed finals, convergence records and
+    the headline for the index."""
+    thr = res.cfg.fit_threshold
+    m, f = res.memorization, res.fc
+    headline = {
+        "000 permuted labels: train acc": _mean(m.permuted.at("train_acc")),
+        "000 permuted labels: test acc": _mean(m.permuted.at("test_acc")),
+        "001 recipe: train acc": _mean(res.high_lr.permuted.at("train_acc")),
+        f"002 FC {f.in_range[-1].n_params:,} params: train acc": _mean(f.in_range[-1].at("train_acc")),
+    }
+    if f.beyond:
+        headline[f"002 FC {f.beyond[-1].n_params:,} params: train acc"] = _mean(f.beyond[-1].at("train_acc"))
+    return {"fit_threshold": thr, "settings": [_summary(exp, r, thr) for exp, r in all_runs(res)],
+            "convergence": [{"experiment": exp, "setting": r.name, "seed": s, **vars(c)}
+                            for exp, r in all_runs(res) for s, c in zip(r.seeds, r.convergence)],
+            "headline": headline}
