@@ -23,8 +23,8 @@ class Fitting:
 PROFILES = dict(
     smoke=Fitting(n_seeds=2, n_points=64, sinc_epochs=(4, 4, 4), sinc_batch=32, sinc_lr=3e-3, grad_tol=1e-3,
                   n_train_mnist=256, n_test_mnist=256, mnist_epochs=(1, 1), mnist_lr=2e-3),
-    quick=Fitting(n_seeds=3, n_points=256, sinc_epochs=(100, 400, 400), sinc_batch=32, sinc_lr=1e-3,
-                  grad_tol=1e-3, n_train_mnist=3000, n_test_mnist=2000, mnist_epochs=(2, 2), mnist_lr=1e-3),
+    quick=Fitting(n_seeds=3, n_points=256, sinc_epochs=(100, 2000, 2000), sinc_batch=256, sinc_lr=1e-3,
+                  grad_tol=1e-3, n_train_mnist=3000, n_test_mnist=1000, mnist_epochs=(2, 2), mnist_lr=1e-3),
     full=Fitting(n_seeds=5, n_points=1000, sinc_epochs=(100, 3000, 3000), sinc_batch=32, sinc_lr=1e-3,
                  grad_tol=1e-3, n_train_mnist=60_000, n_test_mnist=10_000, mnist_epochs=(8, 20), mnist_lr=1e-3),
 )

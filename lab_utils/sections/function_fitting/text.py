@@ -85,7 +85,8 @@ def checks(studies: dict[str, Study], pairs: dict[str, Pair], target: TargetChec
     out.append(_approx_check(s2))
     v, ivs = order_verdict(s1, ["1-190-1", "1-10-18-15-10-4-1", "1-5-10-10-10-5-1"])
     out.append(check("001.fitting.shallow_190_best", v, rule=ORDER_RULE,
-                     ours=f"final train MSE (mean over {len(s1.fits['1-190-1'])} seeds) {_mse_summary(s1)}; "
+                     ours=f"after {s1.epochs} epochs, final train MSE (mean over {len(s1.fits['1-190-1'])} seeds) "
+                          f"{_mse_summary(s1)}; "
                           + "; ".join(f"log10 ratio {k}: {iv}" for k, iv in ivs.items()),
                      log10_ratios=ivs))
     v_best, ivs_best = order_verdict(s2, ["8×22", "2×50"])
@@ -93,7 +94,7 @@ def checks(studies: dict[str, Study], pairs: dict[str, Pair], target: TargetChec
     v_deep, ivs_deep = order_verdict(s2, ["8×22", "5×28"])
     ivs = {**ivs_best, **ivs_deep, **ivs_mid}
     out.append(check("002.fitting.deepest_best_shallow_beats_middle", stats.joint_verdict([v_best, v_deep, v_mid]),
-                     rule=ORDER_RULE, ours=f"final train MSE {_mse_summary(s2)}; "
+                     rule=ORDER_RULE, ours=f"after {s2.epochs} epochs, final train MSE {_mse_summary(s2)}; "
                      + "; ".join(f"log10 ratio {k}: {iv}" for k, iv in ivs.items()),
                      reproduced={"mse_2x50": stats.mean_interval(final_mse(s2, "2×50")).mean,
                                  "mse_5x28": stats.mean_interval(final_mse(s2, "5×28")).mean,
