@@ -67,10 +67,16 @@ def cifar(n: int, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return x.contiguous(), torch.tensor(d["y_train"][offset:offset + n])
 
 
-def trained_resnet(steps: int, batch: int = 128, seed: int = 0) -> nn.Module:
-    """ResNet-20, random init then `steps` SGD steps (lr 0.05, momentum 0.9) on CIFAR-10 images 10,000+."""
+def trained_resnet(steps: int, batch: int = 128, seed: int = 0, cache: str | None = None) -> nn.Module:
+    """ResNet-20, random init then `steps` SGD steps (lr 0.05, momentum 0.9) on CIFAR-10 images 10,000+; with
+    `cache` (a folder) the weights are saved there and reused by later runs (one section per process)."""
     torch.manual_seed(seed)
     model = resnet20()
+    path = os.path.join(cache, f"resnet20_sgd{steps}_b{batch}_s{seed}.pt") if cache else None
+    if path and os.path.exists(path):
+        model.load_state_dict(torch.load(path))
+        print(f"ResNet-20 after {steps} SGD steps: loaded from {path}")
+        return model.eval()
     x, y = cifar(steps * batch, offset=10_000)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     model.train()
@@ -81,6 +87,9 @@ def trained_resnet(steps: int, batch: int = 128, seed: int = 0) -> nn.Module:
         opt.step()
     opt.zero_grad(set_to_none=True)
     print(f"ResNet-20 after {steps} SGD steps: last train batch loss {loss.item():.3f}")
+    if path:
+        os.makedirs(cache, exist_ok=True)
+        torch.save(model.state_dict(), path)
     return model.eval()
 
 
@@ -271,7 +280,7 @@ def bench_lmax(model, x, y, quick: bool) -> None:
     print(f"\n(lmax) lambda_max and top-5, ResNet-20, {len(x)} images, threads {torch.get_num_threads()}; "
           f"load {load()}")
     K = 5
-    tr = ours_lanczos_trace(model, x, y, K, 1e-8, 60)
+    tr = ours_lanczos_trace(model, x, y, K, 1e-8, 40 if quick else 60)
     ref = tr["theta"][-1]
     print(f"  reference: our Lanczos, {len(tr['t'])} HVPs, residual bounds <= {tr['res'][-1].max():.1e}: "
           f"top-5 {np.array2string(ref, precision=4)}")
@@ -291,7 +300,7 @@ def bench_lmax(model, x, y, quick: bool) -> None:
     n = HVP(model, CE, (x, y)).n
     name = "hessian-eigenthings 1.0.0a5"
     if name in ops:
-        et = eigenthings_trace(ops[name][1], n, 24 if quick else 30)
+        et = eigenthings_trace(ops[name][1], n, 22 if quick else 30)
         for m in range(1, len(et["t"]) + 1):
             for k, err in ((1, lambda v: err1(v[0])), (K, errk)):
                 if m >= k:
@@ -299,7 +308,7 @@ def bench_lmax(model, x, y, quick: bool) -> None:
                                  m, float(et["t"][m - 1]), err(ritz(et["alphas"], et["betas"], m, k))))
     name = "PyHessian 0.1"
     if name in ops:
-        pt = pyhessian_power_trace(model, x, y, ref[0], 1e-5, 20 if quick else 30)
+        pt = pyhessian_power_trace(model, x, y, ref[0], 1e-5, 15 if quick else 30)
         th = pt["theta"]
         for i in range(len(th)):
             rows.append(("top-1", None, name, f"maxIter {i + 1}", i + 1, float(pt["t"][i]), err1(th[i])))
@@ -319,7 +328,7 @@ def bench_lmax(model, x, y, quick: bool) -> None:
             return orig(*a)
 
         ph.hessian_vector_product = counted
-        cap = 8 if quick else 15
+        cap = 5 if quick else 15
         try:
             t0 = time.perf_counter()
             ev, _ = ph.hessian(m, CE, data=(x, y), cuda=False).eigenvalues(maxIter=cap, tol=1e-3, top_n=K)
@@ -330,7 +339,7 @@ def bench_lmax(model, x, y, quick: bool) -> None:
     name = "curvlinops 3.0.1"
     if name in ops:
         A = ops[name][1]
-        for k, ncv in ((1, None), (1, 6), (K, None)):
+        for k, ncv in ((1, 6), (K, None)) if quick else ((1, None), (1, 6), (K, None)):
             vals, calls, secs = arpack(A, n, k, 1e-3, ncv)
             err = err1(vals[0]) if k == 1 else errk(vals)
             rows.append((f"top-{k}", 1e-3, name + " + eigsh", f"tol 1e-3, ncv {ncv or 'default'}", calls, secs, err))
@@ -497,15 +506,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("LAB_THREADS", "1")))
-    ap.add_argument("--only", default="hvp,lmax,trace,grid")
+    ap.add_argument("--only", default="hvp,lmax,trace,grid", help="comma-separated sections")
     ap.add_argument("--images", type=int, default=None)
+    ap.add_argument("--cache", default=None, help="folder to keep the trained model in between runs")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", message="Using backward.. with create_graph=True")  # PyHessian's own call
     warnings.filterwarnings("ignore", category=FutureWarning)
     n = args.images or (256 if args.quick else 512)
     print(f"torch {torch.__version__}, threads {args.threads}, images {n}, load {load()}")
-    model = trained_resnet(steps=20 if args.quick else 40)
+    model = trained_resnet(steps=20 if args.quick else 40, cache=args.cache)
     x, y = cifar(n)
     only = args.only.split(",")
     if "hvp" in only:
