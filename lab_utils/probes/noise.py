@@ -128,3 +128,25 @@ def gradient_noise(model: nn.Module, loss_fn: Callable, x: torch.Tensor, y: torc
 def noise_ratio(lambda_c: float, lambda_h: float) -> float:
     """The SGD noise ratio lambda_C / lambda_H (NaN when lambda_H is not positive)."""
     return lambda_c / lambda_h if lambda_h and lambda_h > 0 else math.nan
+
+
+def fisher_top_eigenvalue(model: nn.Module, x: torch.Tensor, *, chunk_size: int = 64) -> float:
+    """lambda_F, the largest eigenvalue of the Fisher information of a softmax classifier on the inputs x:
+
+        F = (1/n) sum_i sum_y p_i(y) g_i(y) g_i(y)^T,   g_i(y) = grad of -log p_i(y),  p_i = softmax(model(x_i)),
+
+    the gradient second moment when the labels are drawn from the model itself. For softmax cross-entropy F equals
+    the generalised Gauss-Newton part of the Hessian, (1/n) sum_i J_i^T (diag p_i - p_i p_i^T) J_i with J_i the
+    Jacobian of the logits. With the true labels in place of the model's, the same statistic is the empirical
+    Fisher, whose centred version is C above. Exact: the n*K rows sqrt(p_i(y) / n) g_i(y) (K classes) share F's
+    nonzero eigenvalues with their (nK x nK) Gram matrix. Model in eval mode, left as found; n*K*p floats in
+    memory."""
+    with preserved(model):
+        with torch.no_grad():
+            probs = torch.cat([torch.softmax(model(x[s:s + 256]), dim=1) for s in range(0, len(x), 256)])
+        n, k = probs.shape
+        xs = x.repeat_interleave(k, dim=0)
+        ys = torch.arange(k, device=x.device).repeat(n)
+        G = per_sample_grads(model, torch.nn.functional.cross_entropy, xs, ys, chunk_size)
+    R = G.double() * (probs.double().reshape(-1, 1) / n).sqrt()
+    return float(torch.linalg.eigvalsh(R @ R.T)[-1])
