@@ -139,8 +139,8 @@ def fisher_top_eigenvalue(model: nn.Module, x: torch.Tensor, *, chunk_size: int 
     the generalised Gauss-Newton part of the Hessian, (1/n) sum_i J_i^T (diag p_i - p_i p_i^T) J_i with J_i the
     Jacobian of the logits. With the true labels in place of the model's, the same statistic is the empirical
     Fisher, whose centred version is C above. Exact: the n*K rows sqrt(p_i(y) / n) g_i(y) (K classes) share F's
-    nonzero eigenvalues with their (nK x nK) Gram matrix. Model in eval mode, left as found; n*K*p floats in
-    memory."""
+    nonzero eigenvalues with their (nK x nK) Gram matrix. Model in eval mode, left as found; n*K*p floats (the
+    model's dtype) in memory."""
     with preserved(model):
         with torch.no_grad():
             probs = torch.cat([torch.softmax(model(x[s:s + 256]), dim=1) for s in range(0, len(x), 256)])
@@ -148,5 +148,5 @@ def fisher_top_eigenvalue(model: nn.Module, x: torch.Tensor, *, chunk_size: int 
         xs = x.repeat_interleave(k, dim=0)
         ys = torch.arange(k, device=x.device).repeat(n)
         G = per_sample_grads(model, torch.nn.functional.cross_entropy, xs, ys, chunk_size)
-    R = G.double() * (probs.double().reshape(-1, 1) / n).sqrt()
-    return float(torch.linalg.eigvalsh(R @ R.T)[-1])
+    G.mul_((probs.reshape(-1, 1).to(G.dtype) / n).sqrt())  # in place: the rows sqrt(p_i(y) / n) g_i(y)
+    return float(torch.linalg.eigvalsh((G @ G.T).double())[-1])
