@@ -12,7 +12,7 @@
     sizing    parameter counts, width matching, log-spaced sizes
     runs      `trained`: build + `core.train.fit`, cached by a hash of spec, data, seed, device and fit arguments
 """
-from .cnn import IMAGE_SHAPES, cnn, cnn_spec, image_mlp_spec, spec_label
+from .cnn import IMAGE_SHAPES, cnn, cnn_spec, image_classifier_spec, image_mlp_spec, spec_label
 from .mlp import mlp, mlp_n_params, param_matched_mlps
 from .registry import KINDS, build, relative_mismatch, spec_n_params
 from .resnet import ResNet20, resnet20
@@ -21,4 +21,4 @@ from .sizing import count_params, log_widths, match_width
 
 __all__ = ["build", "spec_n_params", "KINDS", "mlp", "mlp_n_params", "param_matched_mlps", "cnn", "cnn_spec",
            "IMAGE_SHAPES", "resnet20", "ResNet20", "count_params", "match_width", "log_widths", "relative_mismatch",
-           "trained", "image_mlp_spec", "spec_label"]
+           "trained", "image_mlp_spec", "image_classifier_spec", "spec_label"]

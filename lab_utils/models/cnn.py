@@ -72,6 +72,18 @@ def image_mlp_spec(dataset: str, hidden: Sequence[int], *, batchnorm: bool = Fal
     return spec
 
 
+def image_classifier_spec(kind: str, dataset: str, widths: Sequence[int], *, head: int = 0,
+                          global_pool: bool = False, batchnorm: bool = False) -> dict:
+    """An image classifier for `dataset`: kind "mlp" (hidden widths `widths` on the flattened images; `head` and
+    `global_pool` unused) or "cnn" (conv channels `widths`, a dense head of `head` units, optional global average
+    pool)."""
+    if kind == "mlp":
+        return image_mlp_spec(dataset, widths, batchnorm=batchnorm)
+    if kind == "cnn":
+        return cnn_spec(dataset, widths, head, batchnorm=batchnorm, global_pool=global_pool)
+    raise ValueError(f"unknown kind {kind!r}: use 'mlp' or 'cnn'")
+
+
 def spec_label(spec: dict) -> str:
     """A short description of an `mlp` or `cnn` spec, e.g. "MLP 784-128-64-10" or "CNN conv 32-64, global
     average pool, BN"."""
