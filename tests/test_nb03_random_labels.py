@@ -127,7 +127,8 @@ def results(case: str) -> compute.Results:
                       late_acc=[0.09, 0.1, 0.095]) for i, p in enumerate((1600, 41350))]
         fc_out = [fake("big", [0.99, 0.98, 0.995], n_params=203_530, epochs=50)]
     elif case == "contradicted":
-        perm = fake("permuted labels", [0.4, 0.42, 0.41], test_loss_end=[1.0, 1.1, 1.2])
+        # fitted at epoch 1 (before the true labels, which never are), then forgotten: not memorized at the end
+        perm = fake("permuted labels", [0.4, 0.42, 0.41], test_loss_end=[1.0, 1.1, 1.2], start_acc=0.96)
         true = fake("true labels", [0.5, 0.55, 0.52], start_acc=0.2)
         hl = fake("permuted labels", [0.3, 0.32, 0.31], final_test_acc=[0.10, 0.11, 0.09], test_loss_end=[1, 1.1, 1.2],
                   epochs=12)
@@ -164,6 +165,14 @@ def test_fc_at_chance_fails_when_one_net_is_not():
     assert [v["verdict"] for v in per.values()] == [HOLDS, CONTRADICTED]
 
 
+def test_test_loss_claim_needs_memorization():
+    r = results("holds")
+    stalled = fake("permuted labels", [0.11, 0.105, 0.108], test_loss_end=[4, 4.2, 4.4], epochs=12)
+    r2 = compute.Results(r.cfg, r.memorization, compute.HighLR(stalled, 2000), r.fc)
+    c = {c.id: c for c in text.checks(r2)}["001.random_labels.test_loss_rises"]
+    assert c.verdict == UNDECIDED and not c.evidence["memorized"] and "not tested" in c.ours
+
+
 def test_checks_carry_reproduced_numbers_and_rules():
     for c in text.checks(results("holds")):
         assert c.rule and c.ours
@@ -190,6 +199,7 @@ def test_figures_and_prose_from_hand_made_results():
     assert "lr" in text.high_lr_text(r.high_lr, r.cfg)
     assert "41,350 parameters" in text.fc_text(r.fc, r.cfg)
     assert "0/3" in text.convergence_text(r)
+    assert "203,530 parameters, 33.9 per training label" in text.closing(r)
     table = text.scale_table(r.cfg)
     assert table.count("\n") == 4 and "1,675 to 41,435" in table
     cs = text.checks(r)
@@ -200,6 +210,8 @@ def test_prose_follows_the_numbers():
     rises = text.memorization_text(results("holds").memorization, PROFILES["quick"])
     falls = text.memorization_text(results("contradicted").memorization, PROFILES["quick"])
     assert "it rises" in rises and "it falls" in falls
+    assert "not within 20 epochs in any seed" in text.closing(results("contradicted"))
+    assert "at epoch 1.0 on average" in text.closing(results("holds"))
 
 
 def test_metrics_from_hand_made_results():

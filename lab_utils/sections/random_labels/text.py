@@ -5,7 +5,6 @@ next to it. Reference numbers are read from the registry (`lab_utils.references.
 """
 from __future__ import annotations
 
-import math
 
 from ...core import stats
 from ...core.data import CHANCE_ACCURACY, CHANCE_LOSS
@@ -18,7 +17,6 @@ from .compute import (FCSizes, HighLR, Memorization, Results, SeedRuns, cnn_spec
                       spec_001)
 
 ACC_TOL = 0.05    # "at a reported accuracy" / "at chance": within 5 percentage points
-EARLY = 0.25      # "quickly": within the first quarter of the epoch budget
 NEAR_END = 0.8    # "near the end": the last fifth of the budget (epoch 40 of 50 to the end)
 
 
@@ -133,7 +131,8 @@ def high_lr_text(h: HighLR, cfg) -> str:
         f"at {ci_num(stats.mean_interval(p.at('train_loss')))}, the test accuracy at "
         f"{ci_pct(stats.mean_interval(p.at('test_acc')))}. "
         + (f"{collapsed} of {len(p.seeds)} seed(s) end within {100 * ACC_TOL:.0f} pp of chance on the training "
-           "labels: at this learning rate the net can stall at predicting the most frequent label."
+           "labels: at this learning rate the net can stall at predicting the most frequent label. Report 001 does "
+           "not give its net's width, so this is a finding about this net at this scale, not about the report's."
            if collapsed else "No seed stays at chance on the training labels."))
 
 
@@ -163,6 +162,31 @@ def convergence_text(res: Results) -> str:
         "reached a minimum when its budget ended, so its numbers are not those of a fitted net.")
 
 
+def closing(res: Results) -> str:
+    """The section's finding in numbers: what memorising cost compared with learning the true labels."""
+    cfg, m = res.cfg, res.memorization
+    thr = cfg.fit_threshold
+    e_t, e_p = fits(m.true, thr), fits(m.permuted, thr)
+
+    def when(es: list[int | None], budget: int) -> str:
+        got = [e for e in es if e is not None]
+        if not got:
+            return f"not within {budget} epochs in any seed"
+        return (f"at epoch {sum(got) / len(got):.1f} on average" + (f" ({len(es) - len(got)} seed(s) not within "
+                f"{budget})" if len(got) < len(es) else ""))
+
+    big = (res.fc.in_range + res.fc.beyond)[-1]
+    return (
+        f"**In numbers.** With the same CNN and optimiser, the true labels reach {pct(thr, 0)} training accuracy "
+        f"{when(e_t, m.true.epoch[-1])}, the permuted ones {when(e_p, m.permuted.epoch[-1])}, while the test "
+        f"accuracy of the permuted runs stays at {pct(stats.mean_interval(m.permuted.at('test_acc')).mean, 1)}. "
+        f"Among the FC nets on {res.fc.n_train:,} random labels, the largest ({big.n_params:,} parameters, "
+        f"{big.n_params / res.fc.n_train:.1f} per training label) ends at "
+        f"{pct(stats.mean_interval(big.at('train_acc')).mean, 1)} training accuracy after {big.epoch[-1]} epochs. "
+        "Since the architecture and the optimiser are the same for true and random labels, an explanation of why "
+        "the true-label run generalises has to involve the data, not only the model class.")
+
+
 # ---- claim checks ------------------------------------------------------------------------------------------------
 
 def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
@@ -177,17 +201,21 @@ def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
              f"{num(stats.mean_interval(p.at('train_loss')).mean)}",
         reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
         train_acc=acc, interval=iv, train_loss=p.at("train_loss"), threshold=cfg.fit_threshold)
-    budget = max(1, math.ceil(EARLY * t.epoch[-1]))
     e_true, e_perm = fits(t, cfg.fit_threshold), fits(p, cfg.fit_threshold)
-    flags = [e is not None and e <= budget for e in e_true]
+    censor = t.epoch[-1] + 1   # "not within the budget" counts as the epoch after it
+    lead = [(ep if ep is not None else censor) - (et if et is not None else censor) for et, ep in zip(e_true, e_perm)]
+    iv_lead = stats.mean_interval(lead)
     c2 = claims.check(
-        "000.random_labels.true_labels_fast", stats.unanimous_verdict(flags),
-        rule=f"unanimous: holds when every seed fits the true labels (train acc ≥ {pct(cfg.fit_threshold, 0)}) "
-             f"within the first quarter of the budget (epoch ≤ {budget}), contradicted when no seed does",
+        "000.random_labels.true_labels_fast", stats.direction_verdict(iv_lead, +1),
+        rule=f"direction: 'quickly' is read as 'sooner than the permuted labels'; holds when the 95 % interval of the "
+             f"per-seed difference (first epoch with train acc ≥ {pct(cfg.fit_threshold, 0)} on permuted labels minus "
+             f"on true labels; never within the budget counts as epoch {censor}) lies above 0, contradicted when it "
+             "lies below",
         ours=f"first epoch with train acc ≥ {pct(cfg.fit_threshold, 0)}, per seed: true labels "
-             f"{_epochs_list(e_true)}, permuted {_epochs_list(e_perm)} (budget {t.epoch[-1]})",
+             f"{_epochs_list(e_true)}, permuted {_epochs_list(e_perm)} (budget {t.epoch[-1]}); difference "
+             f"{ci_num(iv_lead)} epochs",
         reproduced={"epochs": t.epoch[-1]}, epochs_to_fit_true=e_true, epochs_to_fit_permuted=e_perm,
-        within=budget)
+        lead=lead, interval=iv_lead)
     return [c1, c2]
 
 
@@ -208,13 +236,20 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
     rise = [b - a for a, b in zip(p.at("test_loss", p.epoch[0]), p.at("test_loss"))]
     iv_rise = stats.mean_interval(rise)
     rho = [stats.correlation(p.epoch, row).r for row in p.test_loss]
+    # the claim is about what happens *while* memorizing: without memorization it is not tested
+    above_chance = stats.direction_verdict(stats.mean_interval([a - CHANCE_ACCURACY for a in acc]), +1, ACC_TOL)
+    premise = above_chance == stats.HOLDS
     c2 = claims.check(
-        "001.random_labels.test_loss_rises", stats.direction_verdict(iv_rise, +1),
-        rule="direction: holds when the 95 % interval of the per-seed rise of the test loss (last epoch minus first "
-             "epoch) lies above 0, contradicted when it lies below",
-        ours=f"test loss rise {ci_num(iv_rise)} nats; Spearman ρ(epoch, test loss) per seed "
-             f"{', '.join(num(r, 2) for r in rho)}",
-        reproduced={"epochs": p.epoch[-1]}, rise=rise, interval=iv_rise, spearman_per_seed=rho)
+        "001.random_labels.test_loss_rises", stats.direction_verdict(iv_rise, +1) if premise else stats.UNDECIDED,
+        rule="direction, given memorization: holds when the 95 % interval of the per-seed rise of the test loss (last "
+             "epoch minus first epoch) lies above 0, contradicted when it lies below; undecided (not tested) unless the "
+             f"training accuracy is surely more than {100 * ACC_TOL:.0f} pp above chance",
+        ours=(f"test loss rise {ci_num(iv_rise)} nats; Spearman ρ(epoch, test loss) per seed "
+              f"{', '.join(num(r, 2) for r in rho)}")
+             + ("" if premise else f"; not tested: the training accuracy ({ci_pct(iv)}) did not rise clearly above "
+                                   "chance, so nothing was memorized"),
+        reproduced={"epochs": p.epoch[-1]}, rise=rise, interval=iv_rise, spearman_per_seed=rho,
+        memorized=premise)
     ref_te = claim("001.random_labels.test_acc").numbers["test_acc_pct"] / 100
     te = p.at("test_acc")
     iv_te = stats.mean_interval([a - ref_te for a in te])
