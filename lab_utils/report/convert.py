@@ -38,6 +38,7 @@ from .fmt import fmt
 from .interactive import MIME as PLOTLY_MIME
 from .interactive import static_files
 
+GENERATOR = "lab_utils.report.convert"  # tests/test_browser.py tells the pages of this converter by it
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif")
 STATIC = "_static"
 
@@ -512,6 +513,7 @@ def to_html(blocks: list, *, index_link: str | None, static: str | None, source:
         scripts = f'<script src="{static}"></script><script>{PLOTLY_INIT}</script>' if static else ""
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="generator" content="{GENERATOR}">'
             f"<title>{html.escape(_title(blocks))}</title><style>{CSS}{_pygments_css()}</style></head>\n"
             f"<body><main>{nav}\n" + "\n".join(parts)
             + f"\n<footer>Rendered from <code>{html.escape(source)}</code>; the code of every step is folded "
