@@ -1,0 +1,378 @@
+"""05 interpolation: the claim checks, their prose and the metrics, computed from the results only.
+
+The barrier is `probes.connectivity.barrier`, the one definition of the series:
+
+    B = max over alpha in [0, 1] of  L(alpha) - [(1 - alpha) L(0) + alpha L(1)],
+
+the largest excess of the loss on the line over the straight line between the two end losses (>= 0). The
+error barrier is the same formula on the error rate 1 - accuracy.
+
+Rules (core.stats; 95 % Student-t intervals over seeds, one value per seed):
+    a barrier exists ("double well", 000's "significant barrier")
+        the loss barrier's interval lies above LOSS_MARGIN and the error barrier's above ERROR_MARGIN: holds;
+        either interval below its margin: contradicted; otherwise undecided
+    separate basins (000)
+        the same error-barrier rule on the line after weight matching: a barrier that survives the alignment of
+        hidden units is not an artefact of their order
+    "outside [0, 1] the loss increases and the accuracy collapses" (001), per side
+        per seed, at one segment length beyond the end (alpha = -1, alpha = 2): the training loss is above the
+        end point's and the test accuracy has lost more than half of the way from the end point's accuracy to
+        chance; holds when every seed says yes, contradicted when every seed says no, undecided otherwise
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Sequence
+
+import numpy as np
+
+from ...core import stats
+from ...core.data import CHANCE_ACCURACY
+from ...core.stats import CONTRADICTED, HOLDS, UNDECIDED
+from ...probes.connectivity import barrier
+from ...report.claims import ClaimCheck, check, counts
+from ...report.fmt import num
+from .compute import Pair, Path, Results, Study
+
+LOSS_MARGIN = 0.1     # nats: a loss barrier smaller than this is not called a barrier
+ERROR_MARGIN = 0.02   # 2 percentage points: Frankle et al. (2020)'s threshold for linear mode connectivity
+BARRIER_RULE = (f"holds when the 95 % interval over seeds of the loss barrier lies above {LOSS_MARGIN:g} nats and "
+                f"that of the error barrier above {100 * ERROR_MARGIN:g} percentage points; contradicted when either "
+                f"lies below its threshold; undecided otherwise")
+BASINS_RULE = (f"on the line after weight matching (the large-batch net's hidden units permuted to match the "
+               f"small-batch net's; the same function): holds when the 95 % interval over seeds of the test-error "
+               f"barrier lies above {100 * ERROR_MARGIN:g} percentage points (the two are not linearly connected "
+               f"even up to permutation), contradicted when it lies below (they are, Frankle et al.'s criterion), "
+               f"undecided otherwise")
+SIDE_RULE = ("per seed, one segment length beyond the end (α = {far:g}): the training loss is above the end "
+             "point's and the test accuracy has fallen more than half of the way from the end point's to chance "
+             "(10 %); holds when every seed says yes, contradicted when every seed says no, undecided otherwise")
+
+
+# ---- per-seed quantities -------------------------------------------------------------------------------------
+
+def loss_barriers(study: Study, path: str = "plain", split: str = "train") -> list[float]:
+    """The loss barrier of every seed's `path` on `split` ("train" or "test")."""
+    return [barrier(getattr(p.paths[path], f"{split}_loss"), p.paths[path].alphas) for p in study.pairs]
+
+
+def error_barriers(study: Study, path: str = "plain", split: str = "test") -> list[float]:
+    """The error barrier (the same definition on 1 - accuracy) of every seed's `path` on `split`."""
+    return [barrier(1 - getattr(p.paths[path], f"{split}_acc"), p.paths[path].alphas) for p in study.pairs]
+
+
+def barrier_verdict(loss_b: Sequence[float], err_b: Sequence[float]) -> tuple[str, stats.Interval, stats.Interval]:
+    """The barrier rule on per-seed loss and error barriers: (verdict, loss interval, error interval)."""
+    li, ei = stats.mean_interval(loss_b), stats.mean_interval(err_b)
+    v = stats.joint_verdict([stats.direction_verdict(li, +1, LOSS_MARGIN),
+                             stats.direction_verdict(ei, +1, ERROR_MARGIN)])
+    return v, li, ei
+
+
+def side_outcome(pair: Pair, side: str) -> dict:
+    """For one seed and one side ("below" 0 or "above" 1): the end and the far point's train loss and test
+    accuracy, and whether the loss rose and the accuracy collapsed there (see SIDE_RULE)."""
+    p = pair.paths["plain"]
+    end, far = (0.0, float(p.alphas.min())) if side == "below" else (1.0, float(p.alphas.max()))
+    l_end, l_far = p.at("train_loss", end), p.at("train_loss", far)
+    a_end, a_far = p.at("test_acc", end), p.at("test_acc", far)
+    threshold = CHANCE_ACCURACY + (a_end - CHANCE_ACCURACY) / 2
+    rose = bool(np.isnan(l_far) or l_far > l_end)  # an overflowing loss has risen
+    collapsed = bool(a_far < threshold)
+    return dict(alpha_far=far, loss_end=l_end, loss_far=l_far, acc_end=a_end, acc_far=a_far,
+                acc_threshold=threshold, loss_rose=rose, acc_collapsed=collapsed, holds=rose and collapsed)
+
+
+def side_verdict(study: Study, side: str) -> tuple[str, list[dict]]:
+    outcomes = [side_outcome(p, side) for p in study.pairs]
+    return stats.unanimous_verdict([o["holds"] for o in outcomes]), outcomes
+
+
+def _mean(values) -> float:
+    return stats.mean_interval(values).mean
+
+
+# ---- claim checks ----------------------------------------------------------------------------------------------
+
+def checks(res: Results) -> list[ClaimCheck]:
+    """One check per registry claim whose study ran (MNIST: report 001; CIFAR-10: report 000)."""
+    out = []
+    mn = res.studies["mnist"]
+    lb, eb = loss_barriers(mn, "plain", "train"), error_barriers(mn, "plain", "test")
+    v, li, ei = barrier_verdict(lb, eb)
+    out.append(check("001.interpolation.double_well", v,
+                     rule=BARRIER_RULE + " (training loss, test error)",
+                     ours=f"train-loss barrier {li}; test-error barrier {_pp(ei)} over {len(lb)} seeds; end losses "
+                          f"{num(_mean([p.small.convergence.train_loss for p in mn.pairs]), 3)} (batch "
+                          f"{mn.pairs[0].small.batch_size}) and "
+                          f"{num(_mean([p.large.convergence.train_loss for p in mn.pairs]), 3)} (batch "
+                          f"{mn.pairs[0].large.batch_size})",
+                     loss_barrier=li, error_barrier=ei, per_seed_loss_barrier=lb, per_seed_error_barrier=eb))
+    for side, cid in (("below", "001.interpolation.collapse_below_0"), ("above", "001.interpolation.collapse_above_1")):
+        v, outs = side_verdict(mn, side)
+        far = outs[0]["alpha_far"]
+        out.append(check(cid, v, rule=SIDE_RULE.format(far=far),
+                         ours=f"at α = {far:g}: train loss {_range(o['loss_far'] for o in outs)} against "
+                              f"{_range(o['loss_end'] for o in outs)} at the end; test accuracy "
+                              f"{_range(100 * o['acc_far'] for o in outs)} % against a collapse threshold of "
+                              f"{_range(100 * o['acc_threshold'] for o in outs)} %; {sum(o['holds'] for o in outs)} "
+                              f"of {len(outs)} seeds say yes",
+                         per_seed=outs))
+    cf = res.studies.get("cifar10")
+    if cf is not None:
+        lb, eb = loss_barriers(cf, "plain", "test"), error_barriers(cf, "plain", "test")
+        v, li, ei = barrier_verdict(lb, eb)
+        mid = [p.paths["plain"].at("test_acc", 0.5) for p in cf.pairs]
+        ends = [min(p.small.test_acc, p.large.test_acc) for p in cf.pairs]
+        out.append(check("000.interpolation.barrier", v, rule=BARRIER_RULE + " (test loss, test error)",
+                         ours=f"test-loss barrier {li}; test-error barrier {_pp(ei)}; test accuracy at α = 0.5 "
+                              f"{100 * _mean(mid):.1f} % against {100 * _mean(ends):.1f} % at the worse end",
+                         loss_barrier=li, error_barrier=ei, per_seed_loss_barrier=lb, per_seed_error_barrier=eb,
+                         test_acc_mid=mid))
+        ea = error_barriers(cf, "aligned", "test")
+        ia = stats.mean_interval(ea)
+        out.append(check("000.interpolation.separate_basins", stats.direction_verdict(ia, +1, ERROR_MARGIN),
+                         rule=BASINS_RULE,
+                         ours=f"test-error barrier after weight matching {_pp(ia)} (plain line {_pp(ei)})",
+                         aligned_error_barrier=ia, per_seed_aligned_error_barrier=ea))
+    return out
+
+
+def _pp(iv: stats.Interval) -> str:
+    """An interval of a fraction, in percentage points."""
+    return f"{dataclasses.replace(iv, mean=100 * iv.mean, sd=100 * iv.sd, lo=100 * iv.lo, hi=100 * iv.hi)} pp"
+
+
+def _range(values) -> str:
+    v = [x for x in values]
+    finite = [x for x in v if math.isfinite(x)]
+    if not finite:
+        return "overflow"
+    lo, hi = min(finite), max(finite)
+    txt = num(lo, 3) if math.isclose(lo, hi, rel_tol=5e-3) else f"{num(lo, 3)}–{num(hi, 3)}"
+    return txt + (" (and overflow)" if len(finite) < len(v) else "")
+
+
+# ---- prose --------------------------------------------------------------------------------------------------------
+
+def scale(res: Results) -> str:
+    """What this run trains, next to the reports' own settings."""
+    mn = res.studies["mnist"]
+    p = mn.pairs[0]
+    sched = "constant" if mn.scheduler == "constant" else "decayed to 0 by a cosine schedule"
+    out = (f"**This run.** {len(mn.pairs)} seeds; for each, a {p.small.batch_size}-batch minimum (Adam lr "
+           f"{p.small.lr:g}, {p.small.epochs} epochs, {p.small.steps:,} steps) and a {p.large.batch_size}-batch minimum "
+           f"(lr {p.large.lr:g}, {p.large.epochs} epochs, {p.large.steps:,} steps) from different initialisations and "
+           f"data orders, learning rate {sched}. MNIST: {mn.model} ({mn.n_params:,} parameters) on "
+           f"{mn.n_train:,} training images; the line is evaluated on the first {mn.n_eval_train:,} of them and on "
+           f"{mn.n_test:,} test images. Report 001 trained its ShallowCNN (conv 32 → 64, global average pool, FC) "
+           f"with the same recipes for 6 epochs on MNIST")
+    out += "; the quick profile uses an MLP to afford all of MNIST and several seeds, the full profile that CNN." \
+        if mn.model.startswith("MLP") else "."
+    cf = res.studies.get("cifar10")
+    if cf is not None:
+        q = cf.pairs[0]
+        out += (f" CIFAR-10 (report 000's pair; it gives only the batch sizes): {cf.model} ({cf.n_params:,} "
+                f"parameters) on {cf.n_train:,} training images, {q.small.epochs} / {q.large.epochs} epochs, the "
+                f"same learning rates; the line on [0, 1] is evaluated on {cf.n_test:,} test images.")
+    return out
+
+
+def minima_note(res: Results) -> str:
+    """Which end points are minima by the stated criterion."""
+    parts, total, ok = [], 0, 0
+    for st in res.studies.values():
+        for role in ("small", "large"):
+            ms = [getattr(p, role) for p in st.pairs]
+            n_ok = sum(m.convergence.converged for m in ms)
+            total += len(ms)
+            ok += n_ok
+            if n_ok < len(ms):
+                parts.append(f"{st.name} batch {ms[0].batch_size}: {n_ok} of {len(ms)} (training loss up to "
+                             f"{num(max(m.convergence.train_loss for m in ms), 3)}, ‖∇L‖ up to "
+                             f"{num(max(m.convergence.grad_norm for m in ms), 3)})")
+    head = (f"**Are the end points minima?** Each end point's full-batch training loss and gradient norm were "
+            f"measured after training (eval mode); it counts as a minimum when {res.criterion}. {ok} of {total} "
+            f"end points meet it")
+    if not parts:
+        return head + "."
+    return head + "; these do not, so the line starts or ends where the budget stopped, not at a minimum: " + \
+        "; ".join(parts) + "."
+
+
+def barrier_text(res: Results) -> str:
+    """The barrier on MNIST, plain and aligned, with the rule."""
+    mn = res.studies["mnist"]
+    lb, la = stats.mean_interval(loss_barriers(mn, "plain")), stats.mean_interval(loss_barriers(mn, "aligned"))
+    eb, ea = stats.mean_interval(error_barriers(mn, "plain")), stats.mean_interval(error_barriers(mn, "aligned"))
+    mid = [p.paths["plain"].at("test_acc", 0.5) for p in mn.pairs]
+    d = stats.paired_interval(loss_barriers(mn, "plain"), loss_barriers(mn, "aligned"))
+    v_align = stats.direction_verdict(d, +1)
+    word = {HOLDS: "lowers it", CONTRADICTED: "raises it", UNDECIDED: "does not change it measurably"}[v_align]
+    return (f"**The barrier.** On the plain line the training-loss barrier is {lb} nats and the test-error barrier "
+            f"{_pp(eb)} (test accuracy at α = 0.5: {100 * _mean(mid):.1f} %). Aligning the hidden units first "
+            f"{word}: {la} nats and {_pp(ea)} (the per-seed reduction {d}; rule: its 95 % interval above zero). "
+            f"So part of the barrier between independently trained nets is the arbitrary order of their units, "
+            f"which says nothing about the batch size; what survives the alignment is the barrier between the "
+            f"functions.")
+
+
+def outside_text(res: Results) -> str:
+    """Both sides of the extrapolation, each judged on its own."""
+    mn = res.studies["mnist"]
+    parts = []
+    for side, name in (("below", "beyond the small-batch end"), ("above", "beyond the large-batch end")):
+        v, outs = side_verdict(mn, side)
+        ratio = [o["loss_far"] / o["loss_end"] for o in outs]
+        parts.append(f"{name} (α = {outs[0]['alpha_far']:g}) the training loss is {_range(ratio)} times the end "
+                     f"point's and the test accuracy {_range(100 * o['acc_far'] for o in outs)} % "
+                     f"(**{v}**)")
+    return ("**Outside [0, 1], side by side.** " + "; ".join(parts) + ". The two sides need not agree: moving "
+            "past an end continues along θ_large − θ_small, which enlarges the weights of one net and subtracts "
+            "the other's, and how much a net tolerates that depends on its own scale and curvature.")
+
+
+def bn_text(res: Results) -> str:
+    """Stale vs recomputed BN statistics on the BN nets, with the reading of the difference."""
+    st = res.bn
+    if st is None:
+        return ""
+    fresh, stale = loss_barriers(st, "plain"), loss_barriers(st, "stale")
+    d = stats.paired_interval(fresh, stale)
+    de = stats.paired_interval(error_barriers(st, "plain", "train"), error_barriers(st, "stale", "train"))
+    peak = [float(p.paths["stale"].alphas[_peak(p.paths["stale"])]) for p in st.pairs]
+    ent_f = [p.paths["plain"].entropy[_peak(p.paths["stale"])] for p in st.pairs]
+    ent_s = [p.paths["stale"].entropy[_peak(p.paths["stale"])] for p in st.pairs]
+    acc_f = [p.paths["plain"].train_acc[_peak(p.paths["stale"])] for p in st.pairs]
+    acc_s = [p.paths["stale"].train_acc[_peak(p.paths["stale"])] for p in st.pairs]
+    v = stats.direction_verdict(d, -1)
+    ve = stats.direction_verdict(de, -1)
+    effect = {HOLDS: "lower", CONTRADICTED: "higher", UNDECIDED: "not measurably different"}
+    out = (f"**BatchNorm: stale or recomputed statistics.** With the running statistics recomputed at every α, "
+           f"the training-loss barrier is {stats.mean_interval(fresh)} nats; with the statistics interpolated along "
+           f"with the weights it is {stats.mean_interval(stale)}. Per seed, recomputed minus stale: {d} "
+           f"(**{effect[v]}**) for the loss barrier and {_pp(de)} (**{effect[ve]}**) for the error barrier "
+           f"(rule: the 95 % interval of the per-seed difference below / above zero). At the stale path's peak "
+           f"(α ≈ {_range(peak)}) the recomputed net has training accuracy {100 * _mean(acc_f):.1f} % against "
+           f"{100 * _mean(acc_s):.1f} % and a mean softmax entropy of {_mean(ent_f):.2f} against "
+           f"{_mean(ent_s):.2f} nats (uniform: {math.log(10):.2f}).")
+    if v == CONTRADICTED or (v == UNDECIDED and _mean(fresh) > _mean(stale)):
+        out += (" Where recomputing raises the loss barrier, the reason is visible in the entropy: between two "
+                "unaligned minima the hidden units' pre-activations shrink (averaging unrelated units cancels "
+                "them), and stale statistics, interpolated from the end points, divide by variances that are now "
+                "too large, so the net's outputs fall towards a uniform guess whose cross-entropy is capped near "
+                "ln 10. Recomputed statistics renormalise the shrunken activations, the net commits to classes "
+                "again, and its mistakes are confident ones: higher loss at an accuracy that is no worse. The loss "
+                "barrier then measures confidence as much as accuracy; the error barrier is the fairer comparison.")
+    else:
+        out += (" Recomputing the statistics is the standard correction (Garipov et al. 2018; Ainsworth et al. 2023; "
+                "Jordan et al. 2023, REPAIR): the interpolated statistics belong to neither end point and the "
+                "pre-activations between two minima shrink, so stale statistics misnormalise them.")
+    bad = [int(np.sum(~np.isfinite(p.paths["stale"].train_loss))) for p in st.pairs]
+    if any(bad):
+        out += (f" Outside [0, 1] the stale statistics break the net outright at {min(bad)}–{max(bad)} of "
+                f"{len(st.pairs[0].paths['stale'].alphas)} grid points: extrapolating two positive running variances "
+                f"can give a negative one (NaN loss).")
+    return out
+
+
+def _peak(path: Path) -> int:
+    """Index of the highest training loss on [0, 1] of a path."""
+    seg = np.where((path.alphas >= 0) & (path.alphas <= 1), path.train_loss, -np.inf)
+    seg = np.where(np.isfinite(seg), seg, -np.inf)
+    return int(np.argmax(seg))
+
+
+def cifar_text(res: Results) -> str:
+    cf = res.studies.get("cifar10")
+    if cf is None:
+        return ""
+    lb, eb = stats.mean_interval(loss_barriers(cf, "plain", "test")), stats.mean_interval(error_barriers(cf))
+    la, ea = stats.mean_interval(loss_barriers(cf, "aligned", "test")), stats.mean_interval(error_barriers(cf, "aligned"))
+    acc = [min(p.small.test_acc, p.large.test_acc) for p in cf.pairs]
+    return (f"**CIFAR-10 (report 000).** Test-loss barrier {lb} nats and test-error barrier {_pp(eb)} on the plain "
+            f"line; after weight matching {la} nats and {_pp(ea)}. The end points' test accuracy is "
+            f"{100 * _mean(acc):.1f} % at the worse end, so the scale of the barrier is that of a net far from "
+            f"CIFAR-10's state of the art.")
+
+
+def verdict_counts(checks_: Sequence[ClaimCheck]) -> str:
+    """One sentence: how many of the section's claims hold, are contradicted, are undecided."""
+    n = counts(checks_)
+    return (f"Of the {len(checks_)} claims tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
+            f"{n[CONTRADICTED]} {'is' if n[CONTRADICTED] == 1 else 'are'} contradicted and {n[UNDECIDED]} "
+            f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale.")
+
+
+# ---- tables and metrics ------------------------------------------------------------------------------------------
+
+def minima_rows(res: Results) -> list[dict]:
+    """One row per study and recipe: full-batch training loss and ||grad L|| (mean and max over seeds), test
+    accuracy, converged seeds."""
+    rows = []
+    for st in res.studies.values():
+        for role in ("small", "large"):
+            ms = [getattr(p, role) for p in st.pairs]
+            rows.append({"study": st.name, "batch": ms[0].batch_size, "lr": ms[0].lr, "epochs": ms[0].epochs,
+                         "steps": ms[0].steps, "train loss": _mean([m.convergence.train_loss for m in ms]),
+                         "max ‖∇L‖": max(m.convergence.grad_norm for m in ms),
+                         "test acc %": 100 * _mean([m.test_acc for m in ms]),
+                         "converged": f"{sum(m.convergence.converged for m in ms)}/{len(ms)}"})
+    return rows
+
+
+def barrier_rows(res: Results) -> list[dict]:
+    """Per study and path: loss and error barriers (mean ± sd over seeds) and the distance between the ends."""
+    rows = []
+    for st in res.studies.values():
+        split = "test" if st.name == "cifar10" else "train"
+        for path in st.pairs[0].paths:
+            lb, eb = stats.mean_interval(loss_barriers(st, path, split)), stats.mean_interval(error_barriers(st, path))
+            dist = [p.distance["aligned" if path == "aligned" else "plain"] for p in st.pairs]
+            rows.append({"study": st.name, "path": path, "loss on": split, "loss barrier": lb.mean, "± sd": lb.sd,
+                         "test-error barrier (pp)": 100 * eb.mean, "± sd ": 100 * eb.sd, "distance": _mean(dist)})
+    return rows
+
+
+def _path_dict(path: Path) -> dict:
+    out = {k: getattr(path, k) for k in ("alphas", "train_loss", "train_acc", "test_loss", "test_acc")}
+    if path.entropy is not None:
+        out["entropy"] = path.entropy
+    return out
+
+
+def _minimum_dict(m) -> dict:
+    return {"batch_size": m.batch_size, "lr": m.lr, "seed": m.seed, "epochs": m.epochs, "steps": m.steps,
+            "train_loss": m.convergence.train_loss, "grad_norm": m.convergence.grad_norm,
+            "converged": m.convergence.converged, "test_loss": m.test_loss, "test_acc": m.test_acc,
+            "weight_norm": m.weight_norm}
+
+
+def metrics(res: Results) -> dict:
+    """The metrics.json entries besides seeds and claims: per study and seed the end points (with their
+    convergence records) and the paths; the barriers; the headline."""
+    mn = res.studies["mnist"]
+    studies = {}
+    for name, st in res.studies.items():
+        split = "test" if name == "cifar10" else "train"
+        studies[name] = {
+            "report": st.report, "dataset": st.dataset, "model": st.model, "n_params": st.n_params,
+            "batchnorm": st.batchnorm, "n_train": st.n_train, "n_test": st.n_test, "scheduler": st.scheduler,
+            "pairs": [{"seed": p.seed, "small": _minimum_dict(p.small), "large": _minimum_dict(p.large),
+                       "distance": p.distance, "paths": {k: _path_dict(v) for k, v in p.paths.items()}}
+                      for p in st.pairs],
+            "barrier_split": split,
+            "loss_barrier": {path: loss_barriers(st, path, split) for path in st.pairs[0].paths},
+            "error_barrier": {path: error_barriers(st, path) for path in st.pairs[0].paths},
+        }
+    headline = {"loss barrier, plain (MNIST train)": _mean(loss_barriers(mn, "plain")),
+                "loss barrier, aligned (MNIST train)": _mean(loss_barriers(mn, "aligned")),
+                "test-error barrier pp, plain (MNIST)": 100 * _mean(error_barriers(mn, "plain")),
+                "end points converged": sum(getattr(p, r).convergence.converged for st in res.studies.values()
+                                            for p in st.pairs for r in ("small", "large"))}
+    if "cifar10" in res.studies:
+        headline["test-loss barrier, plain (CIFAR-10)"] = _mean(loss_barriers(res.studies["cifar10"], "plain", "test"))
+    return {"studies": studies, "convergence_criterion": res.criterion, "grad_tol": res.grad_tol,
+            "loss_tol": res.loss_tol, "loss_margin": LOSS_MARGIN, "error_margin": ERROR_MARGIN,
+            "headline": headline}
