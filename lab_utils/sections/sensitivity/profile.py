@@ -1,5 +1,6 @@
-"""06 sensitivity: test accuracy, input sensitivity (Jacobian norm) and sharpness (Hessian lambda_max) against
-the batch size."""
+"""06 sensitivity: batch size against test accuracy, input sensitivity (two measures) and sharpness, in the three
+reports' own sweeps: 000 (CIFAR-10, batch 32-512), 001 (MNIST, a fixed number of steps, batch 16-1024) and 002
+(batch 5-1,500, the same protocol as 001 since it states none)."""
 from dataclasses import dataclass
 
 from ...core.profiles import knob
@@ -7,39 +8,46 @@ from ...core.profiles import knob
 
 @dataclass(frozen=True)
 class Sensitivity:
-    dataset: str = knob(choices=("mnist", "cifar10"))
-    n_train: int = knob(min=64)          # training images (a fixed random subset); the gap is measured on all
-    n_test: int = knob(min=64)
-    channels: tuple = knob()             # conv channels of the CNN (no BN: sharpness of the plain loss)
-    hidden: int = knob(min=0)
-    batch_min: int = knob(min=1)         # batch sizes: n_batch sizes log-spaced from batch_min to batch_max
-    batch_max: int = knob(min=2)
-    n_batch: int = knob(min=5, max=20)
-    mode: str = knob(choices=("epochs", "steps"))  # same number of epochs (equal compute) or of optimizer steps
-    epochs: int = knob(min=1)            # mode "epochs"
-    steps: int = knob(min=1)             # mode "steps" (the references: 6,000)
-    optimizer: str = knob(choices=("sgd", "adam"))
-    lr: float = knob(min=0)              # learning rate at batch size base_batch
-    momentum: float = knob(min=0, max=0.999)  # SGD only
-    lr_scaling: str = knob(choices=("fixed", "linear", "sqrt"))  # lr(b) = lr * (b / base_batch)^{0, 1, 1/2}
-    base_batch: int = knob(min=1)
-    jacobian_images: int = knob(min=1)   # test images for the Jacobian norm (exact, all 10 classes)
-    hessian_images: int = knob(min=8)    # training images for lambda_max
-    hessian_iters: int = knob(min=2)     # Lanczos HVP budget
-    hessian_tol: float = knob(min=0)     # relative residual of the top Ritz pair
+    n_seeds: int = knob(min=1, max=20)     # seeds per batch size (init and data order; shared across batch sizes)
+    model: str = knob(choices=("mlp", "cnn"))
+    widths: tuple = knob()                 # MNIST net: MLP hidden widths, or CNN conv channels
+    cifar_widths: tuple = knob()           # the same for CIFAR-10
+    head: int = knob(min=0)                # CNN only: units of the dense head (0: none)
+    global_pool: bool = knob()             # CNN only: global average pool before the head
+    lr: float = knob(min=0)                # Adam learning rate of every run (report 001: 1e-3)
+    scheduler: str = knob(choices=("constant", "cosine"))
+    grad_tol: float = knob(min=0)          # a trained point is a minimum when its full-batch ||grad L|| <= grad_tol
+    loss_tol: float = knob(min=0)          # ... and its full-batch training loss <= loss_tol
+    probe_images: int = knob(min=8)        # test images for both sensitivity measures
+    sharpness: bool = knob()               # also lambda_max of the training loss (Lanczos)
+    hessian_images: int = knob(min=8)      # training images for lambda_max
+    hessian_iters: int = knob(min=2)       # Lanczos HVP budget
+    mnist_n_train: int = knob(min=64, max=60_000)   # MNIST sweeps (reports 001 and 002)
+    mnist_n_test: int = knob(min=64, max=10_000)
+    steps: int = knob(min=1)               # optimizer steps of every MNIST run (report 001: 6,000)
+    batches_001: tuple = knob()            # report 001: 16, 32, ..., 1024
+    batches_002: tuple = knob()            # report 002: 5, 25, 125, 500, 1500
+    cifar_n_train: int = knob(min=64, max=50_000)   # the CIFAR-10 sweep (report 000)
+    cifar_n_test: int = knob(min=64, max=10_000)
+    cifar_epochs: int = knob(min=1)        # epochs of every CIFAR-10 run (report 000 does not say)
+    batches_000: tuple = knob()            # report 000: 32, 64, 128, 256, 512
 
+
+_REPORT_BATCHES = dict(batches_001=(16, 32, 64, 128, 256, 512, 1024), batches_002=(5, 25, 125, 500, 1500),
+                       batches_000=(32, 64, 128, 256, 512))
 
 PROFILES = dict(
-    smoke=Sensitivity(dataset="mnist", n_train=512, n_test=256, channels=(8, 16), hidden=32, batch_min=16,
-                      batch_max=256, n_batch=5, mode="steps", epochs=1, steps=30, optimizer="sgd", lr=0.02,
-                      momentum=0.9, lr_scaling="fixed", base_batch=64, jacobian_images=64, hessian_images=64,
-                      hessian_iters=12, hessian_tol=1e-2),
-    quick=Sensitivity(dataset="mnist", n_train=5000, n_test=4000, channels=(16, 32), hidden=64, batch_min=16,
-                      batch_max=512, n_batch=6, mode="steps", epochs=3, steps=400, optimizer="sgd", lr=0.02,
-                      momentum=0.9, lr_scaling="fixed", base_batch=64, jacobian_images=256, hessian_images=256,
-                      hessian_iters=40, hessian_tol=1e-3),
-    full=Sensitivity(dataset="mnist", n_train=60_000, n_test=10_000, channels=(32, 64), hidden=128, batch_min=16,
-                     batch_max=1024, n_batch=7, mode="steps", epochs=20, steps=6000, optimizer="sgd", lr=0.02,
-                     momentum=0.9, lr_scaling="fixed", base_batch=64, jacobian_images=1000, hessian_images=2048,
-                     hessian_iters=100, hessian_tol=1e-4),
+    smoke=Sensitivity(n_seeds=2, model="mlp", widths=(16,), cifar_widths=(16,), head=0, global_pool=False, lr=1e-3,
+                      scheduler="cosine", grad_tol=0.05, loss_tol=0.05, probe_images=64, sharpness=True,
+                      hessian_images=64, hessian_iters=10, mnist_n_train=1536, mnist_n_test=256, steps=20,
+                      cifar_n_train=1024, cifar_n_test=256, cifar_epochs=1, **_REPORT_BATCHES),
+    quick=Sensitivity(n_seeds=3, model="mlp", widths=(32,), cifar_widths=(64,), head=0, global_pool=False, lr=1e-3,
+                      scheduler="cosine", grad_tol=0.05, loss_tol=0.05, probe_images=500, sharpness=True,
+                      hessian_images=500, hessian_iters=30, mnist_n_train=2000, mnist_n_test=4000, steps=600,
+                      cifar_n_train=2500, cifar_n_test=2000, cifar_epochs=30, **_REPORT_BATCHES),
+    full=Sensitivity(n_seeds=5, model="cnn", widths=(32, 64, 128), cifar_widths=(32, 64, 128), head=0,
+                     global_pool=True, lr=1e-3, scheduler="cosine", grad_tol=0.05, loss_tol=0.05, probe_images=2000,
+                     sharpness=True, hessian_images=2048, hessian_iters=60, mnist_n_train=60_000,
+                     mnist_n_test=10_000, steps=6000, cifar_n_train=50_000, cifar_n_test=10_000, cifar_epochs=30,
+                     **_REPORT_BATCHES),
 )
