@@ -18,7 +18,8 @@ training images of the fixed subset, unaugmented, the model in **eval mode** (BN
     curvature       the top-k eigenvalues by Lanczos (converged flag from its Ritz residuals) and the trace from
                     the same Krylov space plus deflated Hutchinson probes, with its standard error
 
-A diverged run (training loss NaN/inf, `diverged_at_epoch`) is not probed: its weights are not a trained point.
+A diverged run is not probed: its weights are not a trained point. Diverged means a NaN/inf minibatch loss during
+training (`fit`'s `diverged_at_epoch`) or a NaN/inf full-batch loss at the final weights (then the last epoch).
 """
 from __future__ import annotations
 
@@ -238,9 +239,13 @@ def train_one(run, split: data.Split, skip: bool, batchnorm: bool, seed: int) ->
     model, hist = models.trained(spec(skip, batchnorm), split, seed=seed, device=run.device,
                                  desc=f"{name}, seed {seed}", **fit_kwargs(run.cfg))
     conv = train.convergence(hist, grad_tol=run.cfg.grad_tol)
+    div_epoch, div_step = hist["diverged_at_epoch"], hist["diverged_at_step"]
+    if div_epoch is None and not math.isfinite(conv.train_loss):
+        # every minibatch loss was finite, but the weights after the last step give NaN/inf
+        div_epoch, div_step = hist["epoch"][-1], hist["steps"]
     sr = SeedRun(name, skip, batchnorm, seed, list(hist["epoch"]), list(hist["train_loss"]), list(hist["test_loss"]),
-                 list(hist["test_acc"]), int(hist["steps"]), hist["diverged_at_epoch"], hist["diverged_at_step"],
-                 conv, layer_grads(model, hist))
+                 list(hist["test_acc"]), int(hist["steps"]), div_epoch, div_step, conv,
+                 layer_grads(model, {**hist, "diverged_at_epoch": div_epoch}))
     return model, sr
 
 
