@@ -49,7 +49,9 @@ def test_bad_parameters_fail_fast(args, message, tmp_path):
 
 
 def test_ray_backend_without_ray_says_how_to_install(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(render.ray_backend, "available", lambda: False)
+    from lab_utils.render import ray_backend
+
+    monkeypatch.setattr(ray_backend, "available", lambda: False)
     rc = render.main(["--backend", "ray", "--profile", "smoke", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "pip install -r requirements-ray.txt" in err[0]
@@ -64,7 +66,9 @@ WRITE_METRICS = textwrap.dedent("""\
     import json, os, pathlib, random
     out = pathlib.Path(os.environ["LAB_REPORTS"]) / NAME
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"fig_{label}.png").write_bytes(b"png " + label.encode())
+    (out / f"table_{label}.csv").write_text("x," + label)
+    (pathlib.Path(os.environ["LAB_REPORTS"]) / "_static").mkdir(exist_ok=True)
+    (pathlib.Path(os.environ["LAB_REPORTS"]) / "_static" / "shared.js").write_text("//")
     random.seed(seed)
     value = random.random()
     (out / "metrics.json").write_text(json.dumps({
@@ -116,7 +120,8 @@ def test_failing_notebook_is_reported_and_others_go_on(tmp_path, nbs, fixed_sour
     assert "FAILED 01_bad seed 0: RuntimeError: boom" in err and "02_good" not in err
     assert "summary: 2 executed, 0 up to date, 1 failed" in so
     assert "boom" in (out / "01_bad.html").read_text()
-    assert (out / "02_good.html").exists() and (out / "02_good" / "fig_a.png").exists()
+    assert (out / "02_good.html").exists() and (out / "02_good" / "table_a.csv").exists()
+    assert (out / "_static" / "shared.js").is_file(), "files for all sections are installed too"
     assert json.loads((out / "02_good" / "render.json").read_text())["status"] == "ok"
     idx = (out / "index.md").read_text()
     assert re.search(r"01_bad.*\| failed \|.*boom", idx) and re.search(r"02_good.*\| ok \|", idx)
@@ -166,11 +171,11 @@ def test_stale_figures_never_survive_and_knobs_change_the_key(tmp_path, nbs, fix
     tiny_notebook(nbs / "01_one.ipynb", WRITE_METRICS)
     out = tmp_path / "out"
     assert rendered(out, "--notebooks", str(nbs))[0] == 0
-    assert (out / "01_one" / "fig_a.png").exists()
+    assert (out / "01_one" / "table_a.csv").exists()
     # a new parameter value is a new key; the old figure must not survive the new execution
     rc, so, _ = rendered(out, "--notebooks", str(nbs), "-p", "label", "b")
     assert rc == 0 and "summary: 1 executed" in so
-    assert (out / "01_one" / "fig_b.png").exists() and not (out / "01_one" / "fig_a.png").exists()
+    assert (out / "01_one" / "table_b.csv").exists() and not (out / "01_one" / "table_a.csv").exists()
 
 
 def test_interrupted_install_leaves_old_outputs_or_incomplete_never_a_mix(tmp_path, nbs, fixed_source,

@@ -17,6 +17,24 @@ failed in the index; the others go on, and the exit status is 1 with one line pe
     local         the local process pool;   ray_backend: Ray tasks whose results come back to the driver
     progress      start/end lines, the overall bar, the summary;   cli: the command line
 """
-from .cli import main, notebooks
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (see `cli`); imported lazily so that a worker (`python -m lab_utils.render.execute`)
+    does not pay for the driver's imports."""
+    from .cli import main as _main
+
+    return _main(argv)
+
+
+def notebooks(folder: Path | None = None) -> list[Path]:
+    """notebooks/NN_name.ipynb, in section order."""
+    from .cli import notebooks as _notebooks
+
+    return _notebooks(folder)
+
 
 __all__ = ["main", "notebooks"]

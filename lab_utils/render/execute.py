@@ -131,13 +131,17 @@ def run_job(job: dict[str, Any], log=print) -> dict[str, Any]:
     return write_manifest(stage, name, info)
 
 
-def _exit_with_parent() -> None:
-    """End this process (and so its kernel, which polls its parent) when the renderer that started it dies."""
-    parent = os.getppid()
+def _exit_with_parent(parent: int | None) -> None:
+    """End this process (and so its kernel, which polls its parent) when the renderer `parent` that started it
+    is gone, at once if it already is (a render killed while this process was starting)."""
+    if not parent:
+        return
+    if os.getppid() != parent:
+        os._exit(3)
 
     def watch():
         while os.getppid() == parent:
-            time.sleep(1.0)
+            time.sleep(0.5)
         os._exit(3)
 
     threading.Thread(target=watch, daemon=True).start()
@@ -146,7 +150,7 @@ def _exit_with_parent() -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     job = json.loads(Path(argv[0]).read_text())
-    _exit_with_parent()
+    _exit_with_parent(job.get("driver_pid"))
 
     def log(msg: str) -> None:
         print(f"[{job['name']} seed {job['params'].get('seed')}] {msg}", file=sys.stderr, flush=True)

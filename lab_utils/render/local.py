@@ -60,7 +60,8 @@ def run_local(executions: Sequence[Execution], jobs: int, threads: int,
                 ex, tries = queue.pop(0)
                 stage = outputs.new_stage(ex.root)
                 spec = stage / "job.json"
-                spec.write_text(json.dumps(job_spec(ex, stage, threads, f"local/{jobs}"), default=str))
+                spec.write_text(json.dumps({**job_spec(ex, stage, threads, f"local/{jobs}"),
+                                            "driver_pid": os.getpid()}, default=str))
                 log = open(stage / f"{ex.name}.log", "wb")
                 proc = subprocess.Popen([sys.executable, "-m", "lab_utils.render.execute", str(spec)],
                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

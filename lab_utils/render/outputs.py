@@ -20,11 +20,13 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, IO
+from typing import IO, TYPE_CHECKING, Any
 
 from ..core.paths import atomic_write_bytes
-from ..report.index import outputs_intact, read_manifest
-from .plan import Execution, sha256_file
+from ..report.index import outputs_intact, read_manifest, sha256_file
+
+if TYPE_CHECKING:  # plan imports the sections (torch); a worker process needs none of it
+    from .plan import Execution
 
 MANIFEST = "render.json"
 
@@ -64,7 +66,7 @@ def write_manifest(stage: Path, name: str, info: dict[str, Any]) -> dict[str, An
     return doc
 
 
-def stale_reason(ex: Execution) -> str | None:
+def stale_reason(ex: "Execution") -> str | None:
     """Why `ex` must run ("new", "failed before", "incomplete", "changed: source, notebook", ...), or None when
     its installed outputs are complete, succeeded, and were made with the same key (up to date)."""
     m = read_manifest(ex.root, ex.name)
@@ -102,9 +104,28 @@ def install(stage: Path, root: Path, name: str) -> None:
         os.replace(stage / f"{name}.ipynb", internal_dir(root) / f"{name}.ipynb")
     if (stage / f"{name}.log").exists():
         os.replace(stage / f"{name}.log", internal_dir(root) / f"{name}.log")
+    _install_shared(stage, root, name)
     _replace(stage / f"{name}.html", root / f"{name}.html")
     shutil.rmtree(trash, ignore_errors=True)
     shutil.rmtree(stage, ignore_errors=True)
+
+
+OWN = ("{name}.html", "{name}.md", "{name}", "{name}.ipynb", "{name}.log", "job.json")
+
+
+def _install_shared(stage: Path, root: Path, name: str) -> None:
+    """Files the conversion put next to the reports for all sections (e.g. `_static/` scripts of interactive
+    figures): copied into `root`, each file replaced atomically; not part of any one section's manifest."""
+    own = {p.format(name=name) for p in OWN}
+    for top in stage.iterdir():
+        if top.name in own:
+            continue
+        for src in [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()):
+            dst = root / src.relative_to(stage)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
 
 
 class Busy(RuntimeError):

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 from .. import sections
 from ..core import data, paths, session
+from ..report.index import sha256_file
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,6 @@ class Execution:
     @property
     def label(self) -> str:
         return f"{self.name} seed {self.seed}"
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def source_digest(package: Path | None = None) -> str:

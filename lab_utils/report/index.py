@@ -40,7 +40,8 @@ def read_manifest(root: Path, section: str) -> dict | None:
     return read_metrics(root / section / "render.json")
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
@@ -54,7 +55,7 @@ def outputs_intact(root: Path, section: str, manifest: dict) -> bool:
     if not isinstance(files, dict):
         return False
     try:
-        return all(_sha256(root / rel) == digest for rel, digest in files.items())
+        return all(sha256_file(root / rel) == digest for rel, digest in files.items())
     except OSError:
         return False
 
