@@ -82,19 +82,26 @@ def training(res: Results) -> plt.Figure:
     return fig
 
 
-def _grid_values(g: Grid) -> np.ndarray:
-    """What a landscape panel colours: log10 loss (filter units) or the loss above the grid's minimum (reference
-    units, where the whole grid varies by a fraction of a percent)."""
+def _grid_values(g: Grid, floor: float = 1e-12) -> np.ndarray:
+    """What a landscape panel colours: log10 loss (filter units), or log10 of the loss above the grid's minimum
+    (reference units, where a whole grid varies by a fraction of a percent), floored at `floor`."""
     a = np.asarray(g.loss, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         if g.units == "filter":
             return np.log10(np.clip(a, 1e-12, None))
         finite = a[np.isfinite(a)]
-        return a - (finite.min() if len(finite) else 0.0)
+        return np.log10(np.clip(a - (finite.min() if len(finite) else 0.0), floor, None))
 
 
-def _scale(grids: list[Grid]) -> tuple[float, float]:
-    vals = np.concatenate([_grid_values(g)[np.isfinite(_grid_values(g))].ravel() for g in grids]) if grids else []
+def _floor(grids: list[Grid]) -> float:
+    """A hundredth of the smallest positive loss range among `grids` (reference units' colour floor)."""
+    ranges = [g.loss_range for g in grids if g.loss_range]
+    return max(min(ranges) / 100, 1e-12) if ranges else 1e-12
+
+
+def _scale(grids: list[Grid], floor: float = 1e-12) -> tuple[float, float]:
+    vals = [_grid_values(g, floor) for g in grids]
+    vals = np.concatenate([v[np.isfinite(v)].ravel() for v in vals]) if vals else np.array([])
     if not len(vals):
         return 0.0, 1.0
     lo, hi = float(np.min(vals)), float(np.max(vals))
@@ -110,11 +117,13 @@ def _unprobed(ax, r: SeedRun) -> None:
 
 def landscapes(res: Results, units: str = "filter", levels: int = 20) -> plt.Figure:
     """Every 2-D grid of one kind (`units`: "filter" or "reference") as filled contours, one row per seed, one
-    colour scale for all panels: log10 training loss (filter) or the loss above the grid's minimum (reference)."""
+    colour scale for all panels: log10 training loss (filter) or log10 of the loss above the grid's minimum
+    (reference)."""
     key = "filter_grid" if units == "filter" else "ref_grid"
     seeds = res.seeds
     grids = [getattr(r, key) for runs in res.runs.values() for r in runs if getattr(r, key) is not None]
-    lo, hi = _scale(grids)
+    floor = _floor(grids) if units == "reference" else 1e-12
+    lo, hi = _scale(grids, floor)
     lv = np.linspace(lo, hi, levels + 1)
     norm = mcolors.Normalize(lo, hi)
     fig, axes = plt.subplots(len(seeds), len(res.runs), figsize=(3.6 * len(res.runs), 3.3 * len(seeds)),
@@ -126,7 +135,7 @@ def landscapes(res: Results, units: str = "filter", levels: int = 20) -> plt.Fig
             if g is None:
                 _unprobed(ax, r)
                 continue
-            z = np.clip(_grid_values(g), lo, hi)
+            z = np.clip(_grid_values(g, floor), lo, hi)
             z = np.where(np.isfinite(z), z, hi)
             c = g.coords
             cs = ax.contourf(c, c, z.T, levels=lv, cmap="viridis", norm=norm)
@@ -141,7 +150,7 @@ def landscapes(res: Results, units: str = "filter", levels: int = 20) -> plt.Fig
             if j == 0:
                 ax.set_ylabel("β (direction 2)")
     if cs is not None:
-        label = "log10 training loss" if units == "filter" else "training loss − grid minimum"
+        label = "log10 training loss" if units == "filter" else "log10(training loss − grid minimum)"
         fig.colorbar(cs, ax=axes.ravel().tolist(), shrink=0.8, label=label + " (shared scale)")
     return fig
 
@@ -249,7 +258,7 @@ def eigenvalues(res: Results) -> plt.Figure:
             ax.plot(np.full(len(h.top_k), x), h.top_k, "o", mec=cols[name], mfc=face, ms=5,
                     label=name if s == 0 else None)
             ax.plot([x], [h.lambda_power], "*", color="black", ms=9,
-                    label=f"power iteration ({h.power_hvps} HVPs)" if i == 0 and s == 0 else None)
+                    label=f"power iteration ({res.cfg.power_iters} steps)" if i == 0 and s == 0 else None)
             vals += list(h.top_k) + [h.lambda_power]
         if name in ref:
             ax.plot([i + 0.3], [ref[name]["lambda"]], "kx", ms=9, label="report 003 λmax" if i == 0 else None)
