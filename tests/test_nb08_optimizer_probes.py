@@ -311,10 +311,10 @@ def test_text_states_the_numbers_and_the_failures():
     assert "not converged" in text.verdict_intro(bad)
     assert "control" in text.paths_text(res.paths).lower() and "removes most of the barrier" in \
         text.paths_text(res.paths)
-    noise = text.noise_text(res.curvature)
+    noise = text.noise_text(res.curvature, res.settings)
     assert "λ_F/λ_H" in noise and "above 1" in noise
     low = results(ratio={o: 0.3 for o in OPTIMIZERS})
-    assert "below 1" in text.noise_text(low.curvature)
+    assert "below 1" in text.noise_text(low.curvature, low.settings)
     rows = text.curvature_table(res.curvature, res.endpoints)
     assert [r["optimizer"] for r in rows] == list(OPTIMIZERS)
     assert rows[1]["ref λmin"] == -2.01 and rows[1]["ref κ"] == 18.74 and rows[2]["ref λ_C/λ_H"] == 1.52

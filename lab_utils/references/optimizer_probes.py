@@ -47,7 +47,8 @@ CLAIMS = (
            "reasonable minima.",
            dict(lambda_min_sgd=-4.94, lambda_min_sgd_momentum=-2.01, lambda_min_adamw=-3.11)),
     _claim("curvature.condition_order",
-           "The condition number |lambda_max / lambda_min| is smallest for SGD+Momentum and largest for AdamW.",
+           "The condition number lambda_max / abs(lambda_min) is smallest for SGD+Momentum and largest for "
+           "AdamW.",
            dict(condition_sgd=26.19, condition_sgd_momentum=18.74, condition_adamw=56.39)),
     _claim("noise.ratio_above_one",
            "At every end point the top eigenvalue of the gradient-noise covariance exceeds the top Hessian "

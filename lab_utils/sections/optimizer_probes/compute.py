@@ -7,9 +7,9 @@ start does to the paths between minima. Every end point records its full-batch t
 (`fit(record_final=True)`, eval mode) and is judged by `core.train.convergence`.
 
 At each of the three end points of a seed: the top-3 and the smallest Hessian eigenvalues, the trace and the SLQ
-density (`probes.hessian_curvature`, `hessian_eigenvalues`), the gradient-noise covariance with the true labels and
-with labels drawn from the model's own predictions (the latter's covariance estimates the Fisher, which for
-softmax cross-entropy is the Gauss-Newton part of the Hessian), and the loss along the top eigenvector and a
+density (`probes.hessian_curvature`, `hessian_eigenvalues`), the gradient-noise covariance (true labels) and the
+Fisher matrix (labels drawn from the model; for softmax cross-entropy the Gauss-Newton part of the Hessian), and
+the loss along the top eigenvector and a
 random direction of the same norm. Between the end points of a seed: the straight line (also beyond its ends), a
 nudged elastic band and a trained quadratic Bezier curve, for report 004's three ordered pairs, and the line and
 the band for the control pair. Per seed: training inside random subspaces (intrinsic dimension).
@@ -140,8 +140,8 @@ class Curvature:
     lambda_top: the 3 largest Hessian eigenvalues; lambda_min: the smallest (algebraic); lambda_err: the bound
     tol * ||H|| on the error of each (Lanczos residual bound); converged: both Lanczos runs met it. trace,
     trace_se: tr H and its standard error. slq_grid, slq_density: SLQ spectral density. lambda_c: top eigenvalue
-    of the per-sample gradient covariance C (true labels); trace_c: tr C; lambda_fisher: the same with one label
-    per image drawn from the model's softmax (a Monte Carlo estimate of the Fisher = Gauss-Newton matrix).
+    of the per-sample gradient covariance C (true labels); trace_c: tr C; lambda_fisher: top eigenvalue of the
+    Fisher matrix (labels drawn from the model; = the Gauss-Newton part of H) on the first n_fisher probe images.
     probe_loss, probe_acc, probe_grad_norm: mean loss, accuracy and ||mean gradient|| on the probe images.
     line_coords: steps a along a unit direction; line_top / line_random: the loss at theta + a v for v the top
     eigenvector and a Gaussian direction of the same (unit) norm."""
@@ -195,17 +195,6 @@ class Curvature:
         return noise.noise_ratio(self.lambda_fisher, self.lambda_max)
 
 
-def _model_labels(model: nn.Module, x: torch.Tensor, seed: int) -> torch.Tensor:
-    """One label per image drawn from the model's softmax (eval mode), from a generator seeded by `seed`."""
-    with torch.no_grad():
-        was = model.training
-        model.eval()
-        probs = F.softmax(torch.cat([model(x[i:i + 256]) for i in range(0, len(x), 256)]), dim=1)
-        model.train(was)
-    g = torch.Generator().manual_seed(seed)
-    return torch.multinomial(probs.double().cpu(), 1, generator=g).squeeze(1).to(x.device)
-
-
 def _probe_one(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg, seed: int) -> dict:
     curv = hessian_curvature(model, F.cross_entropy, (x, y), k=3, which="largest", tol=cfg.lanczos_tol,
                              max_iter=cfg.lanczos_iter, n_iter=cfg.slq_iter, n_runs=cfg.slq_runs,
@@ -213,7 +202,7 @@ def _probe_one(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg, seed: in
     low = hessian_eigenvalues(model, F.cross_entropy, (x, y), k=1, which="smallest", tol=cfg.lanczos_tol,
                               max_iter=cfg.lanczos_iter, seed=seed + 1)
     true_noise = noise.gradient_noise(model, F.cross_entropy, x, y)
-    model_noise = noise.gradient_noise(model, F.cross_entropy, x, _model_labels(model, x, seed + 2))
+    lam_fisher = noise.fisher_top_eigenvalue(model, x[:cfg.n_fisher])
     lam_max, lam_min = float(curv.eigen.values[0]), float(low.values[0])
     v = curv.eigen.vectors[0]
     r = torch.randn(v.numel(), generator=torch.Generator().manual_seed(seed + 3), dtype=v.dtype).to(v.device)
@@ -227,14 +216,14 @@ def _probe_one(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg, seed: in
         converged=bool(curv.eigen.converged and low.converged), n_hvp=int(curv.n_hvp + low.n_matvec),
         trace=float(curv.trace.estimate), trace_se=float(curv.trace.stderr),
         slq_grid=[float(g) for g in curv.spectrum.grid], slq_density=[float(d) for d in curv.spectrum.density],
-        lambda_c=true_noise.lambda_c, trace_c=true_noise.trace_c, lambda_fisher=model_noise.lambda_c,
+        lambda_c=true_noise.lambda_c, trace_c=true_noise.trace_c, lambda_fisher=lam_fisher,
         probe_loss=loss, probe_acc=acc, probe_grad_norm=true_noise.grad_norm,
         line_coords=[float(c) for c in lines[0].coords], line_top=[float(v) for v in lines[0].loss],
         line_random=[float(v) for v in lines[1].loss])
 
 
-PROBE_SETTINGS = ("n_probe", "lanczos_iter", "lanczos_tol", "slq_iter", "slq_runs", "trace_samples", "line_steps",
-                  "line_span")
+PROBE_SETTINGS = ("n_probe", "n_fisher", "lanczos_iter", "lanczos_tol", "slq_iter", "slq_runs", "trace_samples",
+                  "line_steps", "line_span")
 
 
 def probe_minima(run, split: data.Split, minima: Minima) -> list[Curvature]:
@@ -434,8 +423,8 @@ class Results:
 
 
 SETTING_KEYS = ("channels", "hidden", "n_train", "n_test", "epochs", "batch_size", "scheduler", "lr_sgd", "lr_sgdm",
-                "lr_adamw", "wd_sgd", "wd_adamw", "grad_tol", "loss_tol", "n_probe", "lanczos_tol", "neb_nodes",
-                "neb_iters", "bezier_steps", "n_path_eval", "bn_images", "sub_epochs", "sub_n_train")
+                "lr_adamw", "wd_sgd", "wd_adamw", "grad_tol", "loss_tol", "n_probe", "n_fisher", "lanczos_tol",
+                "neb_nodes", "neb_iters", "bezier_steps", "n_path_eval", "bn_images", "sub_epochs", "sub_n_train")
 
 
 def settings(run) -> dict:

@@ -110,6 +110,7 @@ def eigen_lines(curv: list[Curvature]) -> plt.Figure:
     """The loss along ± the top eigenvector and along a random direction of the same norm, per optimizer (mean ±
     sd over seeds), with the quadratic model L(0) + λmax a²/2 of the mean λmax dashed."""
     fig, axes = plt.subplots(1, len(OPTIMIZERS), figsize=(4.3 * len(OPTIMIZERS), 3.6), sharey=True)
+    finite = []
     for ax, (opt, c) in zip(axes, _colors().items()):
         rows = [x for x in curv if x.optimizer == opt]
         if not rows:
@@ -122,11 +123,11 @@ def eigen_lines(curv: list[Curvature]) -> plt.Figure:
         lam = float(np.mean([r.lambda_max for r in rows]))
         l0 = float(np.nanmean(top[:, len(a) // 2]))
         ax.plot(a, l0 + 0.5 * lam * a ** 2, "--", color="black", lw=1, label="L(0) + λmax a²/2")
-        finite = top[np.isfinite(top)]
-        if finite.size:
-            ax.set_ylim(max(finite.min() * 0.5, 1e-4), finite.max() * 2)
+        finite += list(top[np.isfinite(top)])
         ax.set_title(f"{opt} (mean λmax {lam:.3g})")
         ax.set_xlabel("step a along a unit direction")
+    if finite:
+        axes[0].set_ylim(max(min(finite) * 0.5, 1e-5), max(finite) * 2)
     axes[0].set_ylabel("training loss (probe images)")
     axes[0].legend(fontsize="x-small")
     fig.suptitle(f"The loss along the sharpest direction, {_n([r.seed for r in curv])}")
@@ -152,7 +153,8 @@ def intrinsic(subs: list[Subspace]) -> plt.Figure:
     ax.set_xscale("log")
     ax.set_xlabel("subspace dimension d")
     ax.set_ylabel("test accuracy")
-    ax.set_title(f"Training in a random d-dim subspace of {subs[0].n_params:,} parameters, {_n([s.seed for s in subs])}")
+    ax.set_title(f"Training in a random d-dim subspace of {subs[0].n_params:,} parameters,\n"
+                 f"{_n([s.seed for s in subs])}")
     ax.legend(fontsize="x-small")
     fig.tight_layout()
     return fig

@@ -23,14 +23,16 @@ from .compute import CONTROL_PAIR, OPTIMIZERS, PAIRS, Curvature, Endpoint, Path,
 BARRIER_MARGIN = 0.1   # loss units: a barrier counts as one when it exceeds this
 NEAR_END = 0.1         # |alpha_min| <= NEAR_END: the line's minimum sits at its start
 NEAR_CHANCE = 0.10     # accuracy within 10 points of chance counts as "near chance"
+NEAR_ZERO = 0.05       # spectral mass within +- 5 % of lambda_max around 0 counts as "the bulk"
 REF = {"SGD": "sgd", "SGD+momentum": "sgd_momentum", "AdamW": "adamw"}
 PAIR_REF = {("SGD", "SGD+momentum"): "sgd_to_sgd_momentum", ("SGD+momentum", "AdamW"): "sgd_momentum_to_adamw",
             ("AdamW", "SGD"): "adamw_to_sgd"}
-CONDITION_DEFINITION = ("κ = λmax / |λmin| (`probes.condition_extremes`), λmin the algebraically smallest Hessian "
-                        "eigenvalue; report 004's |λ_max/λ_min|. Not 07's λ1/λk (`condition_top_k`). Left out where "
-                        "|λmin| is within its Lanczos error bound (its sign unresolved)")
-BARRIER_DEFINITION = ("barrier = max over t in [0, 1] of L(t) − [(1 − t) L(0) + t L(1)] (`probes.connectivity.barrier`,"
-                      " as in 05); peak rise = max L − the higher end loss (`peak_rise`)")
+CONDITION_DEFINITION = ("κ = λmax / abs(λmin) (`probes.condition_extremes`), λmin the algebraically smallest "
+                        "Hessian eigenvalue: report 004's condition number. Not 07's λ1/λk (`condition_top_k`). Left "
+                        "out where abs(λmin) is within its Lanczos error bound (its sign unresolved)")
+BARRIER_DEFINITION = ("barrier = max over t in [0, 1] of L(t) − [(1 − t) L(0) + t L(1)] "
+                      "(`probes.connectivity.barrier`, as in 05); peak rise = max L − the higher end loss "
+                      "(`peak_rise`)")
 
 
 # ---- per-seed values ------------------------------------------------------------------------------------------
@@ -204,7 +206,7 @@ def _curvature_checks(res: Results) -> list:
     v2, iv2 = _compare(_diff(lk["AdamW"], _extreme([lk["SGD"], lk["SGD+momentum"]], max)), +1)
     out.append(claim_checks.check(
         "004.curvature.condition_order", all_of([v1, v2]),
-        rule="two parts, each on per-seed log ratios of κ = λmax/|λmin|: SGD+momentum below the smaller of the "
+        rule="two parts, each on per-seed log ratios of κ = λmax / abs(λmin): SGD+momentum below the smaller of the "
              "others, AdamW above the larger; holds when both 95 % t-intervals lie on the claimed side of 0, "
              "contradicted when either lies on the other side",
         ours="κ " + ", ".join(f"{o} {_msd(kappa[o])}" for o in OPTIMIZERS)
@@ -306,14 +308,15 @@ def _path_checks(res: Results) -> list:
         extra = f" and the line's barrier exceeds {BARRIER_MARGIN}" if with_barrier else ""
         out.append(claim_checks.check(
             cid, stats.unanimous_verdict(flags),
-            rule=f"per seed: the lowest loss on the line lies within |α| ≤ {NEAR_END} of its start{extra}; holds "
+            rule=f"per seed: the lowest loss on the line lies within abs(α) ≤ {NEAR_END} of its start{extra}; holds "
                  "when every seed says so, contradicted when none does",
             ours=f"α of the lowest loss {', '.join(num(x, 3) for x in amin)}; line barrier "
                  f"{', '.join(num(x, 3) for x in lin)} (per seed)",
             reproduced={"alpha_min": _mean(amin)}, alpha_min=amin, linear_barrier=lin))
-    best = {pair: path_per_seed(res.paths, *pair, seeds=res.seeds, get=lambda p: p.best_barrier) for pair in PAIRS}
-    neb_max = {f"path_loss_{PAIR_REF[pair]}": _mean(path_per_seed(res.paths, *pair, seeds=res.seeds, get=lambda p: p.neb_max_loss))
-               for pair in PAIRS}
+    best = {pair: path_per_seed(res.paths, *pair, seeds=res.seeds, get=lambda p: p.best_barrier)
+            for pair in PAIRS}
+    neb_max = {f"path_loss_{PAIR_REF[pair]}": _mean(path_per_seed(res.paths, *pair, seeds=res.seeds,
+                                                                  get=lambda p: p.neb_max_loss)) for pair in PAIRS}
     parts = {pair: stats.direction_verdict(stats.mean_interval(best[pair]), +1, BARRIER_MARGIN) for pair in PAIRS}
     out.append(claim_checks.check(
         "004.neb.barriers_separate_minima", all_of(list(parts.values())),
@@ -398,9 +401,9 @@ def curvature_table(curvature: Sequence[Curvature], endpoints: Sequence[Endpoint
             "λ2": g(lambda c: c.lambda_top[1]), "λ3": g(lambda c: c.lambda_top[2]),
             "λmin": g(lambda c: c.lambda_min),
             "ref λmin": claim("004.curvature.indefinite").numbers[f"lambda_min_{REF[o]}"],
-            "κ = λmax/|λmin|": g(lambda c: c.condition),
+            "κ = λmax / abs(λmin)": g(lambda c: c.condition),
             "ref κ": claim("004.curvature.condition_order").numbers[f"condition_{REF[o]}"],
-            "tr H": g(lambda c: c.trace), "λ_C": g(lambda c: c.lambda_c), "λ_F (model labels)":
+            "tr H": g(lambda c: c.trace), "λ_C": g(lambda c: c.lambda_c), "λ_F (Fisher)":
                 g(lambda c: c.lambda_fisher), "λ_C/λ_H": g(lambda c: c.noise_ratio),
             "ref λ_C/λ_H": claim("004.noise.ratio_above_one").numbers[f"ratio_{REF[o]}"],
             "Lanczos converged": f"{sum(bool(c.converged) for c in curvature if c.optimizer == o)} of "
@@ -408,7 +411,7 @@ def curvature_table(curvature: Sequence[Curvature], endpoints: Sequence[Endpoint
     return rows
 
 
-def noise_text(curvature: Sequence[Curvature]) -> str:
+def noise_text(curvature: Sequence[Curvature], settings: dict) -> str:
     """Why lambda_C / lambda_H is what it is, from the numbers: C (true labels) against the Fisher F (labels drawn
     from the model), which equals the Gauss-Newton part of H for softmax cross-entropy."""
     cv = list(curvature)
@@ -418,28 +421,52 @@ def noise_text(curvature: Sequence[Curvature]) -> str:
     r_f = [c.fisher_ratio for c in cv]
     c_f = [c.lambda_c / c.lambda_fisher if c.lambda_fisher > 0 else None for c in cv]
     m_c, m_f, m_cf = _mean(r_c), _mean(r_f), _mean(c_f)
-    txt = (f"**Reading the noise ratio.** Over the {len(cv)} end points, λ_C/λ_H = {_msd(r_c)} and "
-           f"λ_F/λ_H = {_msd(r_f)} (mean ± sd), λ_F being the top eigenvalue of the gradient covariance when each "
-           f"probe image's label is drawn from the model's own softmax (one draw per image): an estimate of the "
-           f"Fisher matrix, which for softmax cross-entropy equals the Gauss–Newton part of H. The argument "
-           f"\"near a minimum C ≈ Fisher ≈ Gauss–Newton ≈ H, so λ_C/λ_H ≈ 1\" has two links, and both are "
-           f"measured here. ")
+    n_f, n_p = settings.get("n_fisher"), settings.get("n_probe")
+    where = "the same probe images" if n_f == n_p else f"the first {n_f} of the {n_p} probe images"
+    txt = (f"**Reading the noise ratio.** Over the {len(cv)} end points λ_C/λ_H = {_msd(r_c)} (mean ± sd). The "
+           f"argument \"near a minimum C ≈ Fisher ≈ Gauss–Newton part of H, so λ_C/λ_H ≈ 1\" has two links, "
+           f"and "
+           f"we measure both with λ_F, the top eigenvalue of the Fisher matrix "
+           f"F = (1/n) Σ_i Σ_y p_i(y) ∇log p_i(y) "
+           f"∇log p_i(y)ᵀ (labels drawn from the model itself), computed exactly on {where}: for softmax "
+           f"cross-entropy F *is* the Gauss–Newton part of H. ")
     if m_f is not None:
-        txt += (f"Gauss–Newton against H: λ_F/λ_H = {num(m_f, 3)}, "
-                + ("close to 1 (the residual part of H is small). " if 0.5 <= m_f <= 2 else "not close to 1. "))
+        txt += (f"Gauss–Newton against H: λ_F/λ_H = {_msd(r_f)}, "
+                + ("close to 1: the rest of H is small here. " if 0.5 <= m_f <= 2 else "not close to 1. "))
     if m_cf is not None:
-        txt += (f"True against model-drawn labels: λ_C/λ_F = {num(m_cf, 3)} at a probe loss of "
+        txt += (f"True labels against the model's: λ_C/λ_F = {_msd(c_f)}, at a probe loss of "
                 f"{_msd([c.probe_loss for c in cv])} (probe accuracy {_msd([100 * c.probe_acc for c in cv])} %). "
-                f"Per sample, C weighs the Jacobian by the squared error (p − y)(p − y)ᵀ, the Fisher by the "
-                f"predictive covariance diag(p) − ppᵀ; where the model fits its labels with confidence 1 − ε the "
-                f"first is of order ε², the second of order ε, so at a training minimum that fits its data λ_C/λ_F, "
-                f"and with it λ_C/λ_H, falls below 1; the two agree only when the labels look like draws from the "
-                f"model. ")
+                f"Per sample, C weighs the logits' Jacobian by the squared error (p − y)(p − y)ᵀ, F by the "
+                f"predictive covariance diag(p) − ppᵀ; where the model gives its label probability 1 − ε the "
+                f"first "
+                f"is of order ε², the second of order ε, so at a minimum that fits its training data λ_C/λ_F "
+                f"should "
+                f"fall well below 1, and C ≈ F only while the labels look like draws from the model. "
+                + ("Our λ_C/λ_F is below 1, as that predicts. " if m_cf < 1 else
+                   "Our λ_C/λ_F is not below 1, so that reading does not apply here. "))
     if m_c is not None:
-        txt += (f"Our ratio is {'above' if m_c > 1 else 'below'} 1 on average ({num(m_c, 3)}). Report 004's "
+        txt += (f"So our ratio is {'above' if m_c > 1 else 'below'} 1 ({num(m_c, 3)} on average). Report 004's "
                 f"2.77 / 3.60 / 1.52 come from end points at 64–72 % validation accuracy after 12 epochs, and the "
                 f"report does not say whether its C is per sample or per minibatch (a factor of the batch size).")
     return txt
+
+
+def spectra_text(curvature: Sequence[Curvature]) -> str:
+    """How much of the SLQ spectral mass lies near zero, relative to lambda_max."""
+    cv = list(curvature)
+    if not cv:
+        return ""
+    near = []
+    for c in cv:
+        g, d = np.asarray(c.slq_grid), np.asarray(c.slq_density)
+        sel = np.abs(g) <= NEAR_ZERO * c.lambda_max
+        near.append(float(np.trapezoid(np.where(sel, d, 0.0), g)))
+    m = _mean(near) or 0.0
+    return (f"A fraction {_msd(near)} of the spectral mass (mean ± sd over the {len(cv)} end points) lies within "
+            f"±{100 * NEAR_ZERO:.0f} % of λmax around zero"
+            + (": the bulk near zero and a few outliers of Sagun et al. and Ghorbani et al.; the outliers are the "
+               "directions the next probe follows." if m >= 0.5 else
+               ": most of the mass is away from zero at this scale, not the usual bulk-and-outliers picture."))
 
 
 def lines_text(curvature: Sequence[Curvature], settings: dict) -> str:
@@ -454,8 +481,9 @@ def lines_text(curvature: Sequence[Curvature], settings: dict) -> str:
     return (f"A step of length {num(cv[0].line_coords[-1], 3)} along the top eigenvector raises the loss by "
             f"{_msd(rise_top)}, along a random direction of the same length by {_msd(rise_rand)} (all end points, "
             f"mean ± sd). A random direction sees about the average curvature tr(H)/p = "
-            f"{_msd([c.trace / p for c in cv])} instead of λmax = {_msd([c.lambda_max for c in cv])}: sharpness "
-            f"is a property of a handful of directions.")
+            f"{_msd([c.trace / p for c in cv])} instead of λmax = {_msd([c.lambda_max for c in cv])}"
+            + (": sharpness is a property of a handful of directions." if (_mean(rise_top) or 0) > 10 * abs(
+                _mean(rise_rand) or 0) else ": here the two rises are within a factor 10 of each other."))
 
 
 def intrinsic_text(subspaces: Sequence[Subspace]) -> str:
@@ -498,11 +526,11 @@ def paths_text(paths: Sequence[Path]) -> str:
                 f"{_msd(ind)} on the line from independent starts. ")
         m_c, m_i = _mean(ctl), _mean(ind)
         if m_c is not None and m_i is not None:
-            txt += ("The shared start " + ("removes most of the barrier" if m_c < 0.5 * m_i else
-                                           "does not remove the barrier")
-                    + f" (ratio {num(m_c / m_i, 2) if m_i > 0 else '–'}): end points that share their "
-                      f"initialisation and data order are not evidence about the connectivity of independently "
-                      f"found minima.")
+            ratio = f"ratio {num(m_c / m_i, 2)}" if m_i > 0 else "no barrier either way"
+            txt += (f"The shared start removes most of the barrier ({ratio}): end points that share their "
+                    f"initialisation and data order are not evidence about the connectivity of independently "
+                    f"found minima." if m_c < 0.5 * m_i else
+                    f"The shared start does not remove the barrier here ({ratio}).")
     return txt
 
 
@@ -539,8 +567,12 @@ def metrics(res: Results) -> dict:
     d90 = [s.d_int90 for s in res.subspace]
     if res.subspace and all(d is not None for d in d90):
         d_head = float(np.mean(d90))
+    elif res.subspace:
+        missed = sum(d is None for d in d90)
+        d_head = f"> {max(s.d_max for s in res.subspace):,}" + (f" ({missed} of {len(d90)} seeds)" if missed <
+                                                                   len(d90) else "")
     else:
-        d_head = f"> {max(s.d_max for s in res.subspace):,}" if res.subspace else None
+        d_head = None
     return {
         "settings": res.settings,
         "convergence": [dict(optimizer=e.optimizer, seed=e.seed, control=e.control, model_seed=e.model_seed,
