@@ -1,56 +1,290 @@
-"""02 optimization: smoke metrics, and the experiment functions against exact answers."""
+"""02 optimization: the smoke run's metrics, figures and text on hand-made results, and every verdict rule on
+constructed cases that hold, contradict or stay undecided."""
 from __future__ import annotations
 
-import copy
+import math
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
-from torch.nn import functional as F
 
-from lab_utils import models
-from lab_utils.core import train
+from lab_utils import models, references
+from lab_utils.core import stats, train
 from lab_utils.core.params import flat_params
-from lab_utils.probes.critical import hessian_index, sampling_ratio
-from lab_utils.probes.hessian import dense_hessian
 from lab_utils.probes.trajectories import pca2
-from lab_utils.sections.optimization import compute as opt
+from lab_utils.sections.optimization import compute, figures, text
+from lab_utils.sections.optimization.compute import MinimalRatio, PCAView, Results, Trajectories
 
+matplotlib.use("Agg")
 NAME = "02_optimization"
+H, C, U = stats.HOLDS, stats.CONTRADICTED, stats.UNDECIDED
 
 
 # ---- the smoke run ----------------------------------------------------------------------------------------
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
-    pev = m["pca_explained_variance"]
-    assert set(pev) >= {"whole", "first_layer"}
-    for key in ("whole", "first_layer"):
-        f = pev[key]
-        assert len(f) == 2 and all(0 <= v <= 1 for v in f)
-        assert f[0] >= f[1] and sum(f) <= 1 + 1e-9
-    assert isinstance(m["grad_norm_final"], float) and m["grad_norm_final"] > 0
+    assert m["seeds"] == [0, 1, 2]
+    assert m["seeds_minimal_ratio"] == list(range(6))
+    ids = {c["id"] for c in m["claims"]}
+    assert ids == {c.id for c in references.for_section(NAME)}, "every registered claim is checked in smoke"
+    for c in m["claims"]:
+        assert c["verdict"] in stats.VERDICTS and c["evidence"]
+        assert references.claim(c["id"]).report == c["report"]
+    # convergence records: every trajectory end point and every critical point
+    for part in ("sine", "mnist"):
+        recs = m["trajectory_convergence"][part]
+        assert len(recs) == 3
+        for r in recs:
+            assert set(r) == {"train_loss", "grad_norm", "converged", "criterion"} and "‖∇L‖" in r["criterion"]
+            assert r["converged"] == (r["grad_norm"] <= float(r["criterion"].split("≤")[1]))
+    conv = m["minimal_ratio_convergence"]
+    assert conv["runs"] == 6 and "1e-06" in conv["criterion"]
     rows = m["minimal_ratio"]
-    assert len(rows) == 4  # smoke: ratio_runs = 4
+    assert len(rows) == 6 and conv["converged"] == sum(r["converged"] for r in rows)
     for r in rows:
-        assert {"loss", "ratio_hessian", "ratio_sampling"} <= set(r)
-        assert r["loss"] is not None and r["loss"] >= 0
-        assert 0 <= r["ratio_hessian"] <= 1 and 0 <= r["ratio_sampling"] <= 1
-        assert r["n_pos"] + r["n_neg"] + r["n_zero"] == 2 * 16 + 16 * 17 + 17  # 2 x 16 MLP
-        assert 0 <= r["ratio_sampling_symmetric"] <= 1
-    # the ||grad L||^2 phase lowers the gradient norm of the runs
-    assert np.median([r["grad_norm"] for r in rows]) < np.median([r["grad_norm_before"] for r in rows])
-    mn = m["pca_explained_variance_mnist"]  # smoke: mnist_runs = 2
-    assert len(mn["whole"]) == 2 and 0 < sum(mn["whole"]) <= 1 + 1e-9
+        assert r["converged"] == (r["grad_norm"] <= 1e-6)
+        assert r["n_pos"] + r["n_neg"] + r["n_zero"] == models.spec_n_params(compute.mlp_spec(2, 4, "tanh"))
+        assert r["kind"] in ("minimum", "saddle", "ambiguous", "not converged")
+        assert r["kind"] != "not converged" or not r["converged"]
+        assert 0 <= r["ratio_sampling"] <= 1 and 0 <= r["adam_sampling"] <= 1
+        assert r["distance"] >= 0 and r["newton_steps"] >= 0
+    for key in ("whole", "first_layer"):
+        f = m["pca_explained_variance"][key]
+        assert len(f) == 2 and f[0] >= f[1] >= 0 and sum(f) <= 1 + 1e-9
     assert 3 <= len(m["headline"]) <= 5
-    for fig in ("pca_trajectories", "pca_trajectories_mnist", "gradient_norms", "minimal_ratio"):
+    for fig in ("pca_trajectories", "run_spreads", "gradient_norms", "pca_trajectories_mnist", "gradient_norms_mnist",
+                "minimal_ratio"):
         assert (section_dir / f"{fig}.png").exists()
 
 
-# ---- PCA --------------------------------------------------------------------------------------------------
+# ---- hand-made results ------------------------------------------------------------------------------------
+
+def make_traj(R=4, S=6, *, end_over_start=0.5, rho_sign=+1, jump=0.3, band=0.01, first_share=0.005, early=(0.9, 0.5),
+              acc=(0.97, 0.975, 0.972, 0.968), seed=0) -> Trajectories:
+    """A trajectory experiment whose per-run statistics are set by the arguments (noise from `seed`)."""
+    rng = np.random.default_rng(seed)
+    loss = np.geomspace(1.0, 1e-2, S)[None] * np.exp(0.05 * rng.normal(size=(R, S)))
+    grad = loss**rho_sign * 3
+    spe, epochs = 10, list(range(S))
+    T = spe * (S - 1)
+    step = np.ones((R, T))
+    for e in range(1, S - 1):  # a jump of `jump` (log10) at every epoch start
+        step[:, e * spe:(e + 1) * spe] = 10 ** (jump * np.linspace(1, 0, spe))[None]
+    step *= np.exp(0.01 * rng.normal(size=(R, T)))
+    wn = 10 * (1 + band * np.linspace(0, 1, S))[None] * np.ones((R, 1))
+    start = 5 + 0.1 * rng.normal(size=R)
+    view = PCAView(rng.normal(size=(R * S, 2)), np.array([0.6, 0.2]), np.array([0.9, 0.05]))
+    conv = [train.Convergence(float(loss[i, -1]), float(grad[i, -1]), False, "full-batch ‖∇L‖ ≤ 0.001")
+            for i in range(R)]
+    return Trajectories(
+        label="toy", model="toy net", loss_name="MSE", seeds=list(range(R)), snapshot_epochs=epochs,
+        steps_per_epoch=spe, n_params=1000, first_layer_params=10, n_train=100, loss=loss, grad_norm=grad,
+        weight_norm=wn, step_loss=step, step_grad_norm=step, whole=view, first_layer=view, start_spread=start,
+        end_spread=start * end_over_start * np.exp(0.02 * rng.normal(size=R)),
+        first_layer_share=first_share * np.exp(0.05 * rng.normal(size=R)),
+        first_layer_early=early[0] + 0.01 * rng.normal(size=R), rest_early=early[1] + 0.01 * rng.normal(size=R),
+        test_metric=np.array(acc[:R]), test_metric_name="test accuracy", convergence=conv)
+
+
+def make_ratio(kinds_of_runs=None, mse=None, sampling=None, converged=None, P=6) -> MinimalRatio:
+    """Minimal-ratio runs with constructed spectra: "min" (all eigenvalues > 0), "saddle" (one clearly negative),
+    "ambiguous" (one eigenvalue -1e-9 of the largest: negative at the tightest tolerance only)."""
+    R = len(kinds_of_runs or mse or sampling or converged or [0] * 10)
+    kinds_of_runs = kinds_of_runs or ("min",) * R
+    base = np.geomspace(1e-3, 10.0, P)
+    eig = []
+    for k in kinds_of_runs:
+        e = base.copy()
+        if k == "saddle":
+            e[0] = -0.5
+        if k == "ambiguous":
+            e[0] = -1e-8
+        eig.append(np.sort(e))
+    mse = np.geomspace(1e-4, 1e-3, R) if mse is None else np.asarray(mse, dtype=float)
+    sampling = np.ones(R) if sampling is None else np.asarray(sampling, dtype=float)
+    converged = np.ones(R, dtype=bool) if converged is None else np.asarray(converged)
+    return MinimalRatio(
+        model="toy", seeds=list(range(R)), n_params=P, n_points=64, target_variance=0.5, weight_decay=1e-4,
+        adam_steps=10, grad_tol=1e-6, zero_tol=1e-8, zero_tols=(1e-10, 1e-8, 1e-6, 1e-4), n_neighbours=100,
+        radius=1e-3, adam_mse=mse * 2, adam_grad_norm=np.full(R, 1e-3), adam_sampling=np.full(R, 0.5), mse=mse,
+        objective=mse + 1e-3, grad_norm=np.where(converged, 1e-8, 1e-3), converged=converged,
+        n_iter=np.full(R, 20), distance=np.full(R, 0.5), theta_norm=np.full(R, 5.0), eigenvalues=np.array(eig),
+        sampling=sampling, solver_grad_norms=[[1e-3, 1e-5, 1e-8]] * R)
+
+
+def results(sine=None, mnist="default", ratio=None) -> Results:
+    return Results(sine or make_traj(), make_traj() if mnist == "default" else mnist, ratio or make_ratio())
+
+
+def verdict(checks, claim_id):
+    (c,) = [c for c in checks if c.id == claim_id]
+    return c.verdict
+
+
+def test_figures_and_text_from_hand_made_results():
+    res = results()
+    for fig in (figures.pca(res.sine), figures.spreads(res.sine), figures.gradients(res.sine),
+                figures.minimal_ratio(res.ratio)):
+        assert isinstance(fig, matplotlib.figure.Figure)
+        matplotlib.pyplot.close(fig)
+    for s in (text.setting(res), text.trajectories_text(res.sine), text.gradient_text(res.mnist), text.ratio_text(res)):
+        assert isinstance(s, str) and len(s) > 100
+    checks = text.checks(res)
+    assert {c.id for c in checks} == {c.id for c in references.for_section(NAME)}
+    n_holds = sum(c.verdict == H for c in checks)
+    assert f"{n_holds} of the {len(checks)} claims hold" in text.summary(checks)
+    m = text.metrics(res)
+    assert 3 <= len(m["headline"]) <= 5 and all(isinstance(v, (int, float)) for v in m["headline"].values())
+    assert len(m["minimal_ratio"]) == 10
+    rows = text.minima_table(res)
+    assert sum(r["runs"] for r in rows) == 10
+
+
+def test_without_mnist_only_the_other_claims_are_checked():
+    checks = text.checks(results(mnist=None))
+    assert {c.id.split(".")[0] for c in checks} == {"000", "001"}
+    assert all(c.id.split(".")[1] == "minimal_ratio" for c in checks if c.id.startswith("001"))
+
+
+def test_prose_follows_the_numbers():
+    closer = text.trajectories_text(make_traj(end_over_start=0.5))
+    farther = text.trajectories_text(make_traj(end_over_start=2.0))
+    assert "end closer together" in closer and "end farther apart" in farther
+
+
+# ---- verdict rules on constructed cases -------------------------------------------------------------------
+
+@pytest.mark.parametrize("ratio, expected", [(0.5, H), (2.0, C), (1.0, U)])
+def test_spread_rule(ratio, expected):
+    res = results(sine=make_traj(end_over_start=ratio), mnist=make_traj(end_over_start=ratio))
+    checks = text.checks(res)
+    assert verdict(checks, "000.trajectories.common_region") == expected
+    assert verdict(checks, "001.trajectories.end_clustering") == expected
+
+
+@pytest.mark.parametrize("sign, expected", [(+1, H), (-1, C)])
+def test_gradient_falls_with_loss_rule(sign, expected):
+    res = results(sine=make_traj(rho_sign=sign), mnist=make_traj(rho_sign=sign))
+    checks = text.checks(res)
+    for cid in ("000.gradient.falls_with_loss", "001.gradient.falls_with_loss", "002.gradient.falls_with_loss"):
+        assert verdict(checks, cid) == expected
+
+
+def test_gradient_rule_undecided_without_a_relation():
+    tr = make_traj()
+    rng = np.random.default_rng(1)
+    noisy = Trajectories(**{**tr.__dict__, "grad_norm": np.exp(rng.normal(size=tr.loss.shape))})
+    assert verdict(text.checks(results(sine=noisy)), "000.gradient.falls_with_loss") == U
+
+
+@pytest.mark.parametrize("jump, expected", [(0.3, H), (-0.3, C), (0.0, U)])
+def test_sawtooth_rule(jump, expected):
+    assert verdict(text.checks(results(mnist=make_traj(jump=jump))), "002.gradient.sawtooth") == expected
+
+
+@pytest.mark.parametrize("band, expected", [(0.01, H), (0.2, C)])
+def test_narrow_band_rule(band, expected):
+    assert verdict(text.checks(results(mnist=make_traj(band=band))), "002.weight_norm.narrow_band") == expected
+
+
+@pytest.mark.parametrize("share, expected", [(0.002, H), (0.05, C)])  # the first layer holds 1 % of the parameters
+def test_later_layers_rule(share, expected):
+    checks = text.checks(results(mnist=make_traj(first_share=share)))
+    assert verdict(checks, "001.trajectories.later_layers_vary_most") == expected
+
+
+@pytest.mark.parametrize("early, expected", [((0.9, 0.5), H), ((0.5, 0.9), C), ((0.7, 0.7), U)])
+def test_early_layers_rule(early, expected):
+    assert verdict(text.checks(results(mnist=make_traj(early=early))), "001.trajectories.early_layers_settle") == expected
+
+
+@pytest.mark.parametrize("acc, expected", [((0.97, 0.975, 0.972, 0.968), H), ((0.97, 0.972, 0.971, 0.5), U),
+                                           ((0.5, 0.9, 0.6, 0.2), C)])
+def test_equally_good_rule(acc, expected):
+    checks = text.checks(results(mnist=make_traj(acc=acc)))
+    assert verdict(checks, "002.trajectories.distinct_but_equally_good") == expected
+
+
+def test_minimal_ratio_share_rules():
+    assert verdict(text.checks(results(ratio=make_ratio(("min",) * 20))), "000.minimal_ratio.mostly_one") == H
+    assert verdict(text.checks(results(ratio=make_ratio(("saddle",) * 20))), "000.minimal_ratio.mostly_one") == C
+    assert verdict(text.checks(results(ratio=make_ratio(("min", "saddle") * 5))), "000.minimal_ratio.mostly_one") == U
+    # a sampling ratio below 1 is not "1.0" even at a strict minimum; ambiguous indices are not strict minima
+    assert verdict(text.checks(results(ratio=make_ratio(sampling=[0.99] * 10))), "000.minimal_ratio.mostly_one") == C
+    assert verdict(text.checks(results(ratio=make_ratio(("ambiguous",) * 20))), "000.minimal_ratio.mostly_one") == C
+    # 001: high ratio and low loss (MSE <= 1 % of Var y = 0.005)
+    high = text.checks(results(ratio=make_ratio(mse=[1e-4] * 10)))
+    assert verdict(high, "001.minimal_ratio.mostly_high_low_loss") == H
+    lossy = text.checks(results(ratio=make_ratio(mse=[0.1] * 10)))
+    assert verdict(lossy, "001.minimal_ratio.mostly_high_low_loss") == C
+
+
+def test_unconverged_runs_are_left_out_of_the_shares():
+    r = make_ratio(("saddle",) * 10 + ("min",) * 10, converged=[False] * 10 + [True] * 10)
+    c = [c for c in text.checks(results(ratio=r)) if c.id == "000.minimal_ratio.mostly_one"][0]
+    assert c.verdict == H and c.evidence["n"] == 10 and c.evidence["n_runs"] == 20
+
+
+def test_minima_differ_rule():
+    worse = make_ratio(mse=[1e-4] * 15 + [5e-4] * 5)
+    same = make_ratio(mse=[1e-4] * 80)
+    few = make_ratio(mse=[1e-4] * 8)
+    assert verdict(text.checks(results(ratio=worse)), "001.minimal_ratio.minima_differ") == H
+    assert verdict(text.checks(results(ratio=same)), "001.minimal_ratio.minima_differ") == C
+    assert verdict(text.checks(results(ratio=few)), "001.minimal_ratio.minima_differ") == U
+
+
+def test_no_correlation_rule():
+    n = 60
+    mse = np.geomspace(1e-4, 1e-2, n)
+    rng = np.random.default_rng(0)
+    unrelated = make_ratio(mse=list(mse), sampling=list(rng.uniform(0.5, 1, n)))
+    related = make_ratio(mse=list(mse), sampling=list(np.linspace(1, 0.4, n)))
+    constant = make_ratio(mse=list(mse), sampling=[1.0] * n)
+    key = "000.minimal_ratio.no_loss_correlation"
+    assert verdict(text.checks(results(ratio=unrelated)), key) == H
+    assert verdict(text.checks(results(ratio=related)), key) == C
+    assert verdict(text.checks(results(ratio=constant)), key) == U
+
+
+# ---- the interval helpers and derived quantities ----------------------------------------------------------
+
+def test_wilson_interval_known_values():
+    iv = text.wilson_interval(0, 100)
+    assert iv.lo == 0 and iv.hi == pytest.approx(0.0370, abs=1e-4)
+    iv = text.wilson_interval(50, 100)
+    assert iv.mean == 0.5 and iv.lo == pytest.approx(0.4038, abs=1e-4) and iv.hi == pytest.approx(0.5962, abs=1e-4)
+    assert text.wilson_interval(0, 0).n == 0
+
+
+def test_correlation_interval():
+    c = stats.Correlation("spearman", 0.5, 0.0, 103)
+    iv = text.correlation_interval(c)
+    se = math.sqrt((1 + 0.125) / 100)
+    assert iv.lo == pytest.approx(math.tanh(math.atanh(0.5) - 1.959964 * se), abs=1e-6)
+    assert iv.lo < 0.5 < iv.hi < 1
+    assert text.correlation_interval(stats.Correlation("spearman", math.nan, math.nan, 50)).n == 0
+
+
+def test_kind_of_point_and_hessian_ratio():
+    r = make_ratio(("min", "saddle", "ambiguous", "min"), converged=[True, True, True, False])
+    assert list(compute.kind_of_point(r)) == ["minimum", "saddle", "ambiguous", "not converged"]
+    ratio = compute.hessian_ratio(r)
+    assert ratio[0] == 1.0 and ratio[1] == pytest.approx(5 / 6)
+    assert compute.hessian_ratio(r, 1e-10)[2] == pytest.approx(5 / 6) and compute.hessian_ratio(r, 1e-6)[2] == 1.0
+
+
+def test_sawtooth_jump_and_band_width_values():
+    tr = make_traj(jump=0.3)
+    assert np.mean(text.sawtooth_jump(tr)) == pytest.approx(0.3, abs=0.05)
+    assert text.band_width(make_traj(band=0.1)) == pytest.approx([0.08 / 1.06] * 4, rel=0.01)
+
+
+# ---- compute pieces against exact answers -----------------------------------------------------------------
 
 def test_pca_known_answer():
-    # points on a plane in R^5 with variances 9 : 1 along two orthogonal directions, plus a tiny third one
     rng = np.random.default_rng(0)
     q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
     a = np.array([-3.0, 3.0, -3.0, 3.0, 0, 0])
@@ -58,145 +292,21 @@ def test_pca_known_answer():
     c = np.array([0, 0, 0, 0, 0.1, -0.1])
     X = 7.0 + np.outer(a, q[0]) + np.outer(b, q[1]) + np.outer(c, q[2])
     p = pca2(torch.tensor(X))
-    coords, ratio = p.coords, p.ratio
     total = (a**2).sum() + (b**2).sum() + (c**2).sum()
-    assert ratio == pytest.approx([(a**2).sum() / total, (b**2).sum() / total], rel=1e-10)
-    assert ratio.sum() <= 1
-    assert np.abs(coords[:, 0]) == pytest.approx(np.abs(a), abs=1e-10)
-    assert np.abs(coords[:, 1]) == pytest.approx(np.abs(b), abs=1e-10)
+    assert p.ratio == pytest.approx([(a**2).sum() / total, (b**2).sum() / total], rel=1e-10)
+    assert np.abs(p.coords[:, 0]) == pytest.approx(np.abs(a), abs=1e-10)
 
 
-def test_pca_sums_below_one_on_random_trajectory():
-    X = torch.randn(30, 50, generator=torch.Generator().manual_seed(0)).cumsum(0)
-    ratio = pca2(X).ratio
-    assert 0 < ratio[1] <= ratio[0] and ratio.sum() < 1
+def test_first_layer_slice():
+    for spec in (compute.mlp_spec(2, 5), models.cnn_spec("mnist", [4, 8], 0)):
+        model = models.build(spec)
+        first = next(iter(model.children()))
+        sl = compute.first_layer_slice(model)
+        assert torch.equal(flat_params(model)[sl], torch.cat([first.weight.reshape(-1), first.bias]).detach())
 
 
-def test_layer_slice_is_first_linear():
-    spec = opt.mlp_spec(2, 5)
-    model = models.build(spec)
-    flat = flat_params(model)
-    sl = opt.layer_slice(spec, 0)
-    assert torch.equal(flat[sl], torch.cat([model[0].weight.reshape(-1), model[0].bias]).detach())
-
-
-# ---- minimal ratio on quadratics --------------------------------------------------------------------------
-
-def quadratic(eigs, seed=0):
-    """f(theta) = 1/2 (theta - c)^T Q diag(eigs) Q^T (theta - c), its Hessian has eigenvalues `eigs`."""
-    g = torch.Generator().manual_seed(seed)
-    n = len(eigs)
-    q, _ = torch.linalg.qr(torch.randn(n, n, generator=g, dtype=torch.float64))
-    A = q @ torch.diag(torch.tensor(eigs, dtype=torch.float64)) @ q.T
-    c = torch.randn(n, generator=g, dtype=torch.float64)
-    return (lambda th: 0.5 * (th - c) @ A @ (th - c)), c
-
-
-@pytest.mark.parametrize("eigs, expected", [
-    ([1.0, 2.0, 3.0, 4.0], 1.0),
-    ([-1.0, -2.0, -0.5], 0.0),
-    ([5.0, 1.0, 0.3, -2.0], 0.75),
-    ([3.0, -1.0, 0.0, 0.0, 0.0], 0.5),  # zero eigenvalues are left out
-])
-def test_hessian_ratio_exact_on_quadratic(eigs, expected):
-    f, c = quadratic(eigs)
-    H = dense_hessian(f, c.clone())
-    e = torch.linalg.eigvalsh(H)
-    assert e == pytest.approx(sorted(eigs), abs=1e-10)
-    out = hessian_index(e)
-    assert out.ratio == pytest.approx(expected)
-    assert out.n_zero == sum(1 for v in eigs if v == 0)
-
-
-@pytest.mark.parametrize("eigs, expected", [
-    ([1.0, 2.0, 3.0], 1.0),
-    ([-1.0, -4.0], 0.0),
-    ([1.0, -1.0], 0.5),
-    ([3.0, -1.0], 2 / 3),  # P(3 u1^2 > u2^2) = (2/pi) atan(sqrt 3) = 2/3, while the Hessian ratio is 1/2
-])
-def test_sampling_ratio_on_quadratic(eigs, expected):
-    f, c = quadratic(eigs, seed=1)
-    r = sampling_ratio(f, c.clone(), radius=1e-3, n_samples=20_000, seed=0)
-    assert r == pytest.approx(expected, abs=0.015)
-
-
-def test_sampling_ratio_agrees_with_hessian_on_symmetric_spectrum():
-    eigs = [2.0, 1.0, 0.5, -0.5, -1.0, -2.0]
-    f, c = quadratic(eigs, seed=2)
-    h = hessian_index(torch.linalg.eigvalsh(dense_hessian(f, c.clone()))).ratio
-    s = sampling_ratio(f, c.clone(), radius=1e-2, n_samples=20_000, seed=3)
-    assert h == 0.5 and s == pytest.approx(h, abs=0.015)
-
-
-def test_flat_loss_fn_matches_model():
-    spec = opt.mlp_spec(2, 6)
-    split = opt.sine_data(20, "cpu")
-    torch.manual_seed(0)
-    model = models.build(spec)
-    f = opt.flat_loss_fn(spec, split.x_train, split.y_train)
-    expected, _ = train.evaluate(model, split.x_train, split.y_train, F.mse_loss)
-    assert float(f(flat_params(model).double())) == pytest.approx(expected, rel=1e-5)
-
-
-# ---- the ||grad L||^2 phase ---------------------------------------------------------------------------------
-
-def _toy_models(n, width=8, seed=0):
-    spec = opt.mlp_spec(2, width)
-    out = []
-    for i in range(n):
-        torch.manual_seed(seed + i)
-        out.append(models.build(spec))
-    return spec, out
-
-
-def test_gradnorm_descent_lowers_gradient_norm():
-    split = opt.sine_data(32, "cpu")
-    spec, (model,) = _toy_models(1)
-    f = opt.flat_loss_fn(spec, split.x_train, split.y_train)
-    before = float(torch.func.grad(f)(flat_params(model).double()).norm())
-    norms = opt.gradnorm_descent_loop(model, split.x_train, split.y_train, steps=300, lr=1e-2)
-    after = float(torch.func.grad(f)(flat_params(model).double()).norm())
-    assert norms[0] == pytest.approx(before, rel=1e-4) and norms[-1] == pytest.approx(after, rel=1e-3)
-    assert after < 0.1 * before
-
-
-def test_vmap_matches_loop():
-    split = opt.sine_data(32, "cpu")
-    _, nets = _toy_models(3, width=8)
-    loop = [copy.deepcopy(n) for n in nets]
-    states, norms = opt.gradnorm_descent_vmap(nets, split.x_train, split.y_train, steps=60, lr=0.1)
-    n_not_last = 0
-    for n, s, row in zip(loop, states, norms):
-        curve = opt.gradnorm_descent_loop(n, split.x_train, split.y_train, steps=60, lr=0.1)
-        for k, v in n.state_dict().items():
-            torch.testing.assert_close(s[k], v, rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(row, curve, rtol=1e-4, atol=1e-6)
-        # both end at the iterate with the smallest gradient norm, not at the last one
-        loss = torch.nn.functional.mse_loss(n(split.x_train), split.y_train)
-        gnorm = float(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(n.parameters()))]).norm())
-        assert gnorm == pytest.approx(min(curve), rel=1e-4)
-        n_not_last += int(np.argmin(curve) != len(curve) - 1)
-    assert n_not_last >= 1, "make the test exercise the best-iterate choice (raise lr)"
-    # the input models are left untouched
-    torch.manual_seed(0)
-    assert torch.equal(flat_params(nets[0]), flat_params(models.build(opt.mlp_spec(2, 8))))
-
-
-def test_adam_update_matches_torch():
-    p = torch.randn(7, generator=torch.Generator().manual_seed(0))
-    q = p.clone().requires_grad_(True)
-    o = torch.optim.Adam([q], lr=0.01)
-    m, v = torch.zeros(7), torch.zeros(7)
-    for t in range(1, 6):
-        q.grad = torch.sin(3 * q.detach()) + t
-        o.step()
-        p, m, v = opt.adam_update(p, torch.sin(3 * p) + t, m, v, t, 0.01)
-        torch.testing.assert_close(p, q.detach())
-
-
-def test_agreement_signs():
-    rows = [dict(loss=10.0 ** -k, ratio_hessian=0.5 + 0.1 * k, ratio_sampling=0.6 + 0.08 * k) for k in range(5)]
-    a = opt.agreement(rows)
-    assert a["spearman_loss_hessian"] == pytest.approx(-1) and a["spearman_loss_sampling"] == pytest.approx(-1)
-    assert a["pearson_h_s"] == pytest.approx(1)
-    assert a["mean_abs_diff"] == pytest.approx(np.mean([abs(0.1 - 0.02 * k) for k in range(5)]))
+def test_penalised_objective():
+    f = compute.penalised(lambda th: th.sum(), 0.5)
+    th = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    assert float(f(th)) == pytest.approx(3 + 0.25 * 5)
+    assert compute.penalised(torch.sum, 0.0) is torch.sum
