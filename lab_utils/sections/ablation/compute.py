@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -168,6 +169,7 @@ class SeedRun:
     ref_grid: Grid | None = None
     slice: Slice | None = None
     hessian: Hessian | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # wall seconds: training, then each probe
 
     @property
     def diverged(self) -> bool:
@@ -245,7 +247,8 @@ def train_one(run, split: data.Split, skip: bool, batchnorm: bool, seed: int) ->
         div_epoch, div_step = hist["epoch"][-1], hist["steps"]
     sr = SeedRun(name, skip, batchnorm, seed, list(hist["epoch"]), list(hist["train_loss"]), list(hist["test_loss"]),
                  list(hist["test_acc"]), int(hist["steps"]), div_epoch, div_step, conv,
-                 layer_grads(model, {**hist, "diverged_at_epoch": div_epoch}))
+                 layer_grads(model, {**hist, "diverged_at_epoch": div_epoch}),
+                 seconds={"train": float(hist.get("elapsed_s", math.nan))})
     return model, sr
 
 
@@ -290,20 +293,32 @@ def _probe(model: nn.Module, grid_b, hess_b, cfg: Ablation, seed: int) -> dict:
     """Every probe of one trained point, as a cacheable payload (tensors, numbers)."""
     loss_fn = F.cross_entropy
     common = dict(chunk_size=cfg.chunk, fold_bn=True)
+    clock = [time.time()]
+    seconds: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        seconds[name] = time.time() - clock[0]
+        clock[0] = time.time()
+
     with warnings.catch_warnings():  # a power iteration stopped by its step budget is recorded, not warned
         warnings.simplefilter("ignore", RuntimeWarning)
         surf = probes.loss_surface(model, loss_fn, grid_b, steps=cfg.grid_steps, span=cfg.span, dims=2,
                                    normalization="filter", seed=seed, **common)
+        lap("filter_grid")
         line = probes.loss_surface(model, loss_fn, grid_b, steps=cfg.slice_steps, span=cfg.span,
                                    directions=[surf.directions[0]], **common)
+        lap("slice")
         ref = probes.loss_surface(model, loss_fn, grid_b, steps=cfg.ref_grid_steps, span=cfg.span,
                                   directions=reference_directions(model, seed), **common)
+        lap("ref_grid")
         power = probes.hessian_eigenvalues(model, loss_fn, hess_b, k=1, which="largest", method="power",
                                            tol=POWER_TOL, max_iter=cfg.power_iters, seed=seed, chunk_size=cfg.chunk)
+        lap("power")
         curv = probes.hessian_curvature(model, loss_fn, hess_b, k=cfg.top_k, which="largest", tol=cfg.eig_tol,
                                         max_iter=cfg.lanczos_steps, n_runs=0, trace_samples=cfg.trace_samples,
                                         seed=seed, chunk_size=cfg.chunk)
-    return {
+        lap("lanczos_trace")
+    return {"seconds": seconds,
         "filter_grid": _grid_payload(surf, "filter"), "ref_grid": _grid_payload(ref, "reference"),
         "slice": {"coords": torch.as_tensor(np.asarray(line.coords, dtype=float)),
                   "loss": torch.as_tensor(np.asarray(line.loss, dtype=float))},
@@ -337,7 +352,7 @@ def probe_one(run, split: data.Split, model: nn.Module, sr: SeedRun) -> SeedRun:
     p = cache.cached(config, lambda: _probe(model, grid_b, hess_b, cfg, sr.seed))
     return dataclasses.replace(sr, filter_grid=_grid(p["filter_grid"]), ref_grid=_grid(p["ref_grid"]),
                                slice=Slice(p["slice"]["coords"].numpy(), p["slice"]["loss"].numpy()),
-                               hessian=Hessian(**p["hessian"]))
+                               hessian=Hessian(**p["hessian"]), seconds={**sr.seconds, **p.get("seconds", {})})
 
 
 def run_all(run, split: data.Split | None = None) -> Results:

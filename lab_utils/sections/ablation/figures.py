@@ -322,7 +322,10 @@ def sharpness_vs_accuracy(res: Results) -> plt.Figure:
             ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], "o", color=cols[name], label=f"{name} (ours)")
     for name, pt in reference_points().items():
         ax.plot([pt["lambda"]], [pt["acc"]], "x", color=cols[name], ms=9, mew=2)
-    ax.plot([], [], "kx", label="report 003 (20 epochs, 50k images)")
+    s = claim("003.ablation.skip_reduces_lambda_max").setting
+    ax.plot([], [], "kx", label=f"report 003 ({s['epochs']} epochs, {s['n_train']:,} images)")
+    if res.cfg.lr > 0:
+        ax.axvline(2 / res.cfg.lr, color="red", ls="--", lw=1, label=f"2/η = {2 / res.cfg.lr:g} (peak η)")
     ax.axhline(100 * data.CHANCE_ACCURACY, color="grey", ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("λmax (Lanczos, eval-mode BN)")

@@ -459,15 +459,21 @@ def landscape_text(res: Results) -> str:
     """Loss ranges in both direction units, and what the plain net's grids say."""
     parts = []
     for name in (SB, B, N):
+        n = res.n_params.get(name, 0)
+        lin = per_seed(res, name, lambda r, n=n: None if r.diverged or not n else
+                       linear_range(r.convergence.grad_norm, n, res.cfg.span))
         parts.append(f"*{name}* {_vals(per_seed(res, name, filter_range))} (filter) vs "
-                     f"{_vals(per_seed(res, name, ref_range))} (reference units)")
+                     f"{_vals(per_seed(res, name, ref_range))} (reference units; the gradient term alone: "
+                     f"{_vals(lin, 2)})")
     return (
         "**Loss range in two units.** Filter-normalized directions move every filter by up to its own norm, so the "
         "grid spans changes of the order of the weights themselves; the reference-unit directions are unit vectors "
         f"in the {res.n_params.get(SB, 0):,}-dimensional parameter space: a step of 1 moves θ by a Euclidean distance "
         "of 1, a small fraction of ‖θ‖. Max − min of the training loss over each grid, per "
-        "seed: " + "; ".join(parts) + ". A landscape is called flat only from its own grid's range, in the units "
-        "stated."
+        "seed: " + "; ".join(parts) + ". Along unit directions the first-order term g·d dominates unless the point "
+        "is a minimum: for a random unit d, E|g·d| = ‖g‖·√(2/(πn)), so the gradient alone spans about "
+        "4·span·‖∇L‖·√(2/(πn)) over the square (‖∇L‖ from the convergence record). A landscape is called flat only "
+        "from its own grid's range, in the units stated."
     )
 
 
@@ -484,6 +490,12 @@ def gradients_text(res: Results) -> str:
         "convolutions (f < 1: the gradient shrinks towards the input, f^20 the decay over 20 layers that report 003 "
         "puts at 0.9^20). Per seed: " + "; ".join(parts) + "."
     )
+
+
+def linear_range(grad_norm: float, n_params: int, span: float) -> float:
+    """The expected loss range over [-span, span]^2 from the gradient term alone along two random unit directions
+    in n_params dimensions: 2 span (|g.d1| + |g.d2|) with E|g.d| = ||g|| sqrt(2 / (pi n))."""
+    return 4 * span * grad_norm * math.sqrt(2 / (math.pi * n_params))
 
 
 def summary(checks_: Sequence[ClaimCheck], seeds: Sequence[int]) -> str:
@@ -558,6 +570,7 @@ def _run_record(r: SeedRun) -> dict:
         "trace_stderr": None if h is None else h.trace_stderr, "condition_top_k": None if h is None else h.condition,
         "loss_range_filter": filter_range(r), "loss_range_reference": ref_range(r),
         "grad_factor_init": r.grads.factor_init, "grad_factor_end": r.grads.factor_end,
+        "seconds": dict(r.seconds),
     }
 
 
