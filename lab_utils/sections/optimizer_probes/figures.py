@@ -56,20 +56,25 @@ REF_KEYS = {"SGD": "sgd", "SGD+momentum": "sgd_momentum", "AdamW": "adamw"}
 
 def curvature(curv: list[Curvature]) -> plt.Figure:
     """Per optimizer: lambda_max, |lambda_min|, kappa = lambda_max/|lambda_min| and the noise ratio
-    lambda_C/lambda_H, each seed a dot, mean ± sd as an error bar, report 004's value as a cross."""
+    lambda_C/lambda_H, each seed a dot (open for a lambda_min not resolved below zero: positive or within its error
+    bound), mean ± sd as an error bar, report 004's value as a cross."""
     panels = [("λmax", lambda c: c.lambda_max, "004.curvature.momentum_flattest", "lambda_max_"),
-              ("|λmin|", lambda c: abs(c.lambda_min), "004.curvature.indefinite", "lambda_min_"),
+              ("|λmin| (open: not resolved below 0)", lambda c: abs(c.lambda_min), "004.curvature.indefinite",
+               "lambda_min_"),
               ("κ = λmax / |λmin|", lambda c: c.condition, "004.curvature.condition_order", "condition_"),
               ("noise ratio λ_C / λ_H", lambda c: c.noise_ratio, "004.noise.ratio_above_one", "ratio_")]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 3.8))
     colors = _colors()
     for ax, (title, get, cid, prefix) in zip(axes, panels):
         for i, opt in enumerate(OPTIMIZERS):
-            vals = np.asarray([np.nan if get(c) is None else get(c) for c in curv if c.optimizer == opt], float)
-            vals = vals[np.isfinite(vals)]
+            rows = [c for c in curv if c.optimizer == opt and get(c) is not None and np.isfinite(get(c))]
+            vals = np.asarray([get(c) for c in rows], dtype=float)
+            xs = np.full(len(vals), i) + np.linspace(-0.08, 0.08, len(vals))
+            for x, v, c in zip(xs, vals, rows):
+                resolved = c.lambda_min < -c.lambda_err
+                ax.plot(x, v, "o", ms=5, color=colors[opt], alpha=0.8,
+                        mfc=colors[opt] if resolved or "λmin" not in title else "none")
             if len(vals):
-                ax.plot(np.full(len(vals), i) + np.linspace(-0.08, 0.08, len(vals)), vals, "o", ms=5,
-                        color=colors[opt], alpha=0.7)
                 sd = vals.std(ddof=1) if len(vals) > 1 else 0.0
                 ax.errorbar(i + 0.22, vals.mean(), yerr=sd, fmt="s", color=colors[opt], capsize=4)
             ref = _ref(cid, prefix + REF_KEYS[opt])
@@ -78,7 +83,7 @@ def curvature(curv: list[Curvature]) -> plt.Figure:
                         label="report 004 (its scale)" if i == 0 else None)
         ax.set_xticks(range(len(OPTIMIZERS)), OPTIMIZERS, fontsize="small")
         ax.set_yscale("log")
-        ax.set_title(title)
+        ax.set_title(title, fontsize="medium")
     axes[3].axhline(1.0, color="grey", ls=":", lw=1)
     axes[0].legend(fontsize="x-small")
     fig.suptitle(f"Curvature and gradient noise at the end points: dots = seeds, squares = "
@@ -144,12 +149,14 @@ def intrinsic(subs: list[Subspace]) -> plt.Figure:
     ax.axhline(np.mean([s.baseline_acc for s in subs]), color="black", lw=1, label="full model (best optimizer)")
     ax.axhline(np.mean([s.threshold for s in subs]), color="black", ls="--", lw=1, label="90 % of it")
     ax.axhline(CHANCE_ACCURACY, color="red", ls=":", lw=1, label="chance")
-    for s in subs:
-        if s.d_int90 is not None:
-            ax.axvline(s.d_int90, color="green", ls=":", lw=1)
-        else:
-            ax.annotate(f"seed {s.seed}: d_int90 > {s.d_max:,}", (s.d_max, s.threshold), xytext=(-140, 12),
-                        textcoords="offset points", arrowprops=dict(arrowstyle="->"), fontsize="small")
+    reached = [s for s in subs if s.d_int90 is not None]
+    missed = [s for s in subs if s.d_int90 is None]
+    for k, s in enumerate(reached):
+        ax.axvline(s.d_int90, color="green", ls=":", lw=1,
+                   label=f"d_int90 on the grid: {', '.join(f'{r.d_int90:,}' for r in reached)}" if k == 0 else None)
+    if missed:
+        ax.plot([s.d_max for s in missed], [s.threshold for s in missed], ">", color="green", ms=9,
+                label=f"d_int90 > {max(s.d_max for s in missed):,} (seed {', '.join(str(s.seed) for s in missed)})")
     ax.set_xscale("log")
     ax.set_xlabel("subspace dimension d")
     ax.set_ylabel("test accuracy")

@@ -4,7 +4,7 @@ Every verdict comes from a rule of `lab_utils.core.stats` applied to per-seed va
 comparisons between optimizers use the per-seed difference (of logs, for positive scale quantities such as
 eigenvalues), `direction_verdict` on its 95 % t-interval; yes/no outcomes per seed use `unanimous_verdict`. A claim
 about every optimizer or every pair holds when each part holds and is contradicted when any part is
-contradicted (`all_of`).
+contradicted (`joint_verdict`).
 """
 from __future__ import annotations
 
@@ -97,15 +97,6 @@ def _msd(values, scale: float = 1.0, digits: int = 3) -> str:
     if not n:
         return "–"
     return f"{num(m * scale, digits)} ± {num(sd * scale, 2)}" if n > 1 else f"{num(m * scale, digits)} (one seed)"
-
-
-def all_of(verdicts: Sequence[str]) -> str:
-    """A claim made of parts: holds when every part holds, contradicted when any part is contradicted."""
-    if verdicts and all(v == stats.HOLDS for v in verdicts):
-        return stats.HOLDS
-    if any(v == stats.CONTRADICTED for v in verdicts):
-        return stats.CONTRADICTED
-    return stats.UNDECIDED
 
 
 def _iv(iv: stats.Interval) -> dict:
@@ -205,7 +196,7 @@ def _curvature_checks(res: Results) -> list:
     v1, iv1 = _compare(_diff(lk["SGD+momentum"], _extreme([lk["SGD"], lk["AdamW"]], min)), -1)
     v2, iv2 = _compare(_diff(lk["AdamW"], _extreme([lk["SGD"], lk["SGD+momentum"]], max)), +1)
     out.append(claim_checks.check(
-        "004.curvature.condition_order", all_of([v1, v2]),
+        "004.curvature.condition_order", stats.joint_verdict([v1, v2]),
         rule="two parts, each on per-seed log ratios of κ = λmax / abs(λmin): SGD+momentum below the smaller of the "
              "others, AdamW above the larger; holds when both 95 % t-intervals lie on the claimed side of 0, "
              "contradicted when either lies on the other side",
@@ -224,7 +215,7 @@ def _noise_checks(res: Results) -> list:
     out = []
     parts = {o: stats.direction_verdict(stats.mean_interval(log[o]), +1) for o in OPTIMIZERS}
     out.append(claim_checks.check(
-        "004.noise.ratio_above_one", all_of(list(parts.values())),
+        "004.noise.ratio_above_one", stats.joint_verdict(list(parts.values())),
         rule="per optimizer, ln(λ_C/λ_H) over seeds; holds when every optimizer's 95 % t-interval lies above 0, "
              "contradicted when any lies below 0",
         ours=f"λ_C/λ_H {desc}; per optimizer: " + ", ".join(f"{o} {v}" for o, v in parts.items()),
@@ -319,11 +310,12 @@ def _path_checks(res: Results) -> list:
                                                                   get=lambda p: p.neb_max_loss)) for pair in PAIRS}
     parts = {pair: stats.direction_verdict(stats.mean_interval(best[pair]), +1, BARRIER_MARGIN) for pair in PAIRS}
     out.append(claim_checks.check(
-        "004.neb.barriers_separate_minima", all_of(list(parts.values())),
+        "004.neb.barriers_separate_minima", stats.joint_verdict(list(parts.values())),
         rule=f"per pair, the lower barrier of the NEB and Bezier paths, over seeds; holds when every pair's 95 % "
              f"t-interval lies above {BARRIER_MARGIN}, contradicted when any lies below it (a found path only bounds "
              "the lowest barrier from above)",
-        ours="; ".join(f"{p[0]}→{p[1]}: barrier {_msd(best[p])} ({parts[p]})" for p in PAIRS),
+        ours="; ".join(f"{p[0]}→{p[1]}: barrier {_msd(best[p])} ({parts[p]}), NEB maximum loss "
+                       f"{num(neb_max[f'path_loss_{PAIR_REF[p]}'], 3)}" for p in PAIRS),
         reproduced=neb_max, best_barrier={f"{p[0]}→{p[1]}": best[p] for p in PAIRS},
         parts={f"{p[0]}→{p[1]}": v for p, v in parts.items()}))
     d = _diff(best[PAIRS[0]], _extreme([best[PAIRS[1]], best[PAIRS[2]]], min))
