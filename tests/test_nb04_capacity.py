@@ -1,87 +1,193 @@
-"""Notebook 04 in the smoke profile: its metrics, and the capacity helpers."""
-import math
+"""Notebook 04: the smoke run's metrics, the size families, and the criteria, figures and prose on hand-made
+sweeps (no training): curves built to pass and to fail each criterion."""
+from __future__ import annotations
 
-import numpy as np
-import pytest
+import matplotlib
 
-from lab_utils import models, sections
-from lab_utils.sections.capacity import compute as capacity
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from lab_utils import models, references, sections  # noqa: E402
+from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED, VERDICTS  # noqa: E402
+from lab_utils.core.train import Convergence  # noqa: E402
+from lab_utils.report import claims  # noqa: E402
+from lab_utils.sections.capacity import compute, figures, text  # noqa: E402
+from lab_utils.sections.capacity.profile import CHANNELS_001, PROFILES  # noqa: E402
 
 NAME = "04_capacity"
 
 
+# ---- the smoke run ------------------------------------------------------------------------------------------------
+
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     cfg = sections.profiles(NAME)["smoke"]
-    rows = m["capacity"]
-    assert len(rows) == cfg.n_models
-    p = [r["n_params"] for r in rows]
-    assert all(a < b for a, b in zip(p, p[1:])), "n_params strictly increasing"
-    # log-spaced: every step's ratio within a factor 2 of the nominal (p_max/p_min)^(1/(n-1))
-    nominal = (cfg.p_max / cfg.p_min) ** (1 / (cfg.n_models - 1))
-    for a, b in zip(p, p[1:]):
-        assert nominal / 2 < b / a < nominal * 2
-    assert abs(math.log(p[0] / cfg.p_min)) < math.log(2) and abs(math.log(p[-1] / cfg.p_max)) < math.log(1.3)
-    for r in rows:
-        assert r["n_runs"] + r["n_diverged"] == cfg.n_seeds
-        for k in ("train_acc", "test_acc"):
-            assert 0 <= r[k] <= 1 and r[f"{k}_std"] >= 0
-        for k in ("train_loss", "test_loss"):
-            assert math.isfinite(r[k]) and r[k] >= 0
-    assert max(r["test_acc"] for r in rows) > 0.2  # the larger nets learn something in smoke (chance is 0.1)
-    assert len(m["runs"]) == cfg.n_models * cfg.n_seeds
-    assert len({r["seed"] for r in m["runs"]}) == cfg.n_seeds
-    assert m["headline"]["double-descent bump"] in ("yes", "no")
-    assert (section_dir / "capacity.png").exists()
+    assert m["seeds"] == list(range(cfg.n_seeds))
+    assert {c["id"] for c in m["claims"]} == {c.id for c in references.for_section(NAME)}
+    assert all(c["verdict"] in VERDICTS for c in m["claims"])
+    for key, n in (("cifar", cfg.cifar_n_models), ("mnist", cfg.mnist_n_models)):
+        rows = m[key]["sizes"]
+        assert len(rows) == n
+        p = [r["n_params"] for r in rows]
+        assert all(a < b for a, b in zip(p, p[1:]))
+        for r in rows:
+            assert r["seeds"] == m["seeds"] and len(r["test_acc"]) == cfg.n_seeds
+            assert all(0 <= a <= 1 for a in r["train_acc"] + r["test_acc"])
+            assert r["test_acc_sd"] is not None and r["test_acc_sd"] >= 0   # sample sd over 2 seeds
+            assert len(r["convergence"]) == cfg.n_seeds
+            for c in r["convergence"]:
+                assert {"train_loss", "grad_norm", "converged", "criterion"} <= set(c)
+    c = m["cifar"]["sizes"]
+    assert abs(np.log(c[0]["n_params"] / cfg.cifar_p_min)) < 0.1 and abs(np.log(c[-1]["n_params"] / cfg.cifar_p_max)) < 0.1
+    assert {p.stem for p in section_dir.glob("*.png")} == {"cifar", "mnist"}
+    assert 3 <= len(m["headline"]) <= 5
 
 
-def test_family_parameter_count_grows_strictly():
-    counts = [models.spec_n_params(capacity.family_spec(w)) for w in range(1, 200)]
-    assert all(a < b for a, b in zip(counts, counts[1:]))
-    s = capacity.family_spec(64, "cifar10")
-    assert s["in_channels"] == 3 and s["image_size"] == 32 and s["channels"] == [8, 16] and s["hidden"] == 64
+# ---- families -----------------------------------------------------------------------------------------------------
 
-
-def test_size_specs_are_log_spaced():
-    specs = capacity.size_specs(1000, 300_000, 10)
+def test_fc_family_is_log_spaced():
+    specs = compute.fc_family("cifar10", (4, 8), 100_000, 500_000, 8)
     p = np.array([models.spec_n_params(s) for s in specs], dtype=float)
-    target = np.geomspace(1000, 300_000, 10)
     assert np.all(np.diff(p) > 0)
-    assert np.all(np.abs(np.log(p / target)) < 0.15)  # each within ~15% of its log-spaced budget
+    assert np.all(np.abs(np.log(p / np.geomspace(100_000, 500_000, 8))) < 0.01)
+    assert all(s["channels"] == [4, 8] and s["in_channels"] == 3 for s in specs)
     with pytest.raises(ValueError):
-        capacity.size_specs(1000, 1100, 10)  # too narrow: widths would repeat
+        compute.fc_family("mnist", (4, 8), 1000, 1100, 10)      # too narrow: widths would repeat
+    with pytest.raises(ValueError):
+        compute.fc_family("mnist", (4, 8), 5000, 1000, 3)
 
 
-def test_aggregate_mean_std_and_divergence():
-    runs = [dict(n_params=10, width=1, train_acc=0.5, test_acc=0.4, train_loss=1.0, test_loss=2.0),
-            dict(n_params=10, width=1, train_acc=0.7, test_acc=0.6, train_loss=3.0, test_loss=4.0),
-            dict(n_params=5, width=0, train_acc=0.2, test_acc=0.1, train_loss=2.0, test_loss=2.5),
-            dict(n_params=5, width=0, train_acc=float("nan"), test_acc=float("nan"), train_loss=float("nan"),
-                 test_loss=float("nan"))]
-    rows = capacity.aggregate(runs)
-    assert [r["n_params"] for r in rows] == [5, 10]
-    small, big = rows
-    assert small["n_runs"] == 1 and small["n_diverged"] == 1 and small["train_acc"] == 0.2
-    assert big["train_acc"] == pytest.approx(0.6) and big["train_acc_std"] == pytest.approx(0.1)
-    assert big["test_loss"] == pytest.approx(3.0) and big["gap_loss"] == pytest.approx(1.0)
-    assert big["gap_acc"] == pytest.approx(0.1)  # 0.6 - 0.5
+def test_gap_family_is_report_001s_net():
+    specs = compute.gap_family(CHANNELS_001)
+    p = [models.spec_n_params(s) for s in specs]
+    # conv3x3(c1)-pool-conv3x3(c2)-pool-GAP-FC(10): (8, 8) has 80 + 584 + 90 parameters, (128, 96) 112,938
+    assert p[0] == 754 and p[-1] == 112_938 and p == sorted(p)
+    assert len(specs) == 11 and compute.label(specs[0]) == "conv (8, 8), GAP"
 
 
-def test_find_bump():
-    # falls, rises by 3 pp, falls again: a bump at index 3
-    err = [0.30, 0.10, 0.08, 0.11, 0.07, 0.06]
-    assert capacity.find_bump(err, 0.01) == (2, 3, 5)
-    assert capacity.find_bump(err, 0.05) is None             # below tolerance: no bump
-    assert capacity.find_bump([0.3, 0.2, 0.1, 0.05], 0.0) is None   # monotone
-    assert capacity.find_bump([0.3, 0.2, 0.25, 0.3], 0.01) is None  # rises but never falls again (U shape)
-    assert capacity.find_bump(err, [0.01, 0.01, 0.01, 0.05, 0.01, 0.01]) is None  # per-point tolerance
+def test_thirds_and_knee():
+    assert text.thirds(10) == ([0, 1, 2], [3, 4, 5, 6], [7, 8, 9])
+    assert text.thirds(3) == ([0], [1], [2])
+    with pytest.raises(ValueError):
+        text.thirds(2)
+    assert text.knee_params() == 1e5                       # the registry's 10^5
+    sw = sweep([1_000, 10_000, 49_999, 50_000, 300_000], [[0.9] * 3] * 5)
+    assert text.knee_index(sw, 1e5) == 3
+    assert text.knee_index(sw, 1e7) is None
 
 
-def test_interpolation_threshold_and_tolerance():
-    rows = [dict(n_params=p, train_acc=a, test_acc=0.9, test_acc_std=s)
-            for p, a, s in ((1, 0.5, 0.0), (2, 0.991, 0.02), (3, 1.0, None))]
-    assert capacity.interpolation_threshold(rows) == 2
-    assert capacity.interpolation_threshold(rows, 1.0) == 3
-    tol = capacity.bump_tolerance(rows, n_test=10_000)
-    assert tol[0] == pytest.approx(0.006)          # 2·sqrt(0.09/10000) = 0.006 > 0.005
-    assert tol[1] == pytest.approx(0.04)           # two seed stds
+# ---- hand-made sweeps ---------------------------------------------------------------------------------------------
+
+def sweep(n_params, test_acc, *, train_acc=None, test_loss=None, train_loss=None, dataset="mnist") -> compute.Sweep:
+    """A Sweep from per-size lists of per-seed values (train acc defaults to test acc + 5 pp)."""
+    test_acc = np.asarray(test_acc, dtype=float)
+    train_acc = np.asarray(train_acc if train_acc is not None else np.minimum(test_acc + 0.05, 1.0))
+    test_loss = np.asarray(test_loss if test_loss is not None else 1 - test_acc)
+    train_loss = np.asarray(train_loss if train_loss is not None else 1 - train_acc)
+    n_seeds = test_acc.shape[1]
+    conv = [Convergence(0.1, 0.5, False, "full-batch ‖∇L‖ ≤ 0.01")] * n_seeds
+    sizes = [compute.Size(f"size {i}", int(p), list(range(n_seeds)), list(train_acc[i]), list(test_acc[i]),
+                          list(train_loss[i]), list(test_loss[i]), conv) for i, p in enumerate(n_params)]
+    return compute.Sweep(dataset, "hand-made", 5000, 2000, 5, 32, 1e-3, sizes)
+
+
+def noisy(curve, sd=0.002, n_seeds=3, seed=0):
+    """Per-seed values around `curve` (one row per size)."""
+    rng = np.random.default_rng(seed)
+    return np.asarray(curve)[:, None] + rng.normal(0, sd, (len(curve), n_seeds))
+
+
+P_MNIST = [750, 2_000, 5_000, 12_000, 30_000, 50_000, 80_000, 120_000, 200_000, 300_000]
+
+
+@pytest.mark.parametrize("curve, expected", [
+    ([0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972], HOLDS),        # rises, then flat
+    ([0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.84, 0.88, 0.92, 0.96], CONTRADICTED),      # keeps rising past the knee
+    ([0.9, 0.95, 0.97, 0.97, 0.97, 0.97, 0.95, 0.93, 0.9, 0.88], CONTRADICTED),    # falls after the knee
+    ([0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.92, 0.92, 0.92, 0.92], CONTRADICTED),  # never rose
+])
+def test_saturation_criterion_on_constructed_curves(curve, expected):
+    verdict, ev = text.saturation(sweep(P_MNIST, noisy(curve)), 1e5)
+    assert verdict == expected, ev
+    assert ev["knee"] == 50_000
+
+
+def test_saturation_is_undecided_when_seeds_disagree_or_nothing_follows_the_knee():
+    flat = [0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972]
+    assert text.saturation(sweep(P_MNIST, noisy(flat, sd=0.03)), 1e5)[0] == UNDECIDED
+    verdict, ev = text.saturation(sweep(P_MNIST[:6], noisy(flat[:6])), 1e5)
+    assert verdict == UNDECIDED and ev["after_knee"] is None
+    assert text.saturation(sweep(P_MNIST[:3], noisy(flat[:3])), 1e5)[0] == UNDECIDED   # no size reaches the knee
+
+
+P_CIFAR = [100_000, 120_000, 150_000, 180_000, 220_000, 270_000, 330_000, 400_000, 450_000, 500_000]
+
+
+CURVES_000 = {  # test acc, train acc, test loss, train loss per size
+    # report 000's picture: underfit, a mid-range test optimum, overfitting at the large end
+    "classical": ([0.40, 0.45, 0.50, 0.55, 0.57, 0.57, 0.56, 0.54, 0.53, 0.52],
+                  [0.45, 0.55, 0.65, 0.75, 0.85, 0.92, 0.96, 0.98, 0.99, 0.995],
+                  [1.7, 1.6, 1.5, 1.4, 1.35, 1.35, 1.45, 1.6, 1.7, 1.8],
+                  [0.55, 0.45, 0.35, 0.25, 0.15, 0.08, 0.04, 0.02, 0.01, 0.005]),
+    # its opposite: test keeps improving, training gets worse, the gap closes: every claim of report 000 fails
+    "monotone": ([0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85],
+                 [0.70, 0.70, 0.70, 0.70, 0.70, 0.68, 0.66, 0.64, 0.62, 0.60],
+                 [1.7, 1.6, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.9, 0.8],
+                 [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.6, 0.7, 0.8, 0.9]),
+}
+
+
+def cifar_case(case: str) -> compute.Sweep:
+    """Per-seed noise around one picture, or ("mixed") seeds that disagree: two follow one picture, one the other."""
+    if case in CURVES_000:
+        te, tr, tl, trl = (noisy(c, 0.002 if i < 2 else 0.01) for i, c in enumerate(CURVES_000[case]))
+    else:
+        a, b = CURVES_000["classical"], CURVES_000["monotone"]
+        te, tr, tl, trl = (np.stack([np.asarray(x), np.asarray(y), (np.asarray(x) + np.asarray(y)) / 2], axis=1)
+                           for x, y in zip(a, b))
+    return sweep(P_CIFAR, te, train_acc=tr, test_loss=tl, train_loss=trl, dataset="cifar10")
+
+
+@pytest.mark.parametrize("case, expected", [("classical", HOLDS), ("monotone", CONTRADICTED),
+                                            ("mixed", UNDECIDED)])
+def test_report_000_criteria_on_constructed_sweeps(case, expected):
+    got = {c.id: c.verdict for c in text.checks(compute.Results(PROFILES["quick"], cifar_case(case),
+                                                                 sweep(P_MNIST, noisy([0.9] * 10))))
+           if c.report == "000"}
+    assert len(got) == 5 and set(got.values()) == {expected}, got
+
+
+def test_report_001_checks():
+    rising_then_flat = noisy([0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972])
+    loss_flat = noisy([1.5, 0.9, 0.5, 0.3, 0.15, 0.1, 0.1, 0.1, 0.1, 0.1], 0.002)
+    loss_rises = noisy([1.5, 0.9, 0.5, 0.3, 0.15, 0.1, 0.12, 0.15, 0.2, 0.25], 0.002)
+    for loss, overfit in ((loss_flat, HOLDS), (loss_rises, CONTRADICTED)):
+        mn = sweep(P_MNIST, rising_then_flat, test_loss=loss)
+        got = {c.id: c for c in text.checks(compute.Results(PROFILES["quick"], cifar_case("classical"), mn))}
+        assert got["001.capacity.train_improves"].verdict == HOLDS
+        assert got["001.capacity.test_saturates"].verdict == HOLDS
+        assert got["001.capacity.test_saturates"].reproduced["saturation_params_log10"] == pytest.approx(np.log10(5e4))
+        assert got["001.capacity.no_overfitting"].verdict == overfit
+    falling = sweep(P_MNIST, noisy([0.9] * 10), train_acc=noisy(list(np.linspace(1.0, 0.5, 10))))
+    got = {c.id: c.verdict for c in text.checks(compute.Results(PROFILES["quick"], cifar_case("classical"), falling))}
+    assert got["001.capacity.train_improves"] == CONTRADICTED
+
+
+def test_figures_prose_and_metrics_from_hand_made_sweeps():
+    res = compute.Results(PROFILES["quick"], cifar_case("classical"),
+                          sweep(P_MNIST, noisy([0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972])))
+    for fig in (figures.capacity(res.cifar, mark_thirds=True), figures.capacity(res.mnist, knee_params=1e5)):
+        assert isinstance(fig, Figure) and len(fig.axes) == 3
+    s = text.sweep_text(res.cifar)
+    assert "100,000" in s and "0 of 30 end points" in s
+    assert text.scale_table(res).count("\n") == 3
+    assert "50,000" in text.criteria_text()
+    cs = text.checks(res)
+    assert len(cs) == 8 and "holds" in claims.table(cs) and "Of 8 claims" in text.verdict_summary(cs)
+    m = text.metrics(res)
+    assert 3 <= len(m["headline"]) <= 5
+    assert m["cifar"]["sizes"][0]["test_acc_sd"] == pytest.approx(np.std(res.cifar.sizes[0].test_acc, ddof=1))
+    assert m["headline"]["CIFAR params at best test acc"] in P_CIFAR[3:7]

@@ -1,0 +1,293 @@
+"""04 capacity: prose, claim checks and metrics, computed from the results objects of `compute` only.
+
+Two criteria, both on per-seed values and both able to fail:
+
+  thirds (report 000)   the sizes are split by rank into a low, a middle and a high third; per seed, each third's
+                        mean is compared (e.g. "test accuracy peaks mid-range": middle above low and above high)
+  knee (report 001)     "improves up to P parameters, then saturates": per seed, the test accuracy at the first
+                        size >= P/2 (the knee) minus that at the smallest size is above 0, and the largest minus the
+                        knee lies within +-ACC_TOL (equivalence); it fails when the accuracy keeps rising past the
+                        knee, falls there, or never rose
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...core import stats
+from ...references import claim
+from ...report import claims
+from ...report.claims import ClaimCheck
+from ...report.fmt import num, pct
+from .compute import Results, Sweep
+
+NAMES = {"cifar10": "CIFAR-10", "mnist": "MNIST"}
+ACC_TOL = 0.01    # "saturates", "plateaus": a change of at most 1 percentage point of accuracy
+LOSS_TOL = 0.02   # "the test loss does not rise": by at most 0.02 nats
+
+
+# ---- helpers -----------------------------------------------------------------------------------------------------
+
+def ci(iv: stats.Interval, scale: float = 1.0, unit: str = "", digits: int = 3) -> str:
+    """"0.512 (95 % CI 0.4 – 0.6, n = 3)" with values multiplied by `scale` (100 for percentage points)."""
+    m = num(scale * iv.mean, digits)
+    if iv.n < 2:
+        return f"{m}{unit} (n = {iv.n}: no interval)"
+    return f"{m}{unit} (95 % CI {num(scale * iv.lo, digits)} – {num(scale * iv.hi, digits)}{unit}, n = {iv.n})"
+
+
+def pp(iv: stats.Interval) -> str:
+    """An interval of accuracy differences (fractions) in percentage points, one decimal."""
+    if iv.n < 2:
+        return f"{100 * iv.mean:+.1f} pp (n = {iv.n}: no interval)"
+    return f"{100 * iv.mean:+.1f} pp (95 % CI {100 * iv.lo:.1f} – {100 * iv.hi:.1f} pp, n = {iv.n})"
+
+
+def thirds(n: int) -> tuple[list[int], list[int], list[int]]:
+    """Indices of the low, middle and high third of `n` sizes ordered by parameter count (n >= 3; the middle takes
+    the remainder: 10 -> 3 / 4 / 3)."""
+    if n < 3:
+        raise ValueError(f"need at least 3 sizes, got {n}")
+    k = n // 3
+    return list(range(k)), list(range(k, n - k)), list(range(n - k, n))
+
+
+def group_mean(sw: Sweep, key: str, idx: list[int]) -> np.ndarray:
+    """Per seed: the mean of `key` over the sizes `idx`."""
+    return sw.values(key)[idx].mean(axis=0)
+
+
+def knee_index(sw: Sweep, knee_params: float) -> int | None:
+    """The first size with at least knee_params / 2 parameters (None when there is none)."""
+    return next((i for i, n in enumerate(sw.n_params) if n >= knee_params / 2), None)
+
+
+def knee_params() -> float:
+    return 10.0 ** claim("001.capacity.test_saturates").numbers["saturation_params_log10"]
+
+
+def n_converged(sw: Sweep) -> tuple[int, int]:
+    flags = [c.converged for s in sw.sizes for c in s.convergence]
+    return sum(flags), len(flags)
+
+
+# ---- prose -------------------------------------------------------------------------------------------------------
+
+def scale_table(res: Results) -> str:
+    """Markdown: each report's own setting next to this run's."""
+    s0 = claim("000.capacity.test_peaks_mid").setting
+    s1 = claim("001.capacity.test_saturates").setting
+    rows = ["| | the report's setting | this run |", "|---|---|---|"]
+    for name, s, sw in (("000: CIFAR-10", s0, res.cifar), ("001: MNIST", s1, res.mnist)):
+        ours = (f"{NAMES[sw.dataset]}, {sw.n_train:,} training / {sw.n_test:,} test images; {len(sw.sizes)} sizes, "
+                f"{sw.n_params[0]:,} – {sw.n_params[-1]:,} parameters ({sw.family}); Adam lr {sw.lr:g}, batch "
+                f"{sw.batch_size}, {sw.epochs} epochs; {len(sw.sizes[0].seeds)} seeds per size")
+        theirs = f"{s['data']}; {s['models']}; {s['epochs']} epochs; optimiser {s['optimizer']}, lr {s['lr']}" + (
+            f", batch {s['batch_size']}" if "batch_size" in s else "")
+        rows.append(f"| {name} | {theirs} | {ours} |")
+    return "\n".join(rows)
+
+
+def sweep_text(sw: Sweep) -> str:
+    """The sweep's numbers in a sentence: where test accuracy is best, what the largest size does."""
+    te, tr = sw.values("test_acc").mean(axis=1), sw.values("train_acc").mean(axis=1)
+    tl = sw.values("test_loss").mean(axis=1)
+    b, lmin = int(np.argmax(te)), int(np.argmin(tl))
+    conv, total = n_converged(sw)
+    return (
+        f"Mean over seeds: the training accuracy goes from {pct(tr[0], 1)} at {sw.n_params[0]:,} parameters to "
+        f"{pct(tr[-1], 1)} at {sw.n_params[-1]:,}; the test accuracy from {pct(te[0], 1)} to {pct(te[-1], 1)}, with "
+        f"its highest mean {pct(te[b], 1)} at {sw.n_params[b]:,} parameters; the test loss is lowest "
+        + (f"({num(tl[lmin])}) at the largest size. " if lmin == len(tl) - 1 else
+           f"({num(tl[lmin])}) at {sw.n_params[lmin]:,} parameters and {num(tl[-1])} at the largest size. ")
+        + f"The curves are taken after a fixed budget of {sw.epochs} epochs, whether or not training has converged: "
+        f"{conv} of {total} end points meet the minimum criterion ({sw.sizes[0].convergence[0].criterion}), so "
+        + ("every point is a minimum by that criterion." if conv == total else
+           "the curves describe what this budget reaches, not the minima of each size."))
+
+
+def criteria_text() -> str:
+    p = knee_params()
+    return (
+        "**How the claims are judged.** Report 000's claims compare parts of the size range: the sizes are split by "
+        "rank into a low, a middle and a high third, and each seed's mean over a third is compared with the others "
+        "(for 'test accuracy peaks mid-range': the middle third above the low one *and* above the high one). "
+        f"Report 001's 'improves up to ~{p:,.0f} parameters, then saturates' uses a knee: the first size with at "
+        f"least {p / 2:,.0f} parameters. It holds when, per seed, the test accuracy rises from the smallest size to "
+        f"the knee (interval above 0) and changes by at most ±{100 * ACC_TOL:.0f} pp from the knee to the largest size "
+        "(interval inside that band); it is contradicted when the accuracy surely keeps rising, or falls, by more "
+        "than that past the knee, or surely did not rise before it. Every interval is the 95 % Student-t interval "
+        "over seeds (sample sd); parts are joined so that a claim holds only when all of its parts hold.")
+
+
+# ---- claim checks: report 000 ------------------------------------------------------------------------------------
+
+# claim id -> its parts: (metric, third, minus third, claimed sign of the difference, margin). A part holds when
+# the 95 % interval of the per-seed difference lies beyond the margin on the claimed side (stats.direction_verdict).
+PARTS_000 = {
+    "000.capacity.small_underfit": [("train_acc", "middle", "low", +1, 0.0), ("test_acc", "middle", "low", +1, 0.0)],
+    "000.capacity.test_peaks_mid": [("test_acc", "middle", "low", +1, 0.0), ("test_acc", "middle", "high", +1, 0.0)],
+    "000.capacity.train_keeps_improving": [("train_loss", "middle", "high", +1, 0.0)],
+    "000.capacity.overfits_large": [("test_loss", "high", "middle", +1, 0.0), ("test_acc", "high", "middle", -1, ACC_TOL)],
+    "000.capacity.gap_grows": [("gap_acc", "high", "low", +1, 0.0)],
+}
+WORDS = {"train_acc": "train acc", "test_acc": "test acc", "train_loss": "train loss", "test_loss": "test loss",
+         "gap_acc": "accuracy gap (train − test)"}
+
+
+def _is_acc(metric: str) -> bool:
+    return metric.endswith("acc")
+
+
+def _part_text(metric: str, a: str, b: str, sign: int, margin: float) -> str:
+    bound = f"{100 * margin:+.0f} pp" if _is_acc(metric) and margin else f"{margin:g}"
+    return f"{WORDS[metric]} ({a} − {b}) {'>' if sign > 0 else '<'} {bound}"
+
+
+def third_differences(sw: Sweep, parts) -> list[tuple[str, stats.Interval]]:
+    """(verdict, interval) of each part: per seed, the mean of `metric` over one third minus over another."""
+    idx = dict(zip(("low", "middle", "high"), thirds(len(sw.sizes))))
+    out = []
+    for metric, a, b, sign, margin in parts:
+        iv = stats.mean_interval(list(group_mean(sw, metric, idx[a]) - group_mean(sw, metric, idx[b])))
+        out.append((stats.direction_verdict(iv, sign, margin), iv))
+    return out
+
+
+def _check_000(sw: Sweep) -> list[ClaimCheck]:
+    idx = dict(zip(("low", "middle", "high"), thirds(len(sw.sizes))))
+    groups = {g: [sw.n_params[i] for i in ii] for g, ii in idx.items()}
+    rep = {"n_models": len(sw.sizes), "params_min": sw.n_params[0], "params_max": sw.n_params[-1],
+           "epochs": sw.epochs}
+    out = []
+    for cid, parts in PARTS_000.items():
+        judged = third_differences(sw, parts)
+        ours = "; ".join(f"{WORDS[m]} {a} − {b} {pp(iv) if _is_acc(m) else ci(iv, unit=' nats')}"
+                         for (m, a, b, _, _), (_, iv) in zip(parts, judged))
+        rule = ("direction" + (" per part, joint" if len(parts) > 1 else "") + ": holds when the 95 % interval of "
+                "the per-seed difference of third means lies on the claimed side of its bound for "
+                + ("every part" if len(parts) > 1 else "the claim") + " ("
+                + "; ".join(_part_text(*p) for p in parts) + "), contradicted when "
+                + ("any part's" if len(parts) > 1 else "it") + " lies on the other side")
+        out.append(claims.check(cid, stats.joint_verdict([v for v, _ in judged]), rule=rule, ours=ours,
+                                reproduced=rep, parts=[{"part": _part_text(*p), "verdict": v, "interval": iv}
+                                                       for p, (v, iv) in zip(parts, judged)], groups=groups))
+    return out
+
+
+# ---- claim checks: report 001 ------------------------------------------------------------------------------------
+
+def saturation(sw: Sweep, knee_at: float, tol: float = ACC_TOL) -> tuple[str, dict]:
+    """The knee criterion on the test accuracy (module docstring): (verdict, evidence)."""
+    k = knee_index(sw, knee_at)
+    acc = sw.values("test_acc")
+    if k is None:
+        return stats.UNDECIDED, {"knee": None, "why": f"no size with at least {knee_at / 2:,.0f} parameters"}
+    rise = stats.mean_interval(list(acc[k] - acc[0]))
+    parts = [stats.direction_verdict(rise, +1)]
+    ev = {"knee": sw.n_params[k], "rise_to_knee": rise}
+    if k < len(sw.sizes) - 1:
+        flat = stats.mean_interval(list(acc[-1] - acc[k]))
+        parts.append(stats.equivalence_verdict(flat, tol))
+        ev["after_knee"] = flat
+    else:
+        parts.append(stats.UNDECIDED)
+        ev["after_knee"] = None
+        ev["why"] = "the knee is the largest size: nothing to saturate after it"
+    ev["parts"] = parts
+    return stats.joint_verdict(parts), ev
+
+
+def _check_001(sw: Sweep) -> list[ClaimCheck]:
+    p = knee_params()
+    rep = {"n_models": len(sw.sizes), "epochs": sw.epochs}
+    logp = [math.log10(n) for n, s in zip(sw.n_params, sw.sizes) for _ in s.seeds]
+    rho_acc = stats.correlation(logp, list(sw.values("train_acc").ravel()))
+    rho_loss = stats.correlation(logp, list(sw.values("train_loss").ravel()))
+    out = [claims.check(
+        "001.capacity.train_improves", stats.correlation_verdict(rho_acc, +1),
+        rule="correlation: holds when Spearman's ρ between log parameter count and training accuracy over all "
+             "(size, seed) runs is positive with p < 0.05, contradicted when it is significantly negative",
+        ours=f"ρ(train acc) = {num(rho_acc.r, 3)} (p = {num(rho_acc.p, 2)}, n = {rho_acc.n}); ρ(train loss) = "
+             f"{num(rho_loss.r, 3)}",
+        reproduced=rep, spearman_train_acc=rho_acc, spearman_train_loss=rho_loss)]
+
+    verdict, ev = saturation(sw, p)
+    k = ev["knee"]
+    if k is None or ev["after_knee"] is None:
+        ours = ev["why"]
+    else:
+        ours = (f"knee at {k:,} params: test acc knee − smallest {pp(ev['rise_to_knee'])}; largest − knee "
+                f"{pp(ev['after_knee'])}")
+    out.append(claims.check(
+        "001.capacity.test_saturates", verdict,
+        rule=f"knee (joint): holds when the 95 % interval of the per-seed test accuracy at the knee (first size ≥ "
+             f"{p / 2:,.0f} parameters) minus the smallest size lies above 0, and that of the largest size minus the "
+             f"knee lies within ±{100 * ACC_TOL:.0f} pp; contradicted when either part is",
+        ours=ours, reproduced={**rep, "saturation_params_log10": math.log10(k) if k else None}, **ev))
+
+    ki = knee_index(sw, p)
+    if ki is None or ki == len(sw.sizes) - 1:
+        out.append(claims.check("001.capacity.no_overfitting", stats.UNDECIDED,
+                                rule="needs a size beyond the knee", ours=ev.get("why", "no knee")))
+        return out
+    loss = sw.values("test_loss")
+    iv = stats.mean_interval(list(loss[-1] - loss[ki]))
+    out.append(claims.check(
+        "001.capacity.no_overfitting", stats.direction_verdict(iv, -1, LOSS_TOL),
+        rule=f"direction: holds when the 95 % interval of the per-seed test loss of the largest size minus the knee "
+             f"lies below +{LOSS_TOL:g} nats (no rise), contradicted when it lies above",
+        ours=f"test loss largest − knee ({sw.n_params[ki]:,} params) {ci(iv, unit=' nats')}",
+        reproduced=rep, test_loss_largest_minus_knee=iv, knee=sw.n_params[ki]))
+    return out
+
+
+def checks(res: Results) -> list[ClaimCheck]:
+    """Every registry claim of this section, each on its own report's sweep."""
+    return _check_000(res.cifar) + _check_001(res.mnist)
+
+
+def verdict_summary(checks_: list[ClaimCheck]) -> str:
+    c = claims.counts(checks_)
+    by = {r: [x for x in checks_ if x.report == r] for r in ("000", "001")}
+    parts = [f"report {r}: " + ", ".join(f"{x.id.split('.')[-1]} {x.verdict}" for x in xs) for r, xs in by.items()]
+    return (f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted and "
+            f"{c['undecided']} are undecided at this scale ({'; '.join(parts)}). Each report is judged on its own "
+            "sweep: report 000's overfitting reading and report 001's saturation reading are not tested against each "
+            "other's data.")
+
+
+# ---- metrics -----------------------------------------------------------------------------------------------------
+
+def _rows(sw: Sweep) -> list[dict]:
+    out = []
+    for s in sw.sizes:
+        row = {"label": s.label, "n_params": s.n_params, "seeds": s.seeds}
+        for k in ("train_acc", "test_acc", "train_loss", "test_loss"):
+            m, sd, _ = stats.mean_sd(getattr(s, k))
+            row.update({k: getattr(s, k), f"{k}_mean": m, f"{k}_sd": sd})
+        row["convergence"] = s.convergence
+        out.append(row)
+    return out
+
+
+def metrics(res: Results) -> dict:
+    """metrics.json content besides what write_metrics adds: per-size per-seed values with means and sample sds,
+    and the headline."""
+    c, m = res.cifar, res.mnist
+    te_c, te_m = c.values("test_acc").mean(axis=1), m.values("test_acc").mean(axis=1)
+    b = int(np.argmax(te_c))
+    return {
+        "cifar": {"family": c.family, "n_train": c.n_train, "epochs": c.epochs, "sizes": _rows(c)},
+        "mnist": {"family": m.family, "n_train": m.n_train, "epochs": m.epochs, "sizes": _rows(m)},
+        "acc_tol": ACC_TOL, "loss_tol": LOSS_TOL, "knee_params": knee_params(),
+        "headline": {
+            "CIFAR best mean test acc": float(te_c[b]),
+            "CIFAR params at best test acc": c.n_params[b],
+            "CIFAR test loss largest − lowest": float(c.values("test_loss").mean(axis=1)[-1]
+                                                      - c.values("test_loss").mean(axis=1).min()),
+            "MNIST test acc smallest": float(te_m[0]),
+            "MNIST test acc largest": float(te_m[-1]),
+        },
+    }
