@@ -280,7 +280,8 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
         rule=f"equivalence per net, joined: a net is at chance when the 95 % interval of its per-seed final training "
              f"accuracy minus {pct(chance, 0)} lies within ±{100 * ACC_TOL:.0f} pp (not at chance when wholly "
              "outside); the claim holds when every net is at chance, contradicted when any net is surely not",
-        ours="; ".join(f"{n:,} params: train acc − chance {ci_pp(iv)} → {v}" for n, (iv, v) in per_size.items()),
+        ours=f"{f.n_train:,} images, {largest.epoch[-1]} epochs: "
+             + "; ".join(f"{n:,} params: train acc − chance {ci_pp(iv)} → {v}" for n, (iv, v) in per_size.items()),
         reproduced={"params_min": f.in_range[0].n_params, "params_max": largest.n_params,
                     "epochs": largest.epoch[-1], "train_loss": loss_l.mean,
                     "acc_pct": 100 * stats.mean_interval(acc_l).mean},
