@@ -44,7 +44,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from lab_utils.core.data import STATS, load_arrays
-from lab_utils.core.params import flatten, trainable, unflatten
+from lab_utils.core.params import flatten, unflatten
 from lab_utils.models import resnet20
 from lab_utils.probes import loss_surface
 from lab_utils.probes.hvp import HVP

@@ -6,7 +6,7 @@
         browser.evaluate("document.images.length")
         browser.screenshot(Path("shot.png"))
 
-Chromium is Debian's `chromium` (`.ci/setup.d/20-chromium.sh` installs it); `CHROMIUM` overrides the binary.
+Chromium is Debian's `chromium` (`.ci/setup.d/30-chromium.sh` installs it); `CHROMIUM` overrides the binary.
 The flags are those that work on this machine's closed network (no background connections, no GPU) with
 SwiftShader for WebGL, which plotly's 3-D views need.
 """

@@ -23,7 +23,7 @@ from lab_utils.report import convert as cv
 
 SECTIONS = [nb.stem for nb in NOTEBOOKS]
 PAGES = ["index", *SECTIONS]
-pytestmark = pytest.mark.skipif(binary() is None, reason="chromium is not installed (.ci/setup.d/20-chromium.sh)")
+pytestmark = pytest.mark.skipif(binary() is None, reason="chromium is not installed (.ci/setup.d/30-chromium.sh)")
 
 MACHINE_PATH = re.compile(r"(?<![\w.~<>-])/(?:home|root|tmp|work|Users|private|var/folders|mnt)/[\w.-]")
 PROMPT = re.compile(r"\bIn(?:&nbsp;| )\[[\d* ]*\]:|\bOut\[\d+\]:")

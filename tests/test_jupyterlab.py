@@ -20,7 +20,7 @@ from chromium import Chromium, binary
 from conftest import REPO
 
 NOTEBOOK = "01_function_fitting"
-pytestmark = pytest.mark.skipif(binary() is None, reason="chromium is not installed (.ci/setup.d/20-chromium.sh)")
+pytestmark = pytest.mark.skipif(binary() is None, reason="chromium is not installed (.ci/setup.d/30-chromium.sh)")
 
 
 def free_port() -> int:

@@ -142,7 +142,7 @@ def test_figures_and_prose_from_constructed_results():
     for fig in (figures.sweeps(res), figures.scatter(res), figures.convergence(res)):
         assert fig.axes
         matplotlib.pyplot.close(fig)
-    for prose in (text.scale(res), text.convergence_note(res), text.measures_note(res)):
+    for prose in (text.scale(res), text.convergence_note(res), text.measures_note(res), text.fit_note(res)):
         assert prose.startswith("**")
     ch = text.checks(res)
     assert "none of the three reports claims" in text.reading(ch)
@@ -202,3 +202,14 @@ def test_input_gradient_norm_matches_per_sample_autograd():
     assert input_gradient_norm(m, F.cross_entropy, (x, y), chunk=4) == pytest.approx(ref, rel=1e-10)
     assert m.training and all(torch.equal(v, m.state_dict()[k]) for k, v in before.items())
     assert all(p.requires_grad and p.grad is None for p in m.parameters())
+
+
+def test_fit_note_reads_sensitivity_against_the_fit():
+    res = _results()
+    fitted = {r: dataclasses.replace(sw, runs=[dataclasses.replace(x, convergence=Convergence(
+        1 / x.input_grad, 0.01, True, "c")) for x in sw.runs]) for r, sw in res.sweeps.items()}
+    note = text.fit_note(dataclasses.replace(res, sweeps=fitted))
+    assert "In every sweep the nets that fit their training set more closely are the more sensitive" in note
+    unrelated = {r: dataclasses.replace(sw, runs=[dataclasses.replace(x, convergence=Convergence(
+        x.input_grad, 0.01, True, "c")) for x in sw.runs]) for r, sw in res.sweeps.items()}
+    assert "In every sweep" not in text.fit_note(dataclasses.replace(res, sweeps=unrelated))

@@ -12,6 +12,7 @@ import torch
 
 matplotlib.use("Agg")
 
+from lab_utils.report.metrics import headline_mean
 from lab_utils import models, references, sections  # noqa: E402
 from lab_utils.core import data, stats, train  # noqa: E402
 from lab_utils.probes import grid_coords  # noqa: E402
@@ -56,7 +57,7 @@ def test_smoke_metrics(smoke_run):
     for c in conv:
         assert set(c) >= {"variant", "seed", "train_loss", "grad_norm", "converged", "criterion"}
         assert "‖∇L‖" in c["criterion"]
-    assert set(m["headline"]) == {"acc skip+BN", "acc BN only", "λmax skip+BN", "λmax BN only",
+    assert set(m["headline"]) == {"test acc skip+BN", "test acc BN only", "λmax skip+BN", "λmax BN only",
                                   "skip only diverged (seeds)"}
     for fig in ("training", "layer_gradients", "landscape_contours", "landscape_surfaces", "landscape_slice",
                 "landscape_reference_units", "loss_ranges", "hessian_top_eigenvalues", "sharpness_vs_accuracy"):
@@ -73,12 +74,12 @@ def _grid(units: str, rng: float, base: float = 2.0, steps: int = 3) -> compute.
 
 def seed_run(name: str, seed: int, *, acc: float = 0.5, top_k=(10.0, 5.0), converged: bool = True,
              ref_range: float = 1e-3, filter_range: float = 1.0, factor: float = 1.0, diverged: bool = False,
-             grad_norm: float = 0.5) -> compute.SeedRun:
+             grad_norm: float = 0.5, train_loss: float = 1.0) -> compute.SeedRun:
     skip, bn = next(k for k, v in compute.NAMES.items() if v == name)
     depth = np.arange(len(WEIGHTS))
     init = 0.5 * factor ** (len(WEIGHTS) - 2 - depth)  # geometric over depth, the classifier last
     grads = compute.LayerGrads(WEIGHTS, init, None if diverged else init / 2)
-    conv = train.Convergence(math.nan if diverged else 1.0, math.nan if diverged else grad_norm,
+    conv = train.Convergence(math.nan if diverged else train_loss, math.nan if diverged else grad_norm,
                              (not diverged) and grad_norm <= CFG.grad_tol, f"full-batch ‖∇L‖ ≤ {CFG.grad_tol:g}")
     common = dict(variant=name, skip=skip, batchnorm=bn, seed=seed, epochs=[1, 2],
                   steps=8, convergence=conv, grads=grads)
@@ -111,8 +112,9 @@ def baseline(**over) -> dict[str, list[dict]]:
         S: [dict(diverged=True), dict(diverged=True)],
         B: [dict(acc=0.840, top_k=(90.0, 40.0), ref_range=2.4e-3), dict(acc=0.841, top_k=(91.0, 40.0),
                                                                          ref_range=2.5e-3)],
-        N: [dict(acc=0.100, top_k=(0.10, 0.05), ref_range=1e-6, filter_range=4e3, factor=0.9),
-            dict(acc=0.1001, top_k=(0.101, 0.05), ref_range=1.1e-6, filter_range=5e3, factor=0.905)],
+        N: [dict(acc=0.100, top_k=(0.10, 0.05), ref_range=1e-6, filter_range=4e3, factor=0.9, train_loss=2.3025),
+            dict(acc=0.1001, top_k=(0.101, 0.05), ref_range=1.1e-6, filter_range=5e3, factor=0.905,
+                 train_loss=2.3027)],
     }
     spec.update(over)
     return spec
@@ -146,8 +148,8 @@ def test_reversed_numbers_contradict():
         SB: [dict(acc=0.80, top_k=(90.0, 40.0), ref_range=3e-3), dict(acc=0.801, top_k=(91.0, 40.0), ref_range=3.1e-3)],
         B: [dict(acc=0.85, top_k=(7.0, 3.0), ref_range=5e-4), dict(acc=0.851, top_k=(7.1, 3.0), ref_range=5e-4)],
         S: [dict(acc=0.90), dict(acc=0.901)],
-        N: [dict(acc=0.40, top_k=(300.0, 100.0), ref_range=1e-2, factor=1.2),
-            dict(acc=0.41, top_k=(301.0, 100.0), ref_range=1.1e-2, factor=1.21)],
+        N: [dict(acc=0.40, top_k=(300.0, 100.0), ref_range=1e-2, factor=1.2, train_loss=1.6),
+            dict(acc=0.41, top_k=(301.0, 100.0), ref_range=1.1e-2, factor=1.21, train_loss=1.61)],
     })
     v = verdicts(results(spec))
     for k in ("skip_bn_beats_bn_only", "skip_only_diverges", "plain_net_at_chance", "skip_reduces_lambda_max",
@@ -162,8 +164,8 @@ def test_noisy_or_missing_evidence_stays_undecided():
         SB: [dict(acc=0.80, top_k=(7.0, 6.99), ref_range=5e-4), dict(acc=0.90, top_k=(70.0, 69.99), converged=False)],
         B: [dict(acc=0.85, top_k=(9.0, 8.99), ref_range=1e-3), dict(acc=0.84, top_k=(9.0, 8.99), ref_range=1e-4)],
         S: [dict(diverged=True), dict(acc=0.3)],
-        N: [dict(acc=0.10, top_k=(0.1, 0.0999), ref_range=1e-6, factor=0.8),
-            dict(acc=0.25, top_k=(0.1, 0.0999), ref_range=1e-3, factor=1.2)],
+        N: [dict(acc=0.10, top_k=(0.1, 0.0999), ref_range=1e-6, factor=0.8, train_loss=2.3026),
+            dict(acc=0.25, top_k=(0.1, 0.0999), ref_range=1e-3, factor=1.2, train_loss=2.1)],
     })
     v = verdicts(results(spec))
     for k in ("skip_bn_beats_bn_only", "skip_only_diverges", "plain_net_at_chance", "skip_reduces_lambda_max",
@@ -228,9 +230,10 @@ def test_metrics_are_plain_numbers():
     m = text.metrics(results(baseline()))
     assert len(m["headline"]) == 5
     for v in m["headline"].values():
-        assert isinstance(v, (int, float))
+        assert isinstance(headline_mean(v), (int, float))
     assert m["headline"]["skip only diverged (seeds)"] == 2
-    assert m["headline"]["λmax BN only"] == pytest.approx(90.5)
+    assert m["headline"]["λmax BN only"]["mean"] == pytest.approx(90.5) and m["headline"]["λmax BN only"]["n"] == 2
+    assert m["headline"]["test acc BN only"]["unit"] == "%" and 50 < m["headline"]["test acc BN only"]["mean"] < 100
     assert [v["name"] for v in m["variants"]] == [SB, S, B, N]
     assert len(m["convergence"]) == 8
     json.dumps(to_jsonable(m))
@@ -257,8 +260,22 @@ def test_landscapes_have_one_panel_per_variant_and_seed(units):
     plt.close(f)
 
 
+def test_interactive_surfaces_are_the_first_seeds_probed_grids():
+    from lab_utils.report import interactive
+
+    res = results(baseline())
+    grids = figures.surface_grids(res)
+    assert len(grids) == 3 and not any(S in k for k in grids)  # skip only diverged: no grid
+    fig = interactive.surfaces_figure(grids, log_z=True)
+    assert len(fig["data"]) == 3
+    name, (x, y, z) = next(iter(grids.items()))
+    g = res.runs[SB][0].filter_grid
+    assert name == f"{SB}, seed {res.runs[SB][0].seed}" and np.array_equal(z, g.loss)
+    assert np.allclose(np.array(fig["data"][0]["z"], dtype=float).T, np.log10(g.loss), rtol=1e-4)
+
+
 def test_reference_points_come_from_the_registry():
-    pts = figures.reference_points()
+    pts = text.reference_points()
     assert pts[SB]["lambda"] == references.claim("003.ablation.skip_reduces_lambda_max").numbers["lambda_skip_bn"]
     assert pts[N]["range"] == 0.0 and pts[B]["acc"] == 84.51
 
@@ -277,11 +294,22 @@ def test_layer_grads_from_a_history():
     m = models.build(compute.spec(False, False))
     names = [n for n, p in m.named_parameters()]
     steps = [{n: float(i + 1) for n in names} for i in range(15)]
-    g = compute.layer_grads(m, {"layer_grad_norm": steps, "diverged_at_epoch": None})
+    init = np.arange(1.0, 21.0)
+    g = compute.layer_grads(m, {"layer_grad_norm": steps, "diverged_at_epoch": None}, init)
     assert g.names == WEIGHTS and len(g.names) == 20
-    assert np.all(g.init == 1.0) and np.allclose(g.end, np.mean(np.arange(6, 16)))
-    g = compute.layer_grads(m, {"layer_grad_norm": steps, "diverged_at_epoch": 1})
+    assert np.all(g.init == init) and np.allclose(g.end, np.mean(np.arange(6, 16)))
+    g = compute.layer_grads(m, {"layer_grad_norm": steps, "diverged_at_epoch": 1}, init)
     assert g.end is None
+
+
+def test_init_gradients_are_those_of_the_trained_runs_initial_weights():
+    x, y = torch.randn(8, 3, 32, 32), torch.arange(8) % 10
+    g = compute.init_gradients(compute.spec(False, False), 5, [(x[:4], y[:4]), (x[4:], y[4:])], torch.device("cpu"))
+    torch.manual_seed(5)
+    m = models.build(compute.spec(False, False))
+    loss = torch.nn.functional.cross_entropy(m(x), y)  # no BN: the mean over both halves is the full mean
+    ref = torch.autograd.grad(loss, [p for n, p in m.named_parameters() if n in WEIGHTS])
+    assert np.allclose(g, [float(r.norm()) for r in ref], rtol=1e-4)
 
 
 def test_reference_directions_are_orthonormal_unit_vectors():

@@ -1,7 +1,6 @@
 """lab_utils.probes.noise against exact answers on tiny models: per-sample gradients vs a loop of single-sample
 backward passes, and the top eigenvalue of the gradient covariance vs a dense covariance built explicitly."""
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from lab_utils import models

@@ -60,6 +60,9 @@ def test_smoke_run_writes_metrics_and_figures(smoke_run, name):
     assert 0 < metrics["elapsed_s"] < 600
     assert metrics.get("headline"), "metrics.json needs a headline for the index"
     for v in metrics["headline"].values():
+        if isinstance(v, dict):  # a spread over seeds (report.metrics.spread)
+            assert set(v) == {"mean", "sd", "n", "unit"} and v["n"] >= 1 and v["mean"] is not None
+            v = v["mean"]
         assert v is None or isinstance(v, (int, float, str))
         assert not (isinstance(v, float) and math.isnan(v))
     assert list(section_dir.glob("*.png")), "no figure written"

@@ -24,7 +24,7 @@ eval-mode pass, as Garipov et al. do.
 from __future__ import annotations
 
 import copy
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import torch

@@ -3,6 +3,7 @@
     checks = [claims.check("002.fitting.deepest_fits_best", stats.direction_verdict(iv, +1), rule="...",
                            ours=f"log10 MSE ratio {iv}", reproduced={"mse_8x22": 3.1e-6}, ratio=iv)]
     Markdown(claims.table(checks))      # claim | report | the report's numbers | ours | verdict | rule
+    Markdown(claims.section(checks))    # the same, under the anchor #claims the index links to, with the counts
 
 The verdict comes from one of the rules in `lab_utils.core.stats`; `rule` says which, in words, so the prose
 and the table state it; `ours` is the human-readable evidence, `evidence` the numbers behind the verdict
@@ -16,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..core.stats import VERDICTS
+from ..core.stats import CONTRADICTED, HOLDS, UNDECIDED, VERDICTS
 from ..references import claim as registry_claim
 from .fmt import fmt
 
@@ -68,3 +69,20 @@ def table(checks: Sequence[ClaimCheck]) -> str:
         cells = [reg.claim, c.report, _numbers(reg.numbers), c.ours, f"**{c.verdict}**", c.rule]
         rows.append("| " + " | ".join(s.replace("|", "/").replace("\n", " ") for s in cells) + " |")
     return "\n".join(rows)
+
+
+ANCHOR = "claims"  # the id of a report's claim table; the index links to <section>.html#claims
+
+
+def counts_sentence(checks: Sequence[ClaimCheck]) -> str:
+    """One sentence: how many of the claims hold, are contradicted, are undecided."""
+    n = counts(checks)
+    return (f"Of the {len(checks)} claims tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
+            f"{n[CONTRADICTED]} {'is' if n[CONTRADICTED] == 1 else 'are'} contradicted and {n[UNDECIDED]} "
+            f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale.")
+
+
+def section(checks: Sequence[ClaimCheck]) -> str:
+    """The claim table of a report as Markdown: an anchor `#claims` (the index links to it), the counts sentence
+    and `table(checks)`."""
+    return f'<a id="{ANCHOR}"></a>\n\n{counts_sentence(checks)}\n\n{table(checks)}'

@@ -26,9 +26,10 @@ from typing import Any, Mapping, Sequence
 
 from ..core.paths import atomic_write_bytes
 from ..core.stats import VERDICTS, mean_sd
-from .claims import counts
-from .fmt import fmt
-from .metrics import read_metrics
+from ..references import CLAIMS
+from .claims import ANCHOR, counts
+from .fmt import fmt, num
+from .metrics import headline_mean, read_metrics
 
 NOT_RENDERED, INCOMPLETE = "not rendered", "incomplete"
 
@@ -163,7 +164,7 @@ def _headline_stats(runs: Sequence[SectionRun]) -> tuple[HeadlineStat, ...]:
         labels += [k for k in r.headline if k not in labels]
     stats = []
     for label in labels:
-        values = tuple(r.headline.get(label) for r in runs)
+        values = tuple(headline_mean(r.headline.get(label)) for r in runs)
         numeric = [v for v in values if _is_number(v)]
         mean, sd, n = mean_sd(numeric) if numeric else (math.nan, math.nan, 0)
         others = [str(v) for v in values if v is not None and not _is_number(v)]
@@ -223,16 +224,83 @@ def _md_cell(text: str) -> str:
 
 
 def _claim_counts(run: SectionRun) -> str:
-    if run.status != "ok":
+    if run.status != "ok" or not run.claims:
         return "–"
     c = counts(run.claims)
     return " / ".join(str(c[v]) for v in VERDICTS)
 
 
+def _repro_rows(rows: Sequence[Reproduction]) -> tuple[list[str], str]:
+    """The reproduction table as Markdown lines and as an HTML table."""
+    head = ["section", "claim", "report", "quantity", "report's value", "ours", "from", "verdict"]
+    md = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    cells = []
+    for x in rows:
+        vals = [x.claim_id, x.report, x.quantity.replace("_", " "), fmt(x.reference),
+                "–" if x.ours is None else fmt(x.ours), x.profile or "–", x.verdict or "–"]
+        md.append(f"| [{x.section}]({x.section}.md#{ANCHOR}) | " + " | ".join(_md_cell(v) for v in vals) + " |")
+        name = html.escape(x.section)
+        cells.append(f'<tr><td><a href="{name}.html#{ANCHOR}">{name}</a></td>'
+                     + "".join(f"<td>{html.escape(v)}</td>" for v in vals) + "</tr>")
+    table = ("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>\n" + "\n".join(cells)
+             + "\n</table>")
+    return md, table
+
+
+_REPRO_NOTE = ("Every number of the reference registry (`lab_utils.references`) beside ours: ours is the mean over "
+               "the section's seeds of the same quantity in the same units, from the profile named; – where the "
+               "section measures it differently or not at all (its claim table says how it was checked instead).")
+
+
+def headline_text(value: Any) -> str:
+    """One headline entry in the index's one format: a `metrics.spread` as "mean ± sd unit (n = k)" (sample sd),
+    a plain number or text as it is."""
+    if not isinstance(value, dict):
+        return fmt(value)
+    mean, sd, n, unit = value.get("mean"), value.get("sd"), value.get("n", 0), value.get("unit", "")
+    if mean is None:
+        return "–"
+    body = num(mean, 3) if sd is None else f"{num(mean, 3)} ± {num(sd, 2)}"
+    return f"{body}{' ' + unit if unit else ''} (n = {n})"
+
+
 def _headline_text(run: SectionRun) -> str:
     if run.status == "failed":
         return run.error
-    return "; ".join(f"{k}: {fmt(v)}" for k, v in run.headline.items())
+    return "; ".join(f"{k}: {headline_text(v)}" for k, v in run.headline.items())
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """One number of a registry claim beside ours: `ours` is the section's mean over its seeds of the same
+    quantity (same key and units; None where the section did not measure it or was not rendered)."""
+
+    section: str
+    claim_id: str
+    report: str
+    quantity: str
+    reference: float
+    ours: float | None
+    profile: str | None
+    verdict: str | None
+
+
+def reproductions(runs: Sequence[SectionRun]) -> list[Reproduction]:
+    """Every number of every registry claim of the given sections, in registry order, with ours where the
+    section's check reported it (`ClaimCheck.reproduced`)."""
+    by_section = {r.section: r for r in runs}
+    out = []
+    for c in CLAIMS:
+        r = by_section.get(c.section)
+        if r is None:
+            continue
+        check = next((k for k in r.claims if k.get("id") == c.id), None) if r.status == "ok" else None
+        mine = (check or {}).get("reproduced") or {}
+        for key, ref in c.numbers.items():
+            v = mine.get(key)
+            out.append(Reproduction(c.section, c.id, c.report, key, ref, v if _is_number(v) else None,
+                                    r.profile if check else None, (check or {}).get("verdict")))
+    return out
 
 
 def _secs(s: float | None) -> str:
@@ -250,18 +318,27 @@ def write_index(root: Path, sections: Sequence[str]) -> tuple[Path, Path]:
     for r in runs:
         run_info = " / ".join(fmt(v) for v in (r.profile, r.seed, r.device))
         link = f"[{r.section}]({r.section}.md)" if r.has_md else r.section
-        md.append(f"| {link} | {r.status} | {_secs(r.seconds)} | {run_info} | {_claim_counts(r)} | "
+        counts_md = (f"[{_claim_counts(r)}]({r.section}.md#{ANCHOR})" if r.has_md and r.claims
+                     else _claim_counts(r))
+        md.append(f"| {link} | {r.status} | {_secs(r.seconds)} | {run_info} | {counts_md} | "
                   f"{_md_cell(_headline_text(r))} |")
         name = html.escape(r.section)
         hlink = f'<a href="{name}.html">{name}</a>' if r.has_html else name
         cls = "ok" if r.status == "ok" else "bad"
+        counts_html = (f'<a href="{name}.html#{ANCHOR}">{html.escape(_claim_counts(r))}</a>' if r.has_html and r.claims
+                       else html.escape(_claim_counts(r)))
         cells.append(f"<tr><td>{hlink}</td><td class='{cls}'>{html.escape(r.status)}</td><td>{_secs(r.seconds)}</td>"
-                     f"<td>{html.escape(run_info)}</td><td>{html.escape(_claim_counts(r))}</td>"
+                     f"<td>{html.escape(run_info)}</td><td>{counts_html}</td>"
                      f"<td>{html.escape(_headline_text(r))}</td></tr>")
+    repro_md, repro_html = _repro_rows(reproductions(runs))
+    md += ["", "## Reproduction: the reference numbers beside ours", "", _REPRO_NOTE, ""] + repro_md
     md_path, html_path = root / "index.md", root / "index.html"
     atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
     table = "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>\n" + "\n".join(cells)
-    atomic_write_bytes(html_path, _page("Deep-learning theory lab: report index", table + "\n</table>").encode())
+    body = (table + "\n</table>\n<h2>Reproduction: the reference numbers beside ours</h2>\n<p>"
+            + html.escape(_REPRO_NOTE).replace("`lab_utils.references`", "<code>lab_utils.references</code>")
+            + "</p>\n" + repro_html)
+    atomic_write_bytes(html_path, _page("Deep-learning theory lab: report index", body).encode())
     return md_path, html_path
 
 

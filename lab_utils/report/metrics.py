@@ -41,6 +41,21 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} to metrics.json")
 
 
+def spread(values: Sequence[float | None], unit: str = "", scale: float = 1.0) -> dict:
+    """A headline number over seeds: {"mean", "sd" (sample sd, None for n < 2), "n" (finite values), "unit"}
+    of `scale * v` over the finite values (None and NaN are left out). The index shows it as "mean ± sd unit (n)"."""
+    vals = [scale * float(v) for v in values if v is not None and math.isfinite(float(v))]
+    n = len(vals)
+    mean = sum(vals) / n if n else None
+    sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1)) if n > 1 else None
+    return {"mean": mean, "sd": sd, "n": n, "unit": unit}
+
+
+def headline_mean(value: Any) -> Any:
+    """The number a headline entry stands for: its mean when it is a `spread`, else the value itself."""
+    return value.get("mean") if isinstance(value, dict) else value
+
+
 def _plain(value: Any) -> Any:
     """`to_jsonable(value)`, or its repr when JSON has no type for it (a setting must never stop write_metrics)."""
     try:

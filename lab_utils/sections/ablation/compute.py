@@ -117,9 +117,10 @@ class Hessian:
 
 @dataclass(frozen=True)
 class LayerGrads:
-    """Per-layer gradient norms ||dL/dW_l|| (L2 over the layer's weight, minibatch loss in train mode, as SGD saw it)
-    of the 20 weight layers in depth order (19 convolutions, then the classifier). init: at the first step (the
-    initial weights); end: the mean over the last finite steps, None when the run diverged."""
+    """Per-layer gradient norms ||dL/dW_l|| (L2 over the layer's weight, train-mode BN as SGD sees it) of the 20
+    weight layers in depth order (19 convolutions, then the classifier). init: of the mean loss over the probe
+    images (in minibatches of the training batch size) at the initial weights; end: the mean over the last
+    finite training steps of the minibatch gradient norms, None when the run diverged."""
 
     names: tuple[str, ...]
     init: np.ndarray
@@ -222,12 +223,33 @@ def fit_kwargs(cfg: Ablation) -> dict:
                 eval_batch_size=500, track_layer_grad_norms=True, record_final=True)
 
 
-def layer_grads(model: nn.Module, hist: dict) -> LayerGrads:
-    """The per-layer gradient norms of the weight layers (>= 2-D parameters) at the first step and at the end."""
-    names = tuple(n for n, p in model.named_parameters() if p.dim() >= 2)
+def weight_names(model: nn.Module) -> tuple[str, ...]:
+    """The weight layers (>= 2-D parameters) in depth order."""
+    return tuple(n for n, p in model.named_parameters() if p.dim() >= 2)
+
+
+def init_gradients(model_spec: dict, seed: int, batches, device: torch.device) -> np.ndarray:
+    """||dL/dW_l|| per weight layer at the initial weights of `seed` (built exactly as `models.trained` builds
+    them), L the mean cross-entropy over `batches` with BN in train mode (each batch normalized by its own
+    statistics, as in SGD)."""
+    torch.manual_seed(seed)
+    model = models.build(model_spec).to(device).train()
+    names = weight_names(model)
+    params = [p for n, p in model.named_parameters() if n in names]
+    grads = [torch.zeros_like(p) for p in params]
+    total = sum(len(x) for x, _ in batches)
+    for x, y in batches:
+        loss = F.cross_entropy(model(x.to(device)), y.to(device)) * (len(x) / total)
+        for g, gi in zip(grads, torch.autograd.grad(loss, params)):
+            g += gi
+    return np.array([float(g.norm()) for g in grads])
+
+
+def layer_grads(model: nn.Module, hist: dict, init: np.ndarray) -> LayerGrads:
+    """The per-layer gradient norms: `init` (from `init_gradients`) and the mean over the last training steps."""
+    names = weight_names(model)
     steps = hist.get("layer_grad_norm") or []
     rows = np.array([[s.get(n, math.nan) for n in names] for s in steps], dtype=float).reshape(len(steps), len(names))
-    init = rows[0] if len(rows) else np.full(len(names), math.nan)
     end = None
     if hist.get("diverged_at_epoch") is None and len(rows):
         finite = rows[np.all(np.isfinite(rows), axis=1)]
@@ -247,7 +269,10 @@ def train_one(run, split: data.Split, skip: bool, batchnorm: bool, seed: int) ->
         div_epoch, div_step = hist["epoch"][-1], hist["steps"]
     sr = SeedRun(name, skip, batchnorm, seed, list(hist["epoch"]), list(hist["train_loss"]), list(hist["test_loss"]),
                  list(hist["test_acc"]), int(hist["steps"]), div_epoch, div_step, conv,
-                 layer_grads(model, {**hist, "diverged_at_epoch": div_epoch}),
+                 layer_grads(model, {**hist, "diverged_at_epoch": div_epoch},
+                             init_gradients(spec(skip, batchnorm), seed,
+                                            probe_batches(split, run.cfg.probe_images, run.cfg.batch_size),
+                                            run.device)),
                  seconds={"train": float(hist.get("elapsed_s", math.nan))})
     return model, sr
 

@@ -15,9 +15,9 @@ from ...core import data
 from ...references import claim
 from ...report import plotting
 from .compute import VARIANTS, Grid, Results, SeedRun, variant_name
+from .text import FLAT_LIMIT, reference_points
 
 NAMES = [variant_name(*v) for v in VARIANTS]
-FLAT_LIMIT = 5e-5  # a loss range below this prints as 0.0000 at report 003's four decimals
 
 
 def _colors() -> dict[str, tuple]:
@@ -27,20 +27,6 @@ def _colors() -> dict[str, tuple]:
 def _seeds_label(res: Results) -> str:
     n = len(res.seeds)
     return f"mean ± sd over {n} seeds (sample sd)" if n > 1 else "one seed"
-
-
-def reference_points() -> dict[str, dict[str, float]]:
-    """Report 003's (test accuracy in percent, lambda_max, loss range) per probed variant, from the registry."""
-    acc, lam = claim("003.ablation.skip_bn_beats_bn_only").numbers, claim("003.ablation.skip_reduces_lambda_max").numbers
-    rng = claim("003.ablation.skip_lowers_loss_range").numbers
-    plain_acc = claim("003.ablation.plain_net_at_chance").numbers["acc_neither"]
-    plain_lam = claim("003.ablation.plain_net_small_lambda").numbers["lambda_neither"]
-    plain_rng = claim("003.ablation.plain_net_flat_landscape").numbers["range_neither"]
-    return {
-        "skip + BN": {"acc": acc["acc_skip_bn"], "lambda": lam["lambda_skip_bn"], "range": rng["range_skip_bn"]},
-        "BN only": {"acc": acc["acc_bn_only"], "lambda": lam["lambda_bn_only"], "range": rng["range_bn_only"]},
-        "neither": {"acc": plain_acc, "lambda": plain_lam, "range": plain_rng},
-    }
 
 
 def _per_epoch(runs: list[SeedRun], key: str, n_epochs: int) -> np.ndarray:
@@ -181,6 +167,18 @@ def surfaces(res: Results) -> plt.Figure:
     return fig
 
 
+def surface_grids(res: Results) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The first seed's filter-normalized training-loss grids, {variant: (alpha, beta, loss[i, j] at (alpha_i,
+    beta_j))}, for the interactive 3-D view (`report.interactive.save_surfaces`, log10 loss); diverged variants are
+    left out."""
+    out = {}
+    for name, runs in res.runs.items():
+        g = runs[0].filter_grid
+        if g is not None:
+            out[f"{name}, seed {runs[0].seed}"] = (np.asarray(g.coords), np.asarray(g.coords), np.asarray(g.loss))
+    return out
+
+
 def slices(res: Results) -> plt.Figure:
     """Training loss along the first filter-normalized direction, mean +- sd over seeds (log y)."""
     fig, ax = plt.subplots(figsize=(7.0, 4.0))
@@ -280,8 +278,8 @@ def eigenvalues(res: Results) -> plt.Figure:
 
 
 def layer_gradients(res: Results) -> plt.Figure:
-    """Per-layer gradient norms ||dL/dW_l|| against depth (19 convolutions, then the classifier), at the first step
-    and at the end of training, mean +- sd over seeds (log y), with report 003's 0.9-per-layer decay drawn from
+    """Per-layer gradient norms ||dL/dW_l|| against depth (19 convolutions, then the classifier), at the initial
+    weights and at the end of training, mean +- sd over seeds (log y), with report 003's 0.9-per-layer decay drawn from
     the plain net's last convolution."""
     fig, axes = plt.subplots(1, 2, figsize=(12.0, 4.0), layout="constrained", sharey=True)
     cols = _colors()
@@ -303,7 +301,7 @@ def layer_gradients(res: Results) -> plt.Figure:
                     ax.plot(depth[conv], anchor * factor ** (depth[last] - depth[conv]), "k--", lw=1,
                             label=f"{factor:g} per layer (report 003)")
         ax.set_xlabel("weight layer (1 = first convolution, last = classifier)")
-        ax.set_title("first step (initial weights)" if when == "init" else "end of training (last steps)",
+        ax.set_title("initial weights (mean loss over the probe images)" if when == "init" else "end of training (last steps)",
                      fontsize="small")
     axes[0].set_ylabel(f"‖∂L/∂W_l‖ ({_seeds_label(res)})")
     axes[0].legend(fontsize="x-small")

@@ -41,7 +41,7 @@ PROFILES = dict(
                    span=1.0, power_iters=2, lanczos_steps=5, eig_tol=5e-2, top_k=2, trace_samples=2),
     quick=Ablation(n_seeds=2, n_train=3000, n_test=1000, epochs=3, batch_size=32, lr=0.1, grad_tol=0.05,
                    probe_images=256, hessian_images=128, chunk=128, grid_steps=7, ref_grid_steps=5, slice_steps=11,
-                   span=1.0, power_iters=5, lanczos_steps=12, eig_tol=2e-2, top_k=3, trace_samples=3),
+                   span=1.0, power_iters=5, lanczos_steps=15, eig_tol=2e-2, top_k=3, trace_samples=3),
     full=Ablation(n_seeds=3, n_train=50_000, n_test=10_000, epochs=20, batch_size=32, lr=0.1, grad_tol=0.05,
                   probe_images=2048, hessian_images=2048, chunk=1024, grid_steps=21, ref_grid_steps=10,
                   slice_steps=101, span=1.0, power_iters=5, lanczos_steps=100, eig_tol=1e-3, top_k=5,

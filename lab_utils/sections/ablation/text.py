@@ -8,18 +8,17 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
-import numpy as np
-
 from ...core import data, stats
 from ...references import claim, for_section
 from ...report import claims as claims_mod
 from ...report.claims import ClaimCheck
-from ...report.fmt import fmt, num, pct
-from .compute import NAMES, Results, SeedRun, variant_name
+from ...report.fmt import fmt, num
+from ...report.metrics import spread
+from .compute import NAMES, Results, SeedRun
 
 SECTION = "07_ablation"
 CHANCE = data.CHANCE_ACCURACY
-CHANCE_DELTA = 0.02      # "at chance": test accuracy within 10 % +- 2 percentage points
+CHANCE_LOSS_DELTA = 0.01  # "does not learn": full-batch training loss within ln 10 +- 0.01 nats
 REDUCTION_DELTA = 5.0    # "reduces lambda_max by 92 percent": within +- 5 percentage points
 FLAT_LIMIT = 5e-5        # a loss range below this prints as 0.0000 at report 003's four decimals
 SB, S, B, N = (NAMES[k] for k in ((True, True), (True, False), (False, True), (False, False)))
@@ -94,6 +93,20 @@ def _vals(vals: Sequence[float | None], digits: int = 3) -> str:
     return ", ".join("–" if v is None else f"{v:.{digits}g}" for v in vals)
 
 
+def reference_points() -> dict[str, dict[str, float]]:
+    """Report 003's (test accuracy in percent, lambda_max, loss range) per probed variant, from the registry."""
+    acc, lam = claim("003.ablation.skip_bn_beats_bn_only").numbers, claim("003.ablation.skip_reduces_lambda_max").numbers
+    rng = claim("003.ablation.skip_lowers_loss_range").numbers
+    plain_acc = claim("003.ablation.plain_net_at_chance").numbers["acc_neither"]
+    plain_lam = claim("003.ablation.plain_net_small_lambda").numbers["lambda_neither"]
+    plain_rng = claim("003.ablation.plain_net_flat_landscape").numbers["range_neither"]
+    return {
+        "skip + BN": {"acc": acc["acc_skip_bn"], "lambda": lam["lambda_skip_bn"], "range": rng["range_skip_bn"]},
+        "BN only": {"acc": acc["acc_bn_only"], "lambda": lam["lambda_bn_only"], "range": rng["range_bn_only"]},
+        "neither": {"acc": plain_acc, "lambda": plain_lam, "range": plain_rng},
+    }
+
+
 # ---- claim checks -----------------------------------------------------------------------------------------
 
 def check_skip_bn_beats_bn_only(res: Results) -> ClaimCheck:
@@ -128,17 +141,19 @@ def check_skip_only_diverges(res: Results) -> ClaimCheck:
 
 def check_plain_net_at_chance(res: Results) -> ClaimCheck:
     a = per_seed(res, N, acc)
-    iv = stats.mean_interval([None if v is None else v - CHANCE for v in a])
-    loss = per_seed(res, N, lambda r: r.final_test_loss)
-    train_loss = per_seed(res, N, lambda r: r.convergence.train_loss)
+    train_loss = per_seed(res, N, lambda r: None if r.diverged else r.convergence.train_loss)
+    iv = stats.mean_interval([None if v is None else v - data.CHANCE_LOSS for v in train_loss])
+    iv_acc = stats.mean_interval([None if v is None else v - CHANCE for v in a])
+    test_loss = per_seed(res, N, lambda r: r.final_test_loss)
     return claims_mod.check(
-        "003.ablation.plain_net_at_chance", stats.equivalence_verdict(iv, CHANCE_DELTA),
-        rule=f"equivalence: holds when the 95 % interval of the per-seed test accuracy minus chance ({pct(CHANCE, 0)}) "
-             f"lies within ±{100 * CHANCE_DELTA:g} pp, contradicted when it lies wholly outside",
-        ours=f"test accuracy − chance {_iv_pct(iv)}; test loss {_vals(loss, 4)} "
-             f"(full-batch training loss {_vals(train_loss, 4)}; ln 10 = {data.CHANCE_LOSS:.4f})",
-        reproduced={"acc_neither": _pct(_mean(a)), "loss_neither": _mean(loss)},
-        excess_accuracy=iv, acc_neither=a, test_loss=loss, train_loss=train_loss)
+        "003.ablation.plain_net_at_chance", stats.equivalence_verdict(iv, CHANCE_LOSS_DELTA),
+        rule=f"equivalence: the net has learned nothing when its full-batch training loss is that of the uniform "
+             f"prediction, ln 10 = {data.CHANCE_LOSS:.4f}; holds when the 95 % interval of the per-seed loss − ln 10 "
+             f"lies within ±{CHANCE_LOSS_DELTA:g} nats, contradicted when wholly outside",
+        ours=f"training loss {_vals(train_loss, 5)}, minus ln 10 {_iv(iv, 2)}; test accuracy "
+             f"{_vals([_pct(v) for v in a], 3)} % (minus chance {_iv_pct(iv_acc)}); test loss {_vals(test_loss, 4)}",
+        reproduced={"acc_neither": _pct(_mean(a)), "loss_neither": _mean(train_loss)},
+        excess_loss=iv, excess_accuracy=iv_acc, acc_neither=a, train_loss=train_loss, test_loss=test_loss)
 
 
 def check_skip_more_critical(res: Results) -> ClaimCheck:
@@ -265,7 +280,7 @@ def check_vanishing(res: Results) -> ClaimCheck:
     return claims_mod.check(
         "003.ablation.vanishing_gradient", stats.direction_verdict(iv, -1),
         rule="direction: f is the per-layer factor of a least-squares fit of log10 ‖∂L/∂W_l‖ over the 19 "
-             "convolutions at the first step (‖g_l‖ ∝ f^(L−l)); holds when the 95 % interval of the plain net's "
+             "convolutions at the initial weights (‖g_l‖ ∝ f^(L−l)); holds when the 95 % interval of the plain net's "
              "per-seed log10 f lies below 0 (gradients shrink towards the input), contradicted when above",
         ours=f"plain net f {_vals(f, 3)} per seed ({'f^20 = ' + format(fm ** 20, '.2g') if fm else 'no value'}); "
              f"skip + BN f {_vals(f_sb, 3)}",
@@ -373,7 +388,7 @@ def scale(res: Results) -> str:
         f"{s['epochs']} epochs, batch {s['batch_size']}, learning rate {s['lr']:g}), and tests on {c.n_test:,} images. "
         f"Probes on the first {c.probe_images:,} training images: a {c.grid_steps}×{c.grid_steps} filter-normalized "
         f"grid, a {c.ref_grid_steps}×{c.ref_grid_steps} grid in the report's units (report: {g['grid_steps']}×"
-        f"{g['grid_steps']}) and a {c.slice_steps}-point slice, all on [−{c.span:g}, {c.span:g}]; Hessian probes on "
+        f"{g['grid_steps']}) and a slice of {c.slice_steps} points, all on [−{c.span:g}, {c.span:g}]; Hessian probes on "
         f"the first {min(c.hessian_images, c.probe_images):,}: {c.power_iters} power iterations (report: "
         f"{s['power_iters']}), at most {c.lanczos_steps} Lanczos steps for the top {c.top_k} at tolerance "
         f"{c.eig_tol:g}·‖H‖, and {c.trace_samples} deflated Hutchinson probes for the trace."
@@ -450,7 +465,7 @@ def condition_text(res: Results) -> str:
         f"a κ of 1.00 is what one gets when that estimate is the dominant eigenvalue found again (for example a "
         f"second unshifted power iteration), so its κ does not measure the spectrum's spread. Here we report instead **κ_k = λ1/λ{res.cfg.top_k}** over the top "
         f"{res.cfg.top_k} Lanczos eigenvalues (how much slower gradient descent at its stable step 2/λ1 moves along "
-        f"the {res.cfg.top_k}-th sharpest direction): {'; '.join(parts)} per seed. Since λmin ≤ λk, κ_k is a lower "
+        f"the eigenvector of λ{res.cfg.top_k} than along the sharpest): {'; '.join(parts)} per seed. Since λmin ≤ λk, κ_k is a lower "
         f"bound of λmax/λmin wherever λmin > 0, which is what the claim check uses."
     )
 
@@ -478,16 +493,17 @@ def landscape_text(res: Results) -> str:
 
 
 def gradients_text(res: Results) -> str:
-    """Per-layer gradient decay factors, at the first step and at the end."""
+    """Per-layer gradient decay factors, at the initial weights and at the end."""
     parts = []
     for name, runs in res.runs.items():
         fi = per_seed(res, name, factor_init)
         fe = per_seed(res, name, lambda r: r.grads.factor_end)
-        parts.append(f"*{name}* {_vals(fi)} at the first step" + (f", {_vals(fe)} at the end" if any(
+        parts.append(f"*{name}* {_vals(fi)} at the initial weights" + (f", {_vals(fe)} at the end" if any(
             v is not None for v in fe) else ""))
     return (
-        "**Per-layer gradients.** f is the per-layer factor of a least-squares fit of log10 ‖∂L/∂W_l‖ over the 19 "
-        "convolutions (f < 1: the gradient shrinks towards the input, f^20 the decay over 20 layers that report 003 "
+        "**Per-layer gradients.** At the initial weights: the gradient of the mean loss over the probe images at the "
+        "initial weights (train-mode BN); at the end: the mean over the last training steps. f is the per-layer "
+        "factor of a least-squares fit of log10 ‖∂L/∂W_l‖ over the 19 convolutions (f < 1: the gradient shrinks towards the input, f^20 the decay over 20 layers that report 003 "
         "puts at 0.9^20). Per seed: " + "; ".join(parts) + "."
     )
 
@@ -531,8 +547,6 @@ def _ms(vals: Sequence[float | None], digits: int = 3, scale: float = 1.0) -> st
 def table(res: Results):
     """One row per variant: mean ± sample sd over seeds of our numbers, next to report 003's."""
     import pandas as pd
-
-    from .figures import reference_points
 
     ref = reference_points()
     rows = []
@@ -596,8 +610,9 @@ def metrics(res: Results) -> dict:
              "grad_norm": r.convergence.grad_norm, "converged": r.convergence.converged,
              "criterion": r.convergence.criterion} for runs in res.runs.values() for r in runs]
     headline = {
-        "acc skip+BN": _mean(per_seed(res, SB, acc)), "acc BN only": _mean(per_seed(res, B, acc)),
-        "λmax skip+BN": _mean(per_seed(res, SB, lam)), "λmax BN only": _mean(per_seed(res, B, lam)),
+        "test acc skip+BN": spread(per_seed(res, SB, acc), "%", 100),
+        "test acc BN only": spread(per_seed(res, B, acc), "%", 100),
+        "λmax skip+BN": spread(per_seed(res, SB, lam)), "λmax BN only": spread(per_seed(res, B, lam)),
         "skip only diverged (seeds)": sum(r.diverged for r in res.runs[S]),
     }
     return {"variants": variants, "convergence": conv, "grad_tol": res.cfg.grad_tol, "headline": headline}

@@ -52,7 +52,7 @@ PROFILES = dict(
     quick=Capacity(n_seeds=3, grad_tol=1e-2,
                    cifar_n_train=800, cifar_n_test=2000, cifar_channels=(4, 8), cifar_n_models=8,
                    cifar_p_min=100_000, cifar_p_max=500_000, cifar_epochs=15, cifar_batch=32, cifar_lr=1e-3,
-                   mnist_n_train=5000, mnist_n_test=10_000, mnist_channel_pairs=(), mnist_channels=(4, 8),
+                   mnist_n_train=2500, mnist_n_test=10_000, mnist_channel_pairs=(), mnist_channels=(4, 8),
                    mnist_n_models=11, mnist_p_min=750, mnist_p_max=320_000, mnist_epochs=5, mnist_batch=32,
                    mnist_lr=1e-3),
     full=Capacity(n_seeds=3, grad_tol=1e-2,

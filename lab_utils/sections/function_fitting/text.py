@@ -19,8 +19,9 @@ import numpy as np
 from ...core import stats
 from ...core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from ...references import claim as registry
-from ...report.claims import ClaimCheck, check, counts
+from ...report.claims import ClaimCheck, check
 from ...report.fmt import num
+from ...report.metrics import spread
 from .compute import Pair, Study, TargetCheck
 
 PAIR_RULE = ("holds when the 95 % interval over seeds of the per-seed difference lies on the claimed side of 0, "
@@ -166,10 +167,10 @@ def convergence_note(studies: dict[str, Study], grad_tol: float) -> str:
 
 def headline(studies: dict[str, Study], pairs: dict[str, Pair]) -> dict:
     s2, p2 = studies["002"], pairs["002"]
-    return {"sinc MSE 2×50 (report 002 net)": stats.mean_interval(final_mse(s2, "2×50")).mean,
-            "sinc MSE 8×22 (report 002 net)": stats.mean_interval(final_mse(s2, "8×22")).mean,
-            "MNIST test acc %, 002 shallow": stats.mean_interval(_acc_pct(p2, "shallow", "test_acc")).mean,
-            "MNIST test acc %, 002 deep": stats.mean_interval(_acc_pct(p2, "deep", "test_acc")).mean}
+    return {"sinc MSE 2×50 (report 002 net)": spread(final_mse(s2, "2×50")),
+            "sinc MSE 8×22 (report 002 net)": spread(final_mse(s2, "8×22")),
+            "MNIST test acc, 002 shallow": spread(_acc_pct(p2, "shallow", "test_acc"), "%"),
+            "MNIST test acc, 002 deep": spread(_acc_pct(p2, "deep", "test_acc"), "%")}
 
 
 def study_rows(studies: dict[str, Study]) -> list[dict]:
@@ -215,11 +216,6 @@ def metrics(studies: dict[str, Study], pairs: dict[str, Pair], target: TargetChe
     }
 
 
-def verdict_counts(checks_: Sequence[ClaimCheck]) -> str:
-    """One sentence: how many of the section's claims hold, are contradicted, are undecided."""
-    n = counts(checks_)
-    return (f"Of the {len(checks_)} claims tested here, **{n[HOLDS]} hold, {n[CONTRADICTED]} are contradicted and "
-            f"{n[UNDECIDED]} are undecided** at this scale.")
 
 
 def reading(checks_: Sequence[ClaimCheck]) -> str:

@@ -60,10 +60,10 @@ def paths(study: Study) -> plt.Figure:
     weight matching; mean ± sd over seeds. alpha = 0 is the small-batch minimum, 1 the large-batch one."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
     bs = (study.pairs[0].small.batch_size, study.pairs[0].large.batch_size)
-    bn = ", BN statistics recomputed at every α" if study.batchnorm else ""
+    bn = "; BN statistics recomputed at every α" if study.batchnorm else ""
     for ax, path in zip(axes, ("plain", "aligned")):
-        _panel(ax, study, path, f"{study.name}: {PATH_STYLE[path]} (α = 0: batch {bs[0]}, α = 1: batch {bs[1]}"
-                                 f"{bn}); mean ± sd over {len(study.pairs)} seeds")
+        _panel(ax, study, path, f"{study.name}: {PATH_STYLE[path]}\n(α = 0: batch {bs[0]}, α = 1: batch {bs[1]}{bn})")
+    fig.suptitle(f"{study.model}: mean ± sd over {len(study.pairs)} seeds (sample sd)", fontsize="small")
     fig.tight_layout()
     return fig
 
@@ -107,9 +107,9 @@ def extrapolation(study: Study) -> plt.Figure:
             axes[1, col].plot(dist, 100 * path.test_acc[keep], "-o", ms=3, color=c)
             axes[1, col].plot([dist.max()], [100 * o["acc_threshold"]], "_", color=c, ms=18, mew=2)
         axes[0, col].set_yscale("log")
-        axes[0, col].set_ylabel("train loss / end point's")
+        axes[0, col].set_ylabel("train loss / end point's (log)")
         axes[1, col].axhline(100 * CHANCE_ACCURACY, color="0.5", lw=0.8, ls=":")
-        axes[1, col].set_ylabel("test accuracy (%)  (bars: collapse threshold)")
+        axes[1, col].set_ylabel("test accuracy (%); bar: threshold")
         axes[1, col].set_xlabel("distance beyond the end, |α − end|")
         bs = study.pairs[0].small.batch_size if side == "below" else study.pairs[0].large.batch_size
         axes[0, col].set_title(f"beyond the batch-{bs} end (α {'< 0' if side == 'below' else '> 1'})")

@@ -31,8 +31,9 @@ from ...core import stats
 from ...core.data import CHANCE_ACCURACY
 from ...core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from ...probes.connectivity import barrier
-from ...report.claims import ClaimCheck, check, counts
+from ...report.claims import ClaimCheck, check
 from ...report.fmt import num
+from ...report.metrics import spread
 from .compute import Pair, Path, Results, Study
 
 LOSS_MARGIN = 0.1     # nats: a loss barrier smaller than this is not called a barrier
@@ -197,83 +198,133 @@ def minima_note(res: Results) -> str:
             f"end points meet it")
     if not parts:
         return head + "."
-    return head + "; these do not, so the line starts or ends where the budget stopped, not at a minimum: " + \
-        "; ".join(parts) + "."
+    return head + ". Not minima (the line starts or ends where the budget stopped): " + "; ".join(parts) + "."
 
 
 def barrier_text(res: Results) -> str:
     """The barrier on MNIST, plain and aligned, with the rule."""
     mn = res.studies["mnist"]
-    lb, la = stats.mean_interval(loss_barriers(mn, "plain")), stats.mean_interval(loss_barriers(mn, "aligned"))
+    plain, aligned = loss_barriers(mn, "plain"), loss_barriers(mn, "aligned")
+    lb, la = stats.mean_interval(plain), stats.mean_interval(aligned)
     eb, ea = stats.mean_interval(error_barriers(mn, "plain")), stats.mean_interval(error_barriers(mn, "aligned"))
-    mid = [p.paths["plain"].at("test_acc", 0.5) for p in mn.pairs]
-    d = stats.paired_interval(loss_barriers(mn, "plain"), loss_barriers(mn, "aligned"))
+    low = [_lowest(p.paths["plain"], "test_acc") for p in mn.pairs]
+    d = stats.paired_interval(plain, aligned)
     v_align = stats.direction_verdict(d, +1)
     word = {HOLDS: "lowers it", CONTRADICTED: "raises it", UNDECIDED: "does not change it measurably"}[v_align]
-    return (f"**The barrier.** On the plain line the training-loss barrier is {lb} nats and the test-error barrier "
-            f"{_pp(eb)} (test accuracy at α = 0.5: {100 * _mean(mid):.1f} %). Aligning the hidden units first "
-            f"{word}: {la} nats and {_pp(ea)} (the per-seed reduction {d}; rule: its 95 % interval above zero). "
-            f"So part of the barrier between independently trained nets is the arbitrary order of their units, "
-            f"which says nothing about the batch size; what survives the alignment is the barrier between the "
-            f"functions.")
+    share = 1 - la.mean / lb.mean if lb.mean > 0 else math.nan
+    bn = " (BN statistics recomputed at every α)" if mn.batchnorm else ""
+    out = (f"**The barrier.** On the plain line{bn} the training-loss barrier is {lb} nats and the test-error "
+           f"barrier {_pp(eb)} (lowest test accuracy on the segment {_range(100 * a for a, _ in low)} %, at α ≈ "
+           f"{_range(x for _, x in low)}). Aligning the hidden units first "
+           f"{word}: {la} nats and {_pp(ea)} (per-seed reduction {d}; rule: its 95 % interval above zero).")
+    if v_align == HOLDS and math.isfinite(share):
+        out += (f" Alignment removes {100 * share:.0f} % of the loss barrier: that part was only the arbitrary order "
+                f"of the hidden units of two independently initialised nets, not a property of the batch sizes; "
+                f"what survives it is the barrier between the two functions.")
+    return out
 
 
 def outside_text(res: Results) -> str:
-    """Both sides of the extrapolation, each judged on its own."""
+    """Both sides of the extrapolation, each judged on its own, with the relative size of the step."""
     mn = res.studies["mnist"]
     parts = []
-    for side, name in (("below", "beyond the small-batch end"), ("above", "beyond the large-batch end")):
+    for side, role in (("below", "small"), ("above", "large")):
         v, outs = side_verdict(mn, side)
         ratio = [o["loss_far"] / o["loss_end"] for o in outs]
-        parts.append(f"{name} (α = {outs[0]['alpha_far']:g}) the training loss is {_range(ratio)} times the end "
-                     f"point's and the test accuracy {_range(100 * o['acc_far'] for o in outs)} % "
-                     f"(**{v}**)")
-    return ("**Outside [0, 1], side by side.** " + "; ".join(parts) + ". The two sides need not agree: moving "
-            "past an end continues along θ_large − θ_small, which enlarges the weights of one net and subtracts "
-            "the other's, and how much a net tolerates that depends on its own scale and curvature.")
+        rel = [p.distance["plain"] / getattr(p, role).weight_norm for p in mn.pairs]
+        bs = getattr(mn.pairs[0], role).batch_size
+        parts.append(f"beyond the batch-{bs} end (α = {outs[0]['alpha_far']:g}) the training loss is "
+                     f"{_range(ratio)} times the end point's and the test accuracy "
+                     f"{_range(100 * o['acc_far'] for o in outs)} % (**{v}**); the step there, ‖θ_large − "
+                     f"θ_small‖, is {_range(rel)} times that net's own weight norm")
+    norms = {r: _mean([getattr(p, r).weight_norm for p in mn.pairs]) for r in ("small", "large")}
+    return ("**Outside [0, 1], side by side.** " + "; ".join(parts) + f". The two sides are walks of the same "
+            f"length from nets of different size (weight norms {num(norms['small'], 3)} and "
+            f"{num(norms['large'], 3)}): the same step is a larger relative change of the smaller net, and how "
+            f"sharp a minimum looks along a line depends on such scales (Dinh et al. 2017; with BN, only the "
+            f"direction of the weights before a BN layer counts), which is one reason a side can stay accurate "
+            f"where the other collapses.")
+
+
+def _lowest(path: Path, key: str) -> tuple[float, float]:
+    """(lowest value of `key` on [0, 1], its alpha)."""
+    seg = (path.alphas >= 0) & (path.alphas <= 1)
+    v = np.where(seg & np.isfinite(getattr(path, key)), getattr(path, key), np.inf)
+    i = int(np.argmin(v))
+    return float(v[i]), float(path.alphas[i])
+
+
+def bn_studies(res: Results) -> list[Study]:
+    """The studies whose nets have BatchNorm (and so a stale-statistics path)."""
+    return [st for st in res.studies.values() if st.batchnorm and "stale" in st.pairs[0].paths]
+
+
+def bn_comparison(st: Study) -> dict:
+    """Recomputed vs stale statistics on one BN study, on the training images: the per-seed differences of the
+    loss and error barriers (recomputed minus stale) and the two nets at the stale line's peak."""
+    idx = [_peak(p.paths["stale"]) for p in st.pairs]
+    at = lambda path, key: [float(getattr(p.paths[path], key)[i]) for p, i in zip(st.pairs, idx)]  # noqa: E731
+    return dict(d_loss=stats.paired_interval(loss_barriers(st, "plain"), loss_barriers(st, "stale")),
+                d_error=stats.paired_interval(error_barriers(st, "plain", "train"),
+                                              error_barriers(st, "stale", "train")),
+                alpha=[float(p.paths["stale"].alphas[i]) for p, i in zip(st.pairs, idx)],
+                acc=(at("plain", "train_acc"), at("stale", "train_acc")),
+                entropy=(at("plain", "entropy"), at("stale", "entropy")),
+                loss=(at("plain", "train_loss"), at("stale", "train_loss")))
+
+
+_EFFECT = {HOLDS: "lower", CONTRADICTED: "higher", UNDECIDED: "not measurably different"}
 
 
 def bn_text(res: Results) -> str:
-    """Stale vs recomputed BN statistics on the BN nets, with the reading of the difference."""
-    st = res.bn
-    if st is None:
+    """Stale vs recomputed BN statistics on every BN study, and the reading of the difference from the nets'
+    accuracy and confidence at the peak."""
+    studies = bn_studies(res)
+    if not studies:
         return ""
-    fresh, stale = loss_barriers(st, "plain"), loss_barriers(st, "stale")
-    d = stats.paired_interval(fresh, stale)
-    de = stats.paired_interval(error_barriers(st, "plain", "train"), error_barriers(st, "stale", "train"))
-    peak = [float(p.paths["stale"].alphas[_peak(p.paths["stale"])]) for p in st.pairs]
-    ent_f = [p.paths["plain"].entropy[_peak(p.paths["stale"])] for p in st.pairs]
-    ent_s = [p.paths["stale"].entropy[_peak(p.paths["stale"])] for p in st.pairs]
-    acc_f = [p.paths["plain"].train_acc[_peak(p.paths["stale"])] for p in st.pairs]
-    acc_s = [p.paths["stale"].train_acc[_peak(p.paths["stale"])] for p in st.pairs]
-    v = stats.direction_verdict(d, -1)
-    ve = stats.direction_verdict(de, -1)
-    effect = {HOLDS: "lower", CONTRADICTED: "higher", UNDECIDED: "not measurably different"}
-    out = (f"**BatchNorm: stale or recomputed statistics.** With the running statistics recomputed at every α, "
-           f"the training-loss barrier is {stats.mean_interval(fresh)} nats; with the statistics interpolated along "
-           f"with the weights it is {stats.mean_interval(stale)}. Per seed, recomputed minus stale: {d} "
-           f"(**{effect[v]}**) for the loss barrier and {_pp(de)} (**{effect[ve]}**) for the error barrier "
-           f"(rule: the 95 % interval of the per-seed difference below / above zero). At the stale path's peak "
-           f"(α ≈ {_range(peak)}) the recomputed net has training accuracy {100 * _mean(acc_f):.1f} % against "
-           f"{100 * _mean(acc_s):.1f} % and a mean softmax entropy of {_mean(ent_f):.2f} against "
-           f"{_mean(ent_s):.2f} nats (uniform: {math.log(10):.2f}).")
-    if v == CONTRADICTED or (v == UNDECIDED and _mean(fresh) > _mean(stale)):
-        out += (" Where recomputing raises the loss barrier, the reason is visible in the entropy: between two "
-                "unaligned minima the hidden units' pre-activations shrink (averaging unrelated units cancels "
-                "them), and stale statistics, interpolated from the end points, divide by variances that are now "
-                "too large, so the net's outputs fall towards a uniform guess whose cross-entropy is capped near "
-                "ln 10. Recomputed statistics renormalise the shrunken activations, the net commits to classes "
-                "again, and its mistakes are confident ones: higher loss at an accuracy that is no worse. The loss "
-                "barrier then measures confidence as much as accuracy; the error barrier is the fairer comparison.")
-    else:
-        out += (" Recomputing the statistics is the standard correction (Garipov et al. 2018; Ainsworth et al. 2023; "
-                "Jordan et al. 2023, REPAIR): the interpolated statistics belong to neither end point and the "
-                "pre-activations between two minima shrink, so stale statistics misnormalise them.")
-    bad = [int(np.sum(~np.isfinite(p.paths["stale"].train_loss))) for p in st.pairs]
+    parts, near_chance, raised, flatter = [], [], [], []
+    for st in studies:
+        c = bn_comparison(st)
+        v, ve = stats.direction_verdict(c["d_loss"], -1), stats.direction_verdict(c["d_error"], -1)
+        acc_f, acc_s = (100 * _mean(a) for a in c["acc"])
+        ent_f, ent_s = (_mean(e) for e in c["entropy"])
+        loss_f, loss_s = (_mean(x) for x in c["loss"])
+        parts.append(f"{st.name} ({st.model}): loss barrier {c['d_loss']} nats (**{_EFFECT[v]}**), error barrier "
+                     f"{_pp(c['d_error'])} (**{_EFFECT[ve]}**); at the stale line's peak (α ≈ {_range(c['alpha'])}) "
+                     f"training accuracy {acc_f:.1f} % recomputed vs {acc_s:.1f} % stale, mean softmax entropy "
+                     f"{ent_f:.2f} vs {ent_s:.2f} nats, training loss {loss_f:.3g} vs {loss_s:.3g}")
+        if max(acc_f, acc_s) < 50:
+            near_chance.append(f"{st.name} (accuracy {acc_f:.0f} % and {acc_s:.0f} %)")
+        if c["d_loss"].mean > 0:
+            raised.append(st.name)
+        if ent_s > ent_f:
+            flatter.append(st.name)
+    out = ("**BatchNorm: stale or recomputed statistics.** Recomputed minus stale, per seed, on the training "
+           "images (rule: the 95 % interval of the per-seed difference below zero: lower, above: higher) — "
+           + "; ".join(parts) + f". A uniform guess has entropy and loss ln 10 = {math.log(10):.2f}.")
+    if flatter:
+        out += (f" Why the statistics matter: between two minima whose units do not correspond, averaging "
+                f"unrelated units shrinks the pre-activations, and stale statistics, interpolated from the end "
+                f"points, divide by variances that are now too large; the activations come out too small and the "
+                f"output drifts towards a uniform guess — visible as the higher entropy of the stale net at the peak "
+                f"({', '.join(flatter)}). Recomputing restores the scale (Garipov et al. 2018; Ainsworth et al. "
+                f"2023; Jordan et al. 2023, REPAIR).")
+    if near_chance or raised:
+        out += (" Where the net at the peak is broken with either statistics"
+                + (f" ({', '.join(near_chance)})" if near_chance else "")
+                + ", the cross-entropy no longer measures how broken: the near-uniform stale net's loss is capped "
+                  "near ln 10, while the recomputed net commits to classes and pays for its confident mistakes. "
+                  "The loss barrier then sits near its ceiling for both and can come out equal or even higher "
+                  "with recomputed statistics"
+                + (f" (as here in {', '.join(raised)})" if raised else "")
+                + " although the accuracy is no worse: near chance, the error barrier is the comparison to read.")
+    wide = [st for st in studies if st.pairs[0].paths["stale"].alphas.min() < 0]
+    bad = sorted({int(np.sum(~np.isfinite(p.paths["stale"].train_loss))) for st in wide for p in st.pairs})
     if any(bad):
-        out += (f" Outside [0, 1] the stale statistics break the net outright at {min(bad)}–{max(bad)} of "
-                f"{len(st.pairs[0].paths['stale'].alphas)} grid points: extrapolating two positive running variances "
-                f"can give a negative one (NaN loss).")
+        n_grid = len(wide[0].pairs[0].paths["stale"].alphas)
+        out += (f" Beyond [0, 1] the stale statistics break the net outright (NaN loss at "
+                f"{bad[-1] if len(bad) == 1 else f'{bad[0]}–{bad[-1]}'} of {n_grid} grid points): extrapolating two "
+                f"positive running variances can give a negative one.")
     return out
 
 
@@ -297,12 +348,6 @@ def cifar_text(res: Results) -> str:
             f"CIFAR-10's state of the art.")
 
 
-def verdict_counts(checks_: Sequence[ClaimCheck]) -> str:
-    """One sentence: how many of the section's claims hold, are contradicted, are undecided."""
-    n = counts(checks_)
-    return (f"Of the {len(checks_)} claims tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
-            f"{n[CONTRADICTED]} {'is' if n[CONTRADICTED] == 1 else 'are'} contradicted and {n[UNDECIDED]} "
-            f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale.")
 
 
 # ---- tables and metrics ------------------------------------------------------------------------------------------
@@ -366,13 +411,14 @@ def metrics(res: Results) -> dict:
             "loss_barrier": {path: loss_barriers(st, path, split) for path in st.pairs[0].paths},
             "error_barrier": {path: error_barriers(st, path) for path in st.pairs[0].paths},
         }
-    headline = {"loss barrier, plain (MNIST train)": _mean(loss_barriers(mn, "plain")),
-                "loss barrier, aligned (MNIST train)": _mean(loss_barriers(mn, "aligned")),
-                "test-error barrier pp, plain (MNIST)": 100 * _mean(error_barriers(mn, "plain")),
+    headline = {"loss barrier, plain (MNIST train)": spread(loss_barriers(mn, "plain"), "nats"),
+                "loss barrier, aligned (MNIST train)": spread(loss_barriers(mn, "aligned"), "nats"),
+                "test-error barrier, plain (MNIST)": spread(error_barriers(mn, "plain"), "pp", 100),
                 "end points converged": sum(getattr(p, r).convergence.converged for st in res.studies.values()
                                             for p in st.pairs for r in ("small", "large"))}
     if "cifar10" in res.studies:
-        headline["test-loss barrier, plain (CIFAR-10)"] = _mean(loss_barriers(res.studies["cifar10"], "plain", "test"))
+        headline["test-loss barrier, plain (CIFAR-10)"] = spread(loss_barriers(res.studies["cifar10"], "plain", "test"),
+                                                                 "nats")
     return {"studies": studies, "convergence_criterion": res.criterion, "grad_tol": res.grad_tol,
             "loss_tol": res.loss_tol, "loss_margin": LOSS_MARGIN, "error_margin": ERROR_MARGIN,
             "headline": headline}

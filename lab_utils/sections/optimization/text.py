@@ -17,6 +17,7 @@ from ...references import claim
 from ...report import claims as claims_mod
 from ...report.claims import ClaimCheck
 from ...report.fmt import num, pct
+from ...report.metrics import spread
 from . import compute
 from .compute import MinimalRatio, Results, Trajectories
 
@@ -28,6 +29,7 @@ FEW = 0.05           # "a few": contradicted only when the share's interval lies
 STRONG = 0.5         # "no strong correlation": |Spearman rho| below 0.5
 NARROW = 0.05        # a "narrow band" of weight norms: (max - min) / mean at most 5 %
 SAME_PP = 1.0        # "similarly good": within 1 percentage point of the runs' median test accuracy
+FAR = 0.1            # the solver "went far" when it moved more than 10 % of |theta| from Adam's end point
 
 
 # ---- intervals for shares and correlations ----------------------------------------------------------------
@@ -423,8 +425,11 @@ def ratio_text(res: Results) -> str:
             f"largest {num(float(r.adam_grad_norm.max()), 2)}) the solver reached {_criterion(r)} in "
             f"{int(ok.sum())}/{len(ok)} runs (median {int(np.median(r.n_iter))} Newton steps, at most {int(r.n_iter.max())}). "
             f"It moved a median {num(float(np.median(r.distance / r.theta_norm)), 2)} × ‖θ‖ and lowered the MSE a median "
-            f"×{num(float(np.median(loss_drop)), 3)}: a small gradient at the end of Adam did *not* mean a critical "
-            f"point nearby; the runs were still sliding down flat valleys. Of the critical points, {counts['minimum']} "
+            f"×{num(float(np.median(loss_drop)), 3)}"
+            + (": a small gradient at the end of Adam did *not* mean a critical point nearby; the runs were still "
+               "sliding down flat valleys. " if np.median(r.distance / r.theta_norm) > FAR else
+               ": the critical points lie close to where Adam stopped. ")
+            + f"Of the critical points, {counts['minimum']} "
             f"are strict minima (no negative eigenvalue at any tolerance), {counts['saddle']} saddles, "
             f"{counts['ambiguous']} depend on the tolerance, {counts['not converged']} runs did not converge. "
             f"Negative eigenvalues per converged point at |λ| > tol · max|λ|: "
@@ -487,8 +492,8 @@ def metrics(res: Results) -> dict:
             "critical points converged (share of runs)": float(ok.mean()),
             "strict minima (share of converged)": float((kind[ok] == "minimum").mean()) if ok.any() else None,
             "single-run PCA plane, sin MLP (variance share)": float(s.whole.per_run_ratio.sum()),
-            "Spearman(loss, ‖∇L‖), sin MLP (mean over seeds)": stats.mean_sd(loss_grad_spearman(s))[0],
-            **({"MNIST CNN test accuracy (mean)": float(np.mean(m.test_metric))} if m is not None else {}),
+            "Spearman(loss, ‖∇L‖), sin MLP": spread(loss_grad_spearman(s)),
+            **({"MNIST CNN test acc": spread(m.test_metric, "%", 100)} if m is not None else {}),
         },
     }
 

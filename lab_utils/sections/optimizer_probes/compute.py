@@ -9,8 +9,7 @@ start does to the paths between minima. Every end point records its full-batch t
 At each of the three end points of a seed: the top-3 and the smallest Hessian eigenvalues, the trace and the SLQ
 density (`probes.hessian_curvature`, `hessian_eigenvalues`), the gradient-noise covariance (true labels) and the
 Fisher matrix (labels drawn from the model; for softmax cross-entropy the Gauss-Newton part of the Hessian), and
-the loss along the top eigenvector and a
-random direction of the same norm. Between the end points of a seed: the straight line (also beyond its ends), a
+the loss along the top eigenvector and a random direction of the same norm. Between the end points of a seed: the straight line (also beyond its ends), a
 nudged elastic band and a trained quadratic Bezier curve, for report 004's three ordered pairs, and the line and
 the band for the control pair. Per seed: training inside random subspaces (intrinsic dimension).
 

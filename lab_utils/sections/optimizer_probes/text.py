@@ -17,7 +17,8 @@ from ...core import stats
 from ...core.data import CHANCE_ACCURACY
 from ...references import claim
 from ...report import claims as claim_checks
-from ...report.fmt import num, pct
+from ...report.fmt import num
+from ...report.metrics import spread
 from .compute import CONTROL_PAIR, OPTIMIZERS, PAIRS, Curvature, Endpoint, Path, Results, Subspace
 
 BARRIER_MARGIN = 0.1   # loss units: a barrier counts as one when it exceeds this
@@ -590,10 +591,10 @@ def metrics(res: Results) -> dict:
         "barrier_definition": BARRIER_DEFINITION,
         "headline": {
             f"end points converged (of {len(main)})": sum(e.converged for e in main),
-            "λmax SGD+momentum ÷ min(SGD, AdamW) (mean)": _mean(rel),
-            "noise ratio λ_C/λ_H (mean)": _mean([c.noise_ratio for c in cv]),
-            "relaxed-path barrier, independent starts (mean)": _mean([p.best_barrier for p in res.paths
-                                                                      if not p.control]),
+            "λmax SGD+momentum ÷ min(SGD, AdamW)": spread(rel),
+            "noise ratio λ_C/λ_H (all end points)": spread([c.noise_ratio for c in cv]),
+            "relaxed-path barrier, independent starts": spread([p.best_barrier for p in res.paths if not p.control],
+                                                               "nats"),
             "d_int90 (grid)": d_head,
         },
     }

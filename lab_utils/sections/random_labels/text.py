@@ -12,6 +12,7 @@ from ...references import claim
 from ...report import claims
 from ...report.claims import ClaimCheck
 from ...report.fmt import num, pct
+from ...report.metrics import spread
 from ... import models
 from .compute import (FCSizes, HighLR, Memorization, Results, SeedRuns, cnn_spec, epochs_to_fit, fc_spec,
                       spec_001)
@@ -363,13 +364,14 @@ def metrics(res: Results) -> dict:
     thr = res.cfg.fit_threshold
     m, f = res.memorization, res.fc
     headline = {
-        "000 permuted labels: train acc": _mean(m.permuted.at("train_acc")),
-        "000 permuted labels: test acc": _mean(m.permuted.at("test_acc")),
-        "001 recipe: train acc": _mean(res.high_lr.permuted.at("train_acc")),
-        f"002 FC {f.in_range[-1].n_params:,} params: train acc": _mean(f.in_range[-1].at("train_acc")),
+        "000 permuted labels: train acc": spread(m.permuted.at("train_acc"), "%", 100),
+        "000 permuted labels: test acc": spread(m.permuted.at("test_acc"), "%", 100),
+        "001 recipe: train acc": spread(res.high_lr.permuted.at("train_acc"), "%", 100),
+        f"002 FC {f.in_range[-1].n_params:,} params: train acc": spread(f.in_range[-1].at("train_acc"), "%", 100),
     }
     if f.beyond:
-        headline[f"002 FC {f.beyond[-1].n_params:,} params: train acc"] = _mean(f.beyond[-1].at("train_acc"))
+        headline[f"002 FC {f.beyond[-1].n_params:,} params: train acc"] = spread(f.beyond[-1].at("train_acc"), "%",
+                                                                                100)
     return {"fit_threshold": thr, "settings": [_summary(exp, r, thr) for exp, r in all_runs(res)],
             "convergence": [{"experiment": exp, "setting": r.name, "seed": s, **vars(c)}
                             for exp, r in all_runs(res) for s, c in zip(r.seeds, r.convergence)],

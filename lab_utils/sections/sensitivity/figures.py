@@ -8,7 +8,7 @@ from ...report import plotting
 from .compute import Results, Sweep
 from .text import MEASURE_NAMES, U_SHAPES
 
-PANELS = (("test_acc", "test accuracy (%)"), ("jacobian", MEASURE_NAMES["jacobian"]),
+PANELS = (("test_acc", "accuracy (%)"), ("jacobian", MEASURE_NAMES["jacobian"]),
           ("input_grad", MEASURE_NAMES["input_grad"]), ("sharpness", "λmax of the training loss"))
 
 
@@ -38,6 +38,8 @@ def sweeps(res: Results) -> plt.Figure:
                 bottom = U_SHAPES[r][1]
                 ax.axvspan(bottom[0] / 1.15, bottom[-1] * 1.15, color="0.92", zorder=0)
             ax.set_xscale("log")
+            ax.set_xticks(sw.batch_sizes, [str(b) for b in sw.batch_sizes], fontsize="x-small")
+            ax.minorticks_off()
             ax.set_xlabel("batch size (log)")
             ax.set_ylabel(label, fontsize="small")
         row[0].set_title(f"report {r}: {sw.dataset}, {sw.model}, {sw.budget_value:,} {sw.budget} per run",

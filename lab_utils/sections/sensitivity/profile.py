@@ -43,7 +43,7 @@ PROFILES = dict(
                       cifar_n_train=1024, cifar_n_test=256, cifar_epochs=1, **_REPORT_BATCHES),
     quick=Sensitivity(n_seeds=3, model="mlp", widths=(32,), cifar_widths=(64,), head=0, global_pool=False, lr=1e-3,
                       scheduler="cosine", grad_tol=0.05, loss_tol=0.05, probe_images=500, sharpness=True,
-                      hessian_images=500, hessian_iters=30, mnist_n_train=2000, mnist_n_test=4000, steps=600,
+                      hessian_images=500, hessian_iters=30, mnist_n_train=2000, mnist_n_test=4000, steps=1000,
                       cifar_n_train=2500, cifar_n_test=2000, cifar_epochs=30, **_REPORT_BATCHES),
     full=Sensitivity(n_seeds=5, model="cnn", widths=(32, 64, 128), cifar_widths=(32, 64, 128), head=0,
                      global_pool=True, lr=1e-3, scheduler="cosine", grad_tol=0.05, loss_tol=0.05, probe_images=2000,

@@ -22,8 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from ...core import stats
-from ...core.stats import CONTRADICTED, HOLDS, UNDECIDED
-from ...report.claims import ClaimCheck, check, counts
+from ...report.claims import ClaimCheck, check
 from ...report.fmt import num
 from .compute import MEASURES, Results, Sweep
 
@@ -210,6 +209,25 @@ def measures_note(res: Results) -> str:
             "Their rank correlation over the runs of each sweep: " + "; ".join(parts) + ".")
 
 
+def fit_note(res: Results) -> str:
+    """Does sensitivity follow the batch size or how well each net fits its training set? Per sweep: the trend
+    with the batch size and the rank correlation with the final training loss."""
+    parts, same_sign = [], []
+    for r, sw in res.sweeps.items():
+        cb, cl = trend(sw, "batch_size", "input_grad"), trend(sw, "train_loss", "input_grad")
+        cbl = trend(sw, "batch_size", "train_loss")
+        parts.append(f"{r} ({_budget(sw)} per run): with the batch size {_corr(cb)}, with the final training loss "
+                     f"{_corr(cl)} (training loss with the batch size {_corr(cbl)})")
+        same_sign.append(cl.r < 0 if math.isfinite(cl.r) else None)
+    out = ("**Batch size or fit?** The input-gradient norm on test images, per sweep: " + "; ".join(parts) + ".")
+    if all(x is True for x in same_sign):
+        out += (" In every sweep the nets that fit their training set more closely are the more sensitive ones, "
+                "whichever way the batch size moves the fit: with a fixed number of steps a larger batch sees more "
+                "data and fits better, with a fixed number of epochs it takes fewer steps and fits worse. Read "
+                "against the batch size alone, the same mechanism gives opposite trends under the two budgets.")
+    return out
+
+
 def reading(checks_: Sequence[ClaimCheck]) -> str:
     """What the verdicts say per report, from the verdicts themselves, and the claim nobody made."""
     by_report: dict[str, list[str]] = {}
@@ -221,12 +239,6 @@ def reading(checks_: Sequence[ClaimCheck]) -> str:
             "that: report 000 says sensitivity *rises* with the batch size, reports 001 and 002 describe a U.")
 
 
-def verdict_counts(checks_: Sequence[ClaimCheck]) -> str:
-    """One sentence: how many of the section's claims hold, are contradicted, are undecided."""
-    n = counts(checks_)
-    return (f"Of the {len(checks_)} claims tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
-            f"{n[CONTRADICTED]} {'is' if n[CONTRADICTED] == 1 else 'are'} contradicted and {n[UNDECIDED]} "
-            f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale.")
 
 
 # ---- tables and metrics -------------------------------------------------------------------------------------

@@ -1,0 +1,63 @@
+"""The front page: claim counts that link to each report's claim table, and the reproduction table (every
+registry number beside ours), built from constructed section folders."""
+import json
+
+from lab_utils import references
+from lab_utils.report import claims, index
+
+SECTION = "07_ablation"
+
+
+def _section(root, claim_checks, status="ok"):
+    d = root / SECTION
+    d.mkdir(parents=True)
+    (d / "metrics.json").write_text(json.dumps({"section": SECTION, "profile": "quick", "seed": 0, "seeds": [0, 1],
+                                                "device": "cpu", "headline": {"acc": 0.5}, "claims": claim_checks}))
+    (d / "render.json").write_text(json.dumps({"status": status, "seconds": 12.0}))
+    (root / f"{SECTION}.md").write_text("# 07\n")
+    (root / f"{SECTION}.html").write_text("<h1>07</h1>")
+
+
+def test_reproduction_lists_every_registry_number_with_ours_where_measured(tmp_path):
+    regs = references.for_section(SECTION)
+    first = next(c for c in regs if c.numbers)
+    key = next(iter(first.numbers))
+    _section(tmp_path, [{"id": first.id, "report": first.report, "verdict": "holds", "reproduced": {key: 1.25}}])
+    rows = index.reproductions(index.section_runs(tmp_path, [SECTION]))
+    assert len(rows) == sum(len(c.numbers) for c in regs)  # every number, measured or not
+    mine = [r for r in rows if r.ours is not None]
+    assert [(r.claim_id, r.quantity, r.ours, r.reference, r.profile, r.verdict) for r in mine] == \
+        [(first.id, key, 1.25, first.numbers[key], "quick", "holds")]
+    assert all(r.verdict is None and r.profile is None for r in rows if r.claim_id != first.id)
+    md_path, html_path = index.write_index(tmp_path, [SECTION])
+    md, page = md_path.read_text(), html_path.read_text()
+    assert f"[1 / 0 / 0]({SECTION}.md#{claims.ANCHOR})" in md
+    assert f'<a href="{SECTION}.html#{claims.ANCHOR}">1 / 0 / 0</a>' in page
+    assert "## Reproduction" in md and f"| {first.id} |" in md.replace(f"[{SECTION}]({SECTION}.md#claims) | ", "| ")
+    assert page.count("<tr>") == 1 + 1 + 1 + len(rows)  # two header rows, one section row, the numbers
+
+
+def test_a_failed_section_reproduces_nothing(tmp_path):
+    c = next(c for c in references.for_section(SECTION) if c.numbers)
+    _section(tmp_path, [{"id": c.id, "report": c.report, "verdict": "holds",
+                         "reproduced": {next(iter(c.numbers)): 1.0}}], status="failed")
+    rows = index.reproductions(index.section_runs(tmp_path, [SECTION]))
+    assert rows and all(r.ours is None and r.verdict is None for r in rows)
+
+
+def test_claim_section_carries_the_anchor_and_the_counts():
+    c = next(iter(references.for_section(SECTION)))
+    chk = claims.check(c.id, "undecided", rule="r", ours="o")
+    text = claims.section([chk])
+    assert text.startswith(f'<a id="{claims.ANCHOR}"></a>') and "0 hold, 0 are contradicted and 1 is undecided" in text
+    assert claims.table([chk]) in text
+
+
+def test_spread_is_the_sample_sd_over_finite_values_and_prints_in_one_format():
+    from lab_utils.report.metrics import headline_mean, spread
+
+    s = spread([0.90, 0.92, None, float("nan"), 0.94], "%", 100)
+    assert s["n"] == 3 and s["unit"] == "%" and abs(s["mean"] - 92.0) < 1e-9 and abs(s["sd"] - 2.0) < 1e-9
+    assert index.headline_text(s) == "92 ± 2 % (n = 3)" and headline_mean(s) == s["mean"]
+    assert spread([3.0])["sd"] is None and index.headline_text(spread([3.0], "nats")) == "3 nats (n = 1)"
+    assert index.headline_text(spread([])) == "–" and index.headline_text(12345) == "12,345"
