@@ -29,6 +29,7 @@ def test_reproduction_lists_every_registry_number_with_ours_where_measured(tmp_p
     assert [(r.claim_id, r.quantity, r.ours, r.reference, r.profile, r.verdict) for r in mine] == \
         [(first.id, key, 1.25, first.numbers[key], "quick", "holds")]
     assert all(r.verdict is None and r.profile is None for r in rows if r.claim_id != first.id)
+    assert all(r.profile is None for r in rows if r.ours is None)  # "from" names a profile only beside a number
     md_path, html_path = index.write_index(tmp_path, [SECTION])
     md, page = md_path.read_text(), html_path.read_text()
     assert f"[1 / 0 / 0]({SECTION}.md#{claims.ANCHOR})" in md

@@ -273,7 +273,8 @@ def _headline_text(run: SectionRun) -> str:
 @dataclass(frozen=True)
 class Reproduction:
     """One number of a registry claim beside ours: `ours` is the section's mean over its seeds of the same
-    quantity (same key and units; None where the section did not measure it or was not rendered)."""
+    quantity (same key and units; None where the section did not measure it or was not rendered); `profile` is
+    the profile `ours` came from (None without `ours`), `verdict` the section's verdict on the claim."""
 
     section: str
     claim_id: str
@@ -298,8 +299,9 @@ def reproductions(runs: Sequence[SectionRun]) -> list[Reproduction]:
         mine = (check or {}).get("reproduced") or {}
         for key, ref in c.numbers.items():
             v = mine.get(key)
-            out.append(Reproduction(c.section, c.id, c.report, key, ref, v if _is_number(v) else None,
-                                    r.profile if check else None, (check or {}).get("verdict")))
+            ours = v if _is_number(v) else None
+            out.append(Reproduction(c.section, c.id, c.report, key, ref, ours,
+                                    r.profile if ours is not None else None, (check or {}).get("verdict")))
     return out
 
 
