@@ -364,8 +364,9 @@ def bench_lmax(model, x, y, quick: bool) -> None:
             missing = [r[2] for r in rows if r[0] == what and r[2] not in best and r[2] != "ours Lanczos"]
             parts += [f"{k}: not reached" for k in dict.fromkeys(missing)]
             fastest = min((v[5] for v in peers.values()), default=math.nan)
+            ratio = f"{fastest / o[5]:.2f}x" if o and math.isfinite(fastest) else "no peer reaches it"
             print(f"    {what} <= {target:.0e}: ours " + (f"{o[3]}, {o[4]} HVP {o[5]:.1f} s | fastest peer / ours = "
-                                                          f"{fastest / o[5]:.2f}x" if o else "not reached"))
+                                                          f"{ratio}" if o else "not reached"))
             print("        " + "; ".join(parts))
 
 
