@@ -211,7 +211,8 @@ def sweep_summaries(seed_roots: Mapping[int, Path], sections: Sequence[str]) -> 
 
 _STYLE = """<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.45em .6em;text-align:left;vertical-align:top}
-th{background:#f4f4f4}.ok{color:#1a7f37}.bad{color:#c0392b;font-weight:bold}</style>"""
+th{background:#f4f4f4}.ok{color:#1a7f37}.bad{color:#c0392b;font-weight:bold}
+table.repro{font-size:.85em}table.repro td:nth-child(2){overflow-wrap:anywhere}</style>"""
 
 
 def _page(title: str, body: str) -> str:
@@ -242,8 +243,8 @@ def _repro_rows(rows: Sequence[Reproduction]) -> tuple[list[str], str]:
         name = html.escape(x.section)
         cells.append(f'<tr><td><a href="{name}.html#{ANCHOR}">{name}</a></td>'
                      + "".join(f"<td>{html.escape(v)}</td>" for v in vals) + "</tr>")
-    table = ("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>\n" + "\n".join(cells)
-             + "\n</table>")
+    table = ('<table class="repro"><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>\n"
+             + "\n".join(cells) + "\n</table>")
     return md, table
 
 

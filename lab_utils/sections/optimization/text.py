@@ -445,8 +445,7 @@ def ratio_text(res: Results) -> str:
 def summary(check_list: Sequence[ClaimCheck]) -> str:
     c = claims_mod.counts(check_list)
     by = {v: [x.id for x in check_list if x.verdict == v] for v in c}
-    return (f"**Verdicts.** {c['holds']} of the {len(check_list)} claims hold, {c['contradicted']} are contradicted and "
-            f"{c['undecided']} stay undecided at this scale. "
+    return ("**Verdicts by claim.** "
             + " ".join(f"{v.capitalize()}: {', '.join(f'`{i}`' for i in ids)}." for v, ids in by.items() if ids))
 
 
