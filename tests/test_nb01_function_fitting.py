@@ -5,9 +5,10 @@ import math
 import numpy as np
 import pytest
 
+from small_nets import assert_claims_checked
 from lab_utils.report.metrics import headline_mean
-from lab_utils import models, references, sections
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED, VERDICTS
+from lab_utils import models, sections
+from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from lab_utils.core.train import Convergence
 from lab_utils.sections.function_fitting import compute, figures, text
 
@@ -17,11 +18,7 @@ NAME = "01_function_fitting"
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     cfg = sections.profiles(NAME)["smoke"]
-    assert m["seeds"] == list(range(cfg.n_seeds))
-    ids = {c.id for c in references.for_section(NAME)}
-    assert {c["id"] for c in m["claims"]} == ids, "every registry claim of the section is checked, once"
-    for c in m["claims"]:
-        assert c["verdict"] in VERDICTS and c["report"] == c["id"][:3] and c["rule"] and c["ours"]
+    assert_claims_checked(m, NAME)
     by = {c["id"]: c for c in m["claims"]}
     for exact in ("000.fitting.target_is_step", "000.fitting.param_counts", "001.fitting.param_counts",
                   "002.fitting.params_matched"):

@@ -8,11 +8,13 @@ import pytest
 import torch
 
 from lab_utils.report.metrics import headline_mean
-from lab_utils import models, references, sections
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED, VERDICTS
+from lab_utils import models, sections
+from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from lab_utils.core.train import Convergence
 from lab_utils.probes import connectivity
 from lab_utils.sections.interpolation import compute, figures, text
+
+from small_nets import assert_claims_checked  # noqa: E402
 
 matplotlib.use("Agg")
 NAME = "05_interpolation"
@@ -21,10 +23,7 @@ NAME = "05_interpolation"
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     cfg = sections.profiles(NAME)["smoke"]
-    assert m["seeds"] == list(range(cfg.n_seeds)) and cfg.n_seeds >= 2
-    assert {c["id"] for c in m["claims"]} == {c.id for c in references.for_section(NAME)}
-    for c in m["claims"]:
-        assert c["verdict"] in VERDICTS and c["report"] == c["id"][:3] and c["rule"] and c["ours"]
+    assert_claims_checked(m, NAME, min_seeds=2)
     assert "‖∇L‖" in m["convergence_criterion"]
     grid = compute.alpha_grid(cfg.n_alphas, cfg.alpha_min, cfg.alpha_max).tolist()
     assert set(m["studies"]) == {"mnist", "mnist_bn", "cifar10"}

@@ -12,10 +12,12 @@ from torch.nn import functional as F
 from lab_utils import references, sections
 from lab_utils.core import train
 from lab_utils.core.data import Split
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED, VERDICTS
+from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from lab_utils.core.train import Convergence
 from lab_utils.probes import input_gradient_norm
 from lab_utils.sections.sensitivity import compute, figures, text
+
+from small_nets import assert_claims_checked  # noqa: E402
 
 matplotlib.use("Agg")
 NAME = "06_sensitivity"
@@ -24,10 +26,7 @@ NAME = "06_sensitivity"
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     cfg = sections.profiles(NAME)["smoke"]
-    assert m["seeds"] == list(range(cfg.n_seeds)) and cfg.n_seeds >= 2
-    assert {c["id"] for c in m["claims"]} == {c.id for c in references.for_section(NAME)}
-    for c in m["claims"]:
-        assert c["verdict"] in VERDICTS and c["report"] == c["id"][:3] and c["rule"] and c["ours"]
+    assert_claims_checked(m, NAME, min_seeds=2)
     assert "‖∇L‖" in m["convergence_criterion"]
     assert set(m["sweeps"]) == {"000", "001", "002"}
     assert m["sweeps"]["001"]["batch_sizes"] == [16, 32, 64, 128, 256, 512, 1024]

@@ -14,22 +14,12 @@ from lab_utils.core.params import flatten, trainable, unflatten
 from lab_utils.probes import hessian_curvature, hessian_eigenvalues, hessian_spectrum, hessian_trace
 from lab_utils.probes.trace import deflated_samples, hutchinson, hutchpp, lanczos_deflated
 
+from small_nets import conv_bn_net, data  # noqa: E402
+
 torch.set_num_threads(1)
 LOSS = nn.functional.cross_entropy
 
 
-def conv_bn_net() -> nn.Module:
-    """Conv + BN + Linear, float64, BN running stats moved away from their init, left in TRAIN mode."""
-    torch.manual_seed(0)
-    m = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(48, 4)).double()
-    with torch.no_grad():
-        m(torch.randn(16, 2, 6, 6, dtype=torch.float64) * 2 + 0.5)
-    return m.train()
-
-
-def data(n: int = 40, seed: int = 1):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 2, 6, 6, generator=g, dtype=torch.float64), torch.randint(0, 4, (n,), generator=g)
 
 
 @pytest.fixture(scope="module")
