@@ -1,5 +1,5 @@
-"""Shared fixtures. `smoke_run(name)` executes notebooks/<name>.ipynb once per test session in the smoke
-profile (reports and cache in a temporary folder) and returns its metrics and output folder."""
+"""Shared fixtures. `smoke_run(name)` executes notebooks/<name>.ipynb once per test run in the smoke profile
+(reports and cache in a temporary folder shared by the xdist workers) and returns its metrics and output folder."""
 from __future__ import annotations
 
 import json
@@ -31,17 +31,47 @@ def execute(nb: Path, out_dir: Path, cache_dir: Path, parameters: dict) -> Path:
                 os.environ[k] = v
 
 
+def _split_threads() -> None:
+    """Under pytest-xdist (./test.sh runs one worker per core) each worker and the kernels it starts get an equal
+    share of the cores' torch threads: two workers with two threads each on two cores run 5-10x slower."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if workers > 1 and not os.environ.get("LAB_THREADS"):
+        threads = str(max(1, (os.cpu_count() or 1) // workers))
+        os.environ.update(LAB_THREADS=threads, OMP_NUM_THREADS=threads)
+        import torch
+
+        torch.set_num_threads(int(threads))
+
+
+_split_threads()
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
-    done: dict[str, tuple[dict, Path]] = {}
-    cache_dir = tmp_path_factory.mktemp("cache")
+    """Executes each notebook once per test run, shared by all xdist workers: the first worker that asks runs it
+    (under a file lock) into a folder beside the workers' own temporary folders, the others read its metrics."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by every worker of this run
+    root = root / "smoke"
+    root.mkdir(exist_ok=True)
 
     def run(name: str) -> tuple[dict, Path]:
-        if name not in done:
-            out = tmp_path_factory.mktemp(name)
-            execute(REPO / "notebooks" / f"{name}.ipynb", out, cache_dir, {"profile": "smoke", "device": "cpu", "seed": 0})
-            section_dir = out / name
-            done[name] = (json.loads((section_dir / "metrics.json").read_text()), section_dir)
-        return done[name]
+        out, section_dir = root / name, root / name / name
+        failed = root / f"{name}.failed"
+        with FileLock(str(root / f"{name}.lock")):
+            if not (section_dir / "metrics.json").is_file() and not failed.is_file():
+                out.mkdir(exist_ok=True)
+                try:
+                    execute(REPO / "notebooks" / f"{name}.ipynb", out, root / "cache",
+                            {"profile": "smoke", "device": "cpu", "seed": 0})
+                except Exception as e:  # every test of this notebook reports it; none executes it again
+                    failed.write_text(f"{type(e).__name__}: {e}")
+                    raise
+        if failed.is_file():
+            pytest.fail(f"the smoke execution of {name} failed: {failed.read_text()[-2000:]}")
+        return json.loads((section_dir / "metrics.json").read_text()), section_dir
 
     return run

@@ -180,6 +180,7 @@ def test_unconverged_lanczos_is_left_out():
     assert all(r.hessian.lambda_max is None and r.hessian.condition is None for r in res.runs[SB])
     v = verdicts(res)
     assert v["skip_reduces_lambda_max"] == UNDECIDED and v["plain_net_small_lambda"] == UNDECIDED
+    assert text.metrics(res)["headline"]["λmax skip+BN"] == "Lanczos not converged (2 probed)"
 
 
 def test_correlation_rule_needs_strength_and_sign():

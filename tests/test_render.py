@@ -148,7 +148,7 @@ def test_sweep_parallel_index_up_to_date_and_force(tmp_path, nbs, fixed_source):
     assert not (out / "index.md").exists(), "a sweep does not touch the single-seed index"
     idx = (out / "seeds" / "index.md").read_text()
     # seed x2 over seeds 0, 1, 2: mean 2, sample sd 2
-    assert "seed x2: 2 ± 2 (n=3)" in idx
+    assert "seed x2: 2 ± 2 (n = 3)" in idx
     assert "| c.one | 000 | 01_one | 1 / 2 / 0 | 3 |" in idx
     assert "[2](2/02_two.md)" in idx
     summaries = index.sweep_summaries({s: out / "seeds" / str(s) for s in (0, 1, 2)}, ["01_one", "02_two"])
@@ -299,7 +299,7 @@ def test_sweep_summary_statistics_and_overlap(tmp_path):
     assert s.overlapping_seeds
     md, _ = index.write_sweep_index(tmp_path, roots, ["01_x"])
     text = md.read_text()
-    assert "acc: 0.7 ± 0.2 (n=3)" in text and "not independent" in text
+    assert "acc: 0.7 ± 0.2 (n = 3)" in text and "not independent" in text
     assert "3/4 ok; failed: 3" in text
 
 

@@ -49,4 +49,4 @@ def test_ray_backend_matches_local_backend(tmp_path):
         ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (a, b))
         assert ma["seed"] == seed
         assert without_timings(ma) == without_timings(mb)
-    assert "(n=2)" in (tmp_path / "ray" / "seeds" / "index.md").read_text()
+    assert "(n = 2)" in (tmp_path / "ray" / "seeds" / "index.md").read_text()

@@ -17,7 +17,10 @@ def test_mean_interval_is_the_student_t_interval():
     h = sps.t.ppf(0.975, 2) * sd / math.sqrt(3)
     assert (iv.mean, iv.sd, iv.n) == pytest.approx((m, sd, 3))
     assert (iv.lo, iv.hi) == pytest.approx((m - h, m + h))
-    assert "95% CI, n = 3" in str(iv)
+    assert str(iv) == f"{m:.3g} (95 % CI {m - h:.3g} – {m + h:.3g}, n = 3)"
+    assert iv.pp() == f"+{100 * m:.3g} pp (95 % CI {100 * (m - h):.3g} – {100 * (m + h):.3g} pp, n = 3)"
+    assert stats.mean_interval([0.5]).text(100, " %") == "50 % (one value: no interval)"
+    assert str(stats.mean_interval([])) == "no finite value"
 
 
 def test_one_seed_decides_nothing():

@@ -51,12 +51,24 @@ class Interval:
         return (self.hi - self.lo) / 2
 
 
-    def __str__(self) -> str:
+    def text(self, scale: float = 1.0, unit: str = "", digits: int = 3, signed: bool = False) -> str:
+        """The one way prose shows an interval: "12.3 pp (95 % CI 4.1 – 20.5 pp, n = 3)", values times `scale`
+        in `digits` significant digits, `unit` after each ("" none, " pp", " %", " nats"), a sign on the mean
+        when `signed` (differences)."""
         if self.n == 0:
             return "no finite value"
+        m = f"{scale * self.mean:{'+' if signed else ''}.{digits}g}{unit}"
         if self.n == 1:
-            return f"{self.mean:.4g} (one seed)"
-        return f"{self.mean:.4g} ± {self.half_width:.2g} ({self.confidence:.0%} CI, n = {self.n})"
+            return f"{m} (one value: no interval)"
+        lo, hi = (f"{scale * v:.{digits}g}" for v in (self.lo, self.hi))
+        return f"{m} ({self.confidence:.0%} CI {lo} – {hi}{unit}, n = {self.n})".replace("% CI", " % CI", 1)
+
+    def pp(self) -> str:
+        """A signed interval of fractions (accuracy or error differences) in percentage points."""
+        return self.text(100, " pp", signed=True)
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 def finite(values: Sequence[float | None]) -> np.ndarray:

@@ -176,6 +176,7 @@ def fit(
     augment: str | None = None,
     max_steps: int | None = None,
     eval_every: int = 1,
+    eval_first: bool = False,
     eval_train: bool = True,
     eval_batch_size: int = EVAL_BATCH,
     track_step_loss: bool = False,
@@ -193,6 +194,8 @@ def fit(
         (fixed-steps comparisons) and `epochs` is only an upper bound.
     scheduler: None (constant lr) or "cosine" (per step, from lr to 0 over the whole run).
     augment: None or "crop_flip" (CIFAR-style, on the preloaded tensors).
+    eval_every, eval_first: evaluate after every `eval_every`-th epoch and the last (and the first too when
+        `eval_first`: for early-training comparisons at a coarse evaluation grid).
     eval_train: the train metrics come from a full pass in eval mode (True) or are the running means of the
         epoch's minibatches (False, cheaper: what the optimizer saw, with dropout/BN in train mode).
     record_final: after training, record the full-batch training loss and gradient norm in eval mode
@@ -261,7 +264,7 @@ def fit(
             seen += len(xb)
         hist["steps"] = step
         diverged = hist["diverged_at_epoch"] is not None
-        if diverged or epoch % eval_every == 0 or epoch == epochs:
+        if diverged or epoch % eval_every == 0 or epoch == epochs or (eval_first and epoch == 1):
             nan_acc = math.nan if classify else None
             if diverged:
                 tr_loss, tr_acc, te_loss, te_acc = math.nan, nan_acc, math.nan, nan_acc

@@ -112,7 +112,7 @@ def section_runs(root: Path, sections: Sequence[str]) -> list[SectionRun]:
 @dataclass(frozen=True)
 class HeadlineStat:
     """One headline number over base seeds: mean and sample sd (ddof=1, NaN for n < 2) of the n finite values;
-    `values` per base seed in seed order (None where missing); `text` summarises non-numeric values."""
+    `values` per base seed in seed order (None where missing); `text` summarises non-numeric values; `unit` is the sections' own (from a `metrics.spread`)."""
 
     label: str
     mean: float
@@ -120,6 +120,7 @@ class HeadlineStat:
     n: int
     values: tuple[Any, ...]
     text: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ def _headline_stats(runs: Sequence[SectionRun]) -> tuple[HeadlineStat, ...]:
         mean, sd, n = mean_sd(numeric) if numeric else (math.nan, math.nan, 0)
         others = [str(v) for v in values if v is not None and not _is_number(v)]
         text = ", ".join(f"{v} ({others.count(v)})" for v in dict.fromkeys(others))
-        stats.append(HeadlineStat(label, mean, sd, n, values, text))
+        units = [r.headline[label].get("unit", "") for r in runs if isinstance(r.headline.get(label), dict)]
+        stats.append(HeadlineStat(label, mean, sd, n, values, text, units[0] if units else ""))
     return tuple(stats)
 
 
@@ -348,8 +350,8 @@ def write_index(root: Path, sections: Sequence[str]) -> tuple[Path, Path]:
 def _stat_text(h: HeadlineStat) -> str:
     if h.n == 0:
         return h.text or "–"
-    body = fmt(h.mean) if h.n == 1 else f"{fmt(h.mean)} ± {fmt(h.sd)}"
-    return f"{body} (n={h.n})" + (f"; {h.text}" if h.text else "")
+    body = headline_text({"mean": h.mean, "sd": h.sd if h.n > 1 else None, "n": h.n, "unit": h.unit})
+    return body + (f"; {h.text}" if h.text else "")
 
 
 def _status_text(s: SectionSummary) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..core.paths import atomic_write_bytes
-from ..core.stats import VERDICTS
+from ..core.stats import VERDICTS, mean_sd
 from .claims import ClaimCheck
 from .quiet import QuietPath
 
@@ -44,11 +44,8 @@ def to_jsonable(obj: Any) -> Any:
 def spread(values: Sequence[float | None], unit: str = "", scale: float = 1.0) -> dict:
     """A headline number over seeds: {"mean", "sd" (sample sd, None for n < 2), "n" (finite values), "unit"}
     of `scale * v` over the finite values (None and NaN are left out). The index shows it as "mean ± sd unit (n)"."""
-    vals = [scale * float(v) for v in values if v is not None and math.isfinite(float(v))]
-    n = len(vals)
-    mean = sum(vals) / n if n else None
-    sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1)) if n > 1 else None
-    return {"mean": mean, "sd": sd, "n": n, "unit": unit}
+    mean, sd, n = mean_sd([None if v is None else scale * float(v) for v in values])
+    return {"mean": mean if n else None, "sd": sd if n > 1 else None, "n": n, "unit": unit}
 
 
 def headline_mean(value: Any) -> Any:

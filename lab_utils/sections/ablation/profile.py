@@ -39,8 +39,9 @@ PROFILES = dict(
     smoke=Ablation(n_seeds=2, n_train=64, n_test=64, epochs=1, batch_size=32, lr=0.1, grad_tol=0.05,
                    probe_images=32, hessian_images=16, chunk=32, grid_steps=3, ref_grid_steps=2, slice_steps=3,
                    span=1.0, power_iters=2, lanczos_steps=5, eig_tol=5e-2, top_k=2, trace_samples=2),
-    quick=Ablation(n_seeds=2, n_train=3000, n_test=1000, epochs=3, batch_size=32, lr=0.1, grad_tol=0.05,
-                   probe_images=256, hessian_images=128, chunk=128, grid_steps=7, ref_grid_steps=5, slice_steps=11,
+    # sized so that ./render.sh (--jobs 1) renders the quick series in <= 40 min on a 2-core CPU
+    quick=Ablation(n_seeds=2, n_train=2000, n_test=1000, epochs=3, batch_size=32, lr=0.1, grad_tol=0.05,
+                   probe_images=128, hessian_images=64, chunk=128, grid_steps=7, ref_grid_steps=5, slice_steps=11,
                    span=1.0, power_iters=5, lanczos_steps=15, eig_tol=2e-2, top_k=3, trace_samples=3),
     full=Ablation(n_seeds=3, n_train=50_000, n_test=10_000, epochs=20, batch_size=32, lr=0.1, grad_tol=0.05,
                   probe_images=2048, hessian_images=2048, chunk=1024, grid_steps=21, ref_grid_steps=10,

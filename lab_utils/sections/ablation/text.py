@@ -72,21 +72,8 @@ def _mean(vals: Sequence[float | None]) -> float | None:
     return m if n else None
 
 
-def _iv_pct(iv: stats.Interval) -> str:
-    """An interval of a fraction, in percentage points."""
-    if iv.n == 0:
-        return "no value"
-    if iv.n == 1:
-        return f"{100 * iv.mean:+.2f} pp (one seed)"
-    return f"{100 * iv.mean:+.2f} pp, 95 % CI [{100 * iv.lo:+.2f}, {100 * iv.hi:+.2f}] (n = {iv.n})"
 
 
-def _iv(iv: stats.Interval, digits: int = 3) -> str:
-    if iv.n == 0:
-        return "no value"
-    if iv.n == 1:
-        return f"{iv.mean:.{digits}g} (one seed)"
-    return f"{iv.mean:.{digits}g}, 95 % CI [{iv.lo:.{digits}g}, {iv.hi:.{digits}g}] (n = {iv.n})"
 
 
 def _vals(vals: Sequence[float | None], digits: int = 3) -> str:
@@ -116,7 +103,7 @@ def check_skip_bn_beats_bn_only(res: Results) -> ClaimCheck:
         "003.ablation.skip_bn_beats_bn_only", stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed test-accuracy difference (skip + BN − BN "
              "only) lies above 0, contradicted when it lies below 0",
-        ours=f"difference {_iv_pct(iv)}; skip + BN {_vals([100 * v if v is not None else None for v in a], 4)} %, "
+        ours=f"difference {iv.pp()}; skip + BN {_vals([100 * v if v is not None else None for v in a], 4)} %, "
              f"BN only {_vals([100 * v if v is not None else None for v in b], 4)} %",
         reproduced={"acc_skip_bn": _pct(_mean(a)), "acc_bn_only": _pct(_mean(b))},
         difference=iv, acc_skip_bn=a, acc_bn_only=b)
@@ -150,8 +137,8 @@ def check_plain_net_at_chance(res: Results) -> ClaimCheck:
         rule=f"equivalence: the net has learned nothing when its full-batch training loss is that of the uniform "
              f"prediction, ln 10 = {data.CHANCE_LOSS:.4f}; holds when the 95 % interval of the per-seed loss − ln 10 "
              f"lies within ±{CHANCE_LOSS_DELTA:g} nats, contradicted when wholly outside",
-        ours=f"training loss {_vals(train_loss, 5)}, minus ln 10 {_iv(iv, 2)}; test accuracy "
-             f"{_vals([_pct(v) for v in a], 3)} % (minus chance {_iv_pct(iv_acc)}); test loss {_vals(test_loss, 4)}",
+        ours=f"training loss {_vals(train_loss, 5)}, minus ln 10 {iv.text(digits=2)}; test accuracy "
+             f"{_vals([_pct(v) for v in a], 3)} % (minus chance {iv_acc.pp()}); test loss {_vals(test_loss, 4)}",
         reproduced={"acc_neither": _pct(_mean(a)), "loss_neither": _mean(train_loss)},
         excess_loss=iv, excess_accuracy=iv_acc, acc_neither=a, train_loss=train_loss, test_loss=test_loss)
 
@@ -166,7 +153,7 @@ def check_skip_more_critical(res: Results) -> ClaimCheck:
              "without BN (skip only) beats the net without skips (BN only); holds when the 95 % interval of the "
              "per-seed difference skip only − BN only lies above 0, contradicted when below (a diverged run counts "
              "at chance, 10 %)",
-        ours=f"skip only − BN only {_iv_pct(iv)}. In report 003's own table removing the skips costs "
+        ours=f"skip only − BN only {iv.pp()}. In report 003's own table removing the skips costs "
              f"{ref['acc_skip_bn'] - ref['acc_bn_only']:.2f} pp ({ref['acc_skip_bn']} → {ref['acc_bn_only']} %) "
              f"while removing BN diverges (NaN)",
         difference=iv, acc_skip_only=s, acc_bn_only=b)
@@ -181,7 +168,7 @@ def check_skip_reduces_lambda(res: Results) -> ClaimCheck:
         "003.ablation.skip_reduces_lambda_max", stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed log10(λmax BN only / λmax skip + BN) lies "
              "above 0, contradicted when below (Lanczos λmax, seeds where Lanczos converged)",
-        ours=f"λmax skip + BN {_vals(a, 4)}, BN only {_vals(b, 4)}; log10 ratio {_iv(iv)}"
+        ours=f"λmax skip + BN {_vals(a, 4)}, BN only {_vals(b, 4)}; log10 ratio {iv.text()}"
              + (f", i.e. ×{fold:.3g}" if fold is not None else ""),
         reproduced={"lambda_skip_bn": _mean(a), "lambda_bn_only": _mean(b), "fold": fold},
         log10_ratio=iv, lambda_skip_bn=a, lambda_bn_only=b)
@@ -196,7 +183,7 @@ def check_lambda_reduction(res: Results) -> ClaimCheck:
         "003.ablation.lambda_reduction_92_percent", stats.equivalence_verdict(iv, REDUCTION_DELTA),
         rule=f"equivalence: holds when the 95 % interval of the per-seed reduction 100 (1 − λmax skip + BN / λmax "
              f"BN only) minus {target:g} % lies within ±{REDUCTION_DELTA:g} pp, contradicted when wholly outside",
-        ours=f"reduction {_vals(red, 3)} % per seed; minus {target:g}: {_iv(iv)} pp",
+        ours=f"reduction {_vals(red, 3)} % per seed; minus {target:g}: {iv.text()} pp",
         reproduced={"reduction_percent": _mean(red)}, reduction_percent=red, minus_target=iv)
 
 
@@ -209,8 +196,8 @@ def check_skip_lowers_range(res: Results) -> ClaimCheck:
         "003.ablation.skip_lowers_loss_range", stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed log10(loss range BN only / skip + BN) on the "
              "reference-unit grid lies above 0, contradicted when below",
-        ours=f"reference units: skip + BN {_vals(a)}, BN only {_vals(b)}, log10 ratio {_iv(iv)}; filter-normalized "
-             f"log10 ratio {_iv(iv_f)}",
+        ours=f"reference units: skip + BN {_vals(a)}, BN only {_vals(b)}, log10 ratio {iv.text()}; filter-normalized "
+             f"log10 ratio {iv_f.text()}",
         reproduced={"range_skip_bn": _mean(a), "range_bn_only": _mean(b)},
         log10_ratio=iv, log10_ratio_filter=iv_f, range_skip_bn=a, range_bn_only=b)
 
@@ -224,7 +211,7 @@ def check_plain_flat(res: Results) -> ClaimCheck:
         "003.ablation.plain_net_flat_landscape", stats.direction_verdict(iv, -1, FLAT_LIMIT),
         rule=f"direction: on the reference-unit grid, holds when the 95 % interval of the plain net's loss range lies "
              f"below {FLAT_LIMIT:g} (what prints as 0.0000 at the report's four decimals), contradicted when above",
-        ours=f"reference units {_vals(r)} per seed ({_iv(iv)}; skip + BN {_vals(trained)}); filter-normalized "
+        ours=f"reference units {_vals(r)} per seed ({iv.text()}; skip + BN {_vals(trained)}); filter-normalized "
              f"{_vals(f)}",
         reproduced={"range_neither": _mean(r)}, range_reference=iv, range_per_seed=r, range_filter=f)
 
@@ -237,7 +224,7 @@ def check_plain_small_lambda(res: Results) -> ClaimCheck:
         "003.ablation.plain_net_small_lambda", stats.direction_verdict(iv, -1),
         rule="direction: holds when the 95 % interval of the per-seed log10(λmax neither / λmax skip + BN) lies "
              "below 0, contradicted when above (Lanczos λmax where it converged)",
-        ours=f"λmax neither {_vals(n, 4)}, skip + BN {_vals(sb, 4)}; log10 ratio {_iv(iv)}",
+        ours=f"λmax neither {_vals(n, 4)}, skip + BN {_vals(sb, 4)}; log10 ratio {iv.text()}",
         reproduced={"lambda_neither": _mean(n), "lambda_skip_bn": _mean(sb)}, log10_ratio=iv,
         lambda_neither=n, lambda_skip_bn=sb)
 
@@ -257,7 +244,7 @@ def check_condition(res: Results) -> ClaimCheck:
     for name in (SB, B, N):
         iv = stats.mean_interval(per_seed(res, name, _ratio_k))
         sub[name] = stats.direction_verdict(iv, -1, 1 / limit)
-        parts.append(f"{name} λ{res.cfg.top_k}/λ1 {_iv(iv)}")
+        parts.append(f"{name} λ{res.cfg.top_k}/λ1 {iv.text()}")
     verdict = stats.CONTRADICTED if stats.HOLDS in sub.values() else stats.UNDECIDED
     return claims_mod.check(
         "003.ablation.condition_number_near_one", verdict,
@@ -585,6 +572,16 @@ def _run_record(r: SeedRun) -> dict:
     }
 
 
+def _lam_headline(res: Results, name: str) -> dict | str:
+    """λmax over the seeds whose Lanczos converged, or why there is none (a short budget, as in smoke, may leave
+    every run unconverged)."""
+    s = spread(per_seed(res, name, lam))
+    if s["n"]:
+        return s
+    probed = sum(r.probed for r in res.runs[name])
+    return f"Lanczos not converged ({probed} probed)" if probed else "not probed"
+
+
 def metrics(res: Results) -> dict:
     """metrics.json: per-variant means over seeds (the old keys) with every seed's record, the convergence records,
     and a headline of numbers for the index."""
@@ -609,7 +606,7 @@ def metrics(res: Results) -> dict:
     headline = {
         "test acc skip+BN": spread(per_seed(res, SB, acc), "%", 100),
         "test acc BN only": spread(per_seed(res, B, acc), "%", 100),
-        "λmax skip+BN": spread(per_seed(res, SB, lam)), "λmax BN only": spread(per_seed(res, B, lam)),
+        "λmax skip+BN": _lam_headline(res, SB), "λmax BN only": _lam_headline(res, B),
         "skip only diverged (seeds)": sum(r.diverged for r in res.runs[S]),
     }
     return {"variants": variants, "convergence": conv, "grad_tol": res.cfg.grad_tol, "headline": headline}

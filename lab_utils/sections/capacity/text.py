@@ -30,19 +30,8 @@ LOSS_TOL = 0.02   # "the test loss does not rise": by at most 0.02 nats
 
 # ---- helpers -----------------------------------------------------------------------------------------------------
 
-def ci(iv: stats.Interval, scale: float = 1.0, unit: str = "", digits: int = 3) -> str:
-    """"0.512 (95 % CI 0.4 – 0.6, n = 3)" with values multiplied by `scale` (100 for percentage points)."""
-    m = num(scale * iv.mean, digits)
-    if iv.n < 2:
-        return f"{m}{unit} (n = {iv.n}: no interval)"
-    return f"{m}{unit} (95 % CI {num(scale * iv.lo, digits)} – {num(scale * iv.hi, digits)}{unit}, n = {iv.n})"
 
 
-def pp(iv: stats.Interval) -> str:
-    """An interval of accuracy differences (fractions) in percentage points, one decimal."""
-    if iv.n < 2:
-        return f"{100 * iv.mean:+.1f} pp (n = {iv.n}: no interval)"
-    return f"{100 * iv.mean:+.1f} pp (95 % CI {100 * iv.lo:.1f} – {100 * iv.hi:.1f} pp, n = {iv.n})"
 
 
 def thirds(n: int) -> tuple[list[int], list[int], list[int]]:
@@ -164,7 +153,7 @@ def _check_000(sw: Sweep) -> list[ClaimCheck]:
     out = []
     for cid, parts in PARTS_000.items():
         judged = third_differences(sw, parts)
-        ours = "; ".join(f"{WORDS[m]} {a} − {b} {pp(iv) if _is_acc(m) else ci(iv, unit=' nats')}"
+        ours = "; ".join(f"{WORDS[m]} {a} − {b} {iv.pp() if _is_acc(m) else iv.text(unit=' nats')}"
                          for (m, a, b, _, _), (_, iv) in zip(parts, judged))
         rule = ("direction" + (" per part, joint" if len(parts) > 1 else "") + ": holds when the 95 % interval of "
                 "the per-seed difference of third means lies on the claimed side of its bound for "
@@ -219,8 +208,8 @@ def _check_001(sw: Sweep) -> list[ClaimCheck]:
     if k is None or ev["after_knee"] is None:
         ours = ev["why"]
     else:
-        ours = (f"knee at {k:,} params: test acc knee − smallest {pp(ev['rise_to_knee'])}; largest − knee "
-                f"{pp(ev['after_knee'])}")
+        ours = (f"knee at {k:,} params: test acc knee − smallest {ev['rise_to_knee'].pp()}; largest − knee "
+                f"{ev['after_knee'].pp()}")
     out.append(claims.check(
         "001.capacity.test_saturates", verdict,
         rule=f"knee (joint): holds when the 95 % interval of the per-seed test accuracy at the knee (first size ≥ "
@@ -239,7 +228,7 @@ def _check_001(sw: Sweep) -> list[ClaimCheck]:
         "001.capacity.no_overfitting", stats.direction_verdict(iv, -1, LOSS_TOL),
         rule=f"direction: holds when the 95 % interval of the per-seed test loss of the largest size minus the knee "
              f"lies below +{LOSS_TOL:g} nats (no rise), contradicted when it lies above",
-        ours=f"test loss largest − knee ({sw.n_params[ki]:,} params) {ci(iv, unit=' nats')}",
+        ours=f"test loss largest − knee ({sw.n_params[ki]:,} params) {iv.text(unit=' nats')}",
         reproduced=rep, test_loss_largest_minus_knee=iv, knee=sw.n_params[ki]))
     return out
 

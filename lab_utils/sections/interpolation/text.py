@@ -21,7 +21,6 @@ Rules (core.stats; 95 % Student-t intervals over seeds, one value per seed):
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Sequence
 
@@ -104,7 +103,7 @@ def checks(res: Results) -> list[ClaimCheck]:
     v, li, ei = barrier_verdict(lb, eb)
     out.append(check("001.interpolation.double_well", v,
                      rule=BARRIER_RULE + " (training loss, test error)",
-                     ours=f"train-loss barrier {li}; test-error barrier {_pp(ei)} over {len(lb)} seeds; end losses "
+                     ours=f"train-loss barrier {li}; test-error barrier {ei.pp()} over {len(lb)} seeds; end losses "
                           f"{num(_mean([p.small.convergence.train_loss for p in mn.pairs]), 3)} (batch "
                           f"{mn.pairs[0].small.batch_size}) and "
                           f"{num(_mean([p.large.convergence.train_loss for p in mn.pairs]), 3)} (batch "
@@ -127,7 +126,7 @@ def checks(res: Results) -> list[ClaimCheck]:
         mid = [p.paths["plain"].at("test_acc", 0.5) for p in cf.pairs]
         ends = [min(p.small.test_acc, p.large.test_acc) for p in cf.pairs]
         out.append(check("000.interpolation.barrier", v, rule=BARRIER_RULE + " (test loss, test error)",
-                         ours=f"test-loss barrier {li}; test-error barrier {_pp(ei)}; test accuracy at α = 0.5 "
+                         ours=f"test-loss barrier {li}; test-error barrier {ei.pp()}; test accuracy at α = 0.5 "
                               f"{100 * _mean(mid):.1f} % against {100 * _mean(ends):.1f} % at the worse end",
                          loss_barrier=li, error_barrier=ei, per_seed_loss_barrier=lb, per_seed_error_barrier=eb,
                          test_acc_mid=mid))
@@ -135,14 +134,11 @@ def checks(res: Results) -> list[ClaimCheck]:
         ia = stats.mean_interval(ea)
         out.append(check("000.interpolation.separate_basins", stats.direction_verdict(ia, +1, ERROR_MARGIN),
                          rule=BASINS_RULE,
-                         ours=f"test-error barrier after weight matching {_pp(ia)} (plain line {_pp(ei)})",
+                         ours=f"test-error barrier after weight matching {ia.pp()} (plain line {ei.pp()})",
                          aligned_error_barrier=ia, per_seed_aligned_error_barrier=ea))
     return out
 
 
-def _pp(iv: stats.Interval) -> str:
-    """An interval of a fraction, in percentage points."""
-    return f"{dataclasses.replace(iv, mean=100 * iv.mean, sd=100 * iv.sd, lo=100 * iv.lo, hi=100 * iv.hi)} pp"
 
 
 def _range(values) -> str:
@@ -214,9 +210,9 @@ def barrier_text(res: Results) -> str:
     share = 1 - la.mean / lb.mean if lb.mean > 0 else math.nan
     bn = " (BN statistics recomputed at every α)" if mn.batchnorm else ""
     out = (f"**The barrier.** On the plain line{bn} the training-loss barrier is {lb} nats and the test-error "
-           f"barrier {_pp(eb)} (lowest test accuracy on the segment {_range(100 * a for a, _ in low)} %, at α ≈ "
+           f"barrier {eb.pp()} (lowest test accuracy on the segment {_range(100 * a for a, _ in low)} %, at α ≈ "
            f"{_range(x for _, x in low)}). Aligning the hidden units first "
-           f"{word}: {la} nats and {_pp(ea)} (per-seed reduction {d}; rule: its 95 % interval above zero).")
+           f"{word}: {la} nats and {ea.pp()} (per-seed reduction {d}; rule: its 95 % interval above zero).")
     if v_align == HOLDS and math.isfinite(share):
         out += (f" Alignment removes {100 * share:.0f} % of the loss barrier: that part was only the arbitrary order "
                 f"of the hidden units of two independently initialised nets, not a property of the batch sizes; "
@@ -290,7 +286,7 @@ def bn_text(res: Results) -> str:
         ent_f, ent_s = (_mean(e) for e in c["entropy"])
         loss_f, loss_s = (_mean(x) for x in c["loss"])
         parts.append(f"{st.name} ({st.model}): loss barrier {c['d_loss']} nats (**{_EFFECT[v]}**), error barrier "
-                     f"{_pp(c['d_error'])} (**{_EFFECT[ve]}**); at the stale line's peak (α ≈ {_range(c['alpha'])}) "
+                     f"{c['d_error'].pp()} (**{_EFFECT[ve]}**); at the stale line's peak (α ≈ {_range(c['alpha'])}) "
                      f"training accuracy {acc_f:.1f} % recomputed vs {acc_s:.1f} % stale, mean softmax entropy "
                      f"{ent_f:.2f} vs {ent_s:.2f} nats, training loss {loss_f:.3g} vs {loss_s:.3g}")
         if max(acc_f, acc_s) < 50:
@@ -342,8 +338,8 @@ def cifar_text(res: Results) -> str:
     lb, eb = stats.mean_interval(loss_barriers(cf, "plain", "test")), stats.mean_interval(error_barriers(cf))
     la, ea = stats.mean_interval(loss_barriers(cf, "aligned", "test")), stats.mean_interval(error_barriers(cf, "aligned"))
     acc = [min(p.small.test_acc, p.large.test_acc) for p in cf.pairs]
-    return (f"**CIFAR-10 (report 000).** Test-loss barrier {lb} nats and test-error barrier {_pp(eb)} on the plain "
-            f"line; after weight matching {la} nats and {_pp(ea)}. The end points' test accuracy is "
+    return (f"**CIFAR-10 (report 000).** Test-loss barrier {lb} nats and test-error barrier {eb.pp()} on the plain "
+            f"line; after weight matching {la} nats and {ea.pp()}. The end points' test accuracy is "
             f"{100 * _mean(acc):.1f} % at the worse end, so the scale of the barrier is that of a net far from "
             f"CIFAR-10's state of the art.")
 

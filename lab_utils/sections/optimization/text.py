@@ -56,12 +56,6 @@ def correlation_interval(c: stats.Correlation) -> stats.Interval:
     return stats.Interval(c.r, math.nan, c.n, math.tanh(z - Z95 * se), math.tanh(z + Z95 * se))
 
 
-def _iv(iv: stats.Interval, digits: int = 3) -> str:
-    if iv.n == 0:
-        return "no value"
-    if iv.n == 1:
-        return f"{iv.mean:.{digits}g} (one value)"
-    return f"{iv.mean:.{digits}g}, 95 % CI [{iv.lo:.{digits}g}, {iv.hi:.{digits}g}] (n = {iv.n})"
 
 
 def _share(k: int, n: int, iv: stats.Interval) -> str:
@@ -147,7 +141,7 @@ def _spread_check(claim_id: str, tr: Trajectories, reproduced: dict | None = Non
              "below 0 (the runs end closer together than they started), contradicted when it lies above 0; a run's "
              "spread is its mean distance in weight space to the other runs (the runs share partners, so the "
              "interval is if anything too narrow)",
-        ours=f"log10(end / start spread) {_iv(iv)}: spreads ×{10 ** iv.mean:.3g} on average "
+        ours=f"log10(end / start spread) {iv.text()}: spreads ×{10 ** iv.mean:.3g} on average "
              f"(start {num(float(tr.start_spread.mean()))}, end {num(float(tr.end_spread.mean()))}; "
              f"‖θ_end‖ ≈ {num(float(tr.weight_norm[:, -1].mean()))})",
         reproduced=reproduced, log10_spread_ratio=iv, per_run=lr, start_spread=tr.start_spread, end_spread=tr.end_spread,
@@ -162,7 +156,7 @@ def _falls_check(claim_id: str, tr: Trajectories) -> ClaimCheck:
         claim_id, stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed Spearman ρ between the full-batch training loss "
              "and the full-batch gradient norm over the snapshots lies above 0, contradicted when it lies below 0",
-        ours=f"ρ {_iv(iv)}; from initialisation to the end the loss fell ×{num(float(np.median(lf)), 3)} and ‖∇L‖ "
+        ours=f"ρ {iv.text()}; from initialisation to the end the loss fell ×{num(float(np.median(lf)), 3)} and ‖∇L‖ "
              f"×{num(float(np.median(gf)), 3)} (medians over {len(tr.seeds)} seeds, full batch)",
         spearman=iv, per_seed=rho, loss_fall=lf, grad_norm_fall=gf)
 
@@ -193,7 +187,7 @@ def check_later_layers(res: Results) -> ClaimCheck:
              "its share of the parameters) lies below 0 (layer 1 moves less per parameter than the rest), "
              "contradicted when it lies above 0",
         ours=f"layer 1 holds {pct(tr.first_layer_params / tr.n_params)} of the parameters and "
-             f"{pct(float(np.mean(tr.first_layer_share)))} of the squared displacement (mean); log10 ratio {_iv(iv)}",
+             f"{pct(float(np.mean(tr.first_layer_share)))} of the squared displacement (mean); log10 ratio {iv.text()}",
         per_seed=ex, first_layer_share=tr.first_layer_share, param_share=tr.first_layer_params / tr.n_params)
 
 
@@ -207,7 +201,7 @@ def check_early_layers(res: Results) -> ClaimCheck:
              f"that layer 1 had covered at epoch {e}) − (the same for all other parameters) lies above 0, "
              f"contradicted when it lies below 0",
         ours=f"at epoch {e}: layer 1 {_vals(tr.first_layer_early, 2)}, the rest {_vals(tr.rest_early, 2)}; "
-             f"difference {_iv(iv)}",
+             f"difference {iv.text()}",
         difference=iv, first_layer=tr.first_layer_early, rest=tr.rest_early)
 
 
@@ -242,7 +236,7 @@ def check_sawtooth(res: Results) -> ClaimCheck:
         "002.gradient.sawtooth", stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed mean jump of log10 ‖∇L‖ (minibatch) from the "
              "last tenth of an epoch's steps to the first tenth of the next lies above 0, contradicted when below 0",
-        ours=f"jump {_iv(iv)} (log10 units; ×{10 ** iv.mean:.3g}), {tr.steps_per_epoch} steps per epoch, reshuffled "
+        ours=f"jump {iv.text()} (log10 units; ×{10 ** iv.mean:.3g}), {tr.steps_per_epoch} steps per epoch, reshuffled "
              f"every epoch",
         jump=iv, per_seed=j)
 
@@ -259,7 +253,7 @@ def check_narrow_band(res: Results) -> ClaimCheck:
         rule=f"direction: holds when the 95 % interval of the per-seed relative width (max − min) / mean of ‖θ‖ over "
              f"the snapshots after initialisation lies below {NARROW:.0%} (the report's band is {ref_width:.1%} "
              f"wide), contradicted when it lies above",
-        ours=f"relative width {_iv(iv)}; ‖θ‖ from {num(float(lo.mean()))} to {num(float(hi.mean()))} (means over "
+        ours=f"relative width {iv.text()}; ‖θ‖ from {num(float(lo.mean()))} to {num(float(hi.mean()))} (means over "
              f"seeds), training loss at those snapshots {num(float(tr.loss[:, 1:].min()))}–"
              f"{num(float(tr.loss[:, 1:].max()))}",
         reproduced={"norm_low": float(lo.mean()), "norm_high": float(hi.mean())}, width=iv, per_seed=w)
@@ -307,7 +301,7 @@ def check_no_correlation(res: Results) -> ClaimCheck:
         "000.minimal_ratio.no_loss_correlation", verdict,
         rule=f"equivalence: holds when the Fisher-z 95 % interval of Spearman ρ(training MSE, sampling ratio) over "
              f"the converged runs lies inside ±{STRONG:g}, contradicted when it lies wholly outside",
-        ours=f"ρ {_iv(iv, 2) if iv.n else 'undefined'}; with the Hessian ratio ρ = {num(ch.r, 2)} (n = {ch.n}); "
+        ours=f"ρ {iv.text(digits=2) if iv.n else 'undefined'}; with the Hessian ratio ρ = {num(ch.r, 2)} (n = {ch.n}); "
              f"{_conv(r)}.{why}",
         spearman_sampling=iv, spearman_hessian=ch, distinct_ratios=constant)
 
@@ -389,7 +383,7 @@ def trajectories_text(tr: Trajectories) -> str:
                "in weight space below, not in the plane. " if w.ratio.sum() < 0.9 else
                "Two axes keep most of the variance here, so the plane is a fair summary. ")
             + f"In weight space a run starts on average {num(float(tr.start_spread.mean()))} from the others and ends "
-              f"{num(float(tr.end_spread.mean()))} from them (log10 ratio {_iv(lr)}): the runs "
+              f"{num(float(tr.end_spread.mean()))} from them (log10 ratio {lr.text()}): the runs "
             + {stats.HOLDS: "end closer together than they started.",
                stats.CONTRADICTED: "end farther apart than they started.",
                stats.UNDECIDED: "end neither clearly closer together nor clearly farther apart than they started."}[
@@ -405,8 +399,8 @@ def gradient_text(tr: Trajectories) -> str:
             f"×{num(float(np.median(lf)), 3)} from initialisation to the end and ‖∇L‖ ×{num(float(np.median(gf)), 3)} "
             f"(medians over {len(tr.seeds)} seeds); ‖∇L‖ peaked at epoch "
             f"{', '.join(str(tr.snapshot_epochs[i]) for i in peak)}. Spearman ρ(loss, ‖∇L‖) over the snapshots, "
-            f"per seed: {_iv(rho)}. The minibatch norm at every step is noisier; its mean jump from the end of one "
-            f"epoch to the start of the next is {_iv(jump)} in log10 units. At the end the full-batch ‖∇L‖ is "
+            f"per seed: {rho.text()}. The minibatch norm at every step is noisier; its mean jump from the end of one "
+            f"epoch to the start of the next is {jump.text()} in log10 units. At the end the full-batch ‖∇L‖ is "
             f"{_vals(tr.grad_norm[:, -1])}: {converged_count(tr)}/{len(tr.seeds)} end points pass "
             f"{tr.convergence[0].criterion}" + (", so they are not critical points: the claims below that speak "
                                                "of minima speak of points where training stopped."

@@ -50,7 +50,7 @@ def cnn_spec(cfg) -> dict:
 
 def optimizer_settings(cfg) -> dict[str, dict]:
     """The three optimizers, as `train.fit` keyword arguments."""
-    common = dict(epochs=cfg.epochs, batch_size=cfg.batch_size,
+    common = dict(epochs=cfg.epochs, batch_size=cfg.batch_size, eval_every=cfg.eval_every, eval_first=True,
                   scheduler=None if cfg.scheduler == "none" else cfg.scheduler)
     return {
         "SGD": dict(optimizer="sgd", lr=cfg.lr_sgd, weight_decay=cfg.wd_sgd, **common),
@@ -91,7 +91,10 @@ class Endpoint:
 
     @property
     def first_epoch_acc(self) -> float | None:
-        return self.test_acc[0] if self.test_acc and math.isfinite(self.test_acc[0]) else None
+        """Test accuracy after epoch 1 (None when that epoch was not evaluated or is not finite)."""
+        if not self.epoch or self.epoch[0] != 1 or not math.isfinite(self.test_acc[0]):
+            return None
+        return self.test_acc[0]
 
 
 @dataclass

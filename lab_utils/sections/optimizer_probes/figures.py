@@ -34,7 +34,7 @@ def training(endpoints: list[Endpoint]) -> plt.Figure:
         runs = [e for e in main if e.optimizer == opt]
         if not runs:
             continue
-        x = np.arange(1, max(len(e.epoch) for e in runs) + 1)
+        x = np.asarray(max((e.epoch for e in runs), key=len), dtype=float)  # the evaluated epochs
         for ax, key, logy in zip(axes, ("train_loss", "test_loss", "test_acc"), (True, True, False)):
             plotting.mean_band(ax, x, _rows([getattr(e, key) for e in runs]), color=c, label=opt, logy=logy)
     for ax, label in zip(axes, ("training loss (running mean)", "test loss", "test accuracy")):

@@ -23,24 +23,10 @@ NEAR_END = 0.8    # "near the end": the last fifth of the budget (epoch 40 of 50
 
 # ---- small helpers ----------------------------------------------------------------------------------------------
 
-def ci_pct(iv: stats.Interval) -> str:
-    """"97.1 % (95 % CI 95.0 – 99.2 %, n = 3)", or the value and "one seed"."""
-    if iv.n < 2:
-        return f"{pct(iv.mean, 1)} (n = {iv.n}: no interval)"
-    return f"{pct(iv.mean, 1)} (95 % CI {100 * iv.lo:.1f} – {pct(iv.hi, 1)}, n = {iv.n})"
 
 
-def ci_num(iv: stats.Interval, digits: int = 3) -> str:
-    if iv.n < 2:
-        return f"{num(iv.mean, digits)} (n = {iv.n}: no interval)"
-    return f"{num(iv.mean, digits)} (95 % CI {num(iv.lo, digits)} – {num(iv.hi, digits)}, n = {iv.n})"
 
 
-def ci_pp(iv: stats.Interval) -> str:
-    """An interval of accuracy differences (fractions) in percentage points: "+1.2 pp (95 % CI −0.5 – 2.9 pp)"."""
-    if iv.n < 2:
-        return f"{100 * iv.mean:+.1f} pp (n = {iv.n}: no interval)"
-    return f"{100 * iv.mean:+.1f} pp (95 % CI {100 * iv.lo:.1f} – {100 * iv.hi:.1f} pp, n = {iv.n})"
 
 
 def fits(runs: SeedRuns, threshold: float) -> list[int | None]:
@@ -108,14 +94,14 @@ def memorization_text(m: Memorization, cfg) -> str:
     rise = stats.mean_interval([b - a for a, b in zip(p.at("test_loss", p.epoch[0]), p.at("test_loss"))])
     trend = stats.direction_verdict(rise, +1)
     return (
-        f"After {p.epoch[-1]} epochs the permuted labels reach a training accuracy of {ci_pct(tr_acc)} and a "
-        f"training loss of {ci_num(stats.mean_interval(p.at('train_loss')))} (chance: {num(CHANCE_LOSS, 4)}). "
+        f"After {p.epoch[-1]} epochs the permuted labels reach a training accuracy of {tr_acc.text(100, ' %')} and a "
+        f"training loss of {stats.mean_interval(p.at('train_loss')).text()} (chance: {num(CHANCE_LOSS, 4)}). "
         f"First epoch with training accuracy ≥ {pct(cfg.fit_threshold, 0)}, per seed: "
         f"{_epochs_list(fits(p, cfg.fit_threshold))} with the permuted labels, "
         f"{_epochs_list(fits(t, cfg.fit_threshold))} with the true ones. The test accuracy of the permuted runs is "
-        f"{ci_pct(te_acc)} (chance {pct(CHANCE_ACCURACY, 0)}), against "
-        f"{ci_pct(stats.mean_interval(t.at('test_acc')))} with the true labels. Their test loss changes by "
-        f"{ci_num(rise)} nats from epoch {p.epoch[0]} to the end: "
+        f"{te_acc.text(100, ' %')} (chance {pct(CHANCE_ACCURACY, 0)}), against "
+        f"{stats.mean_interval(t.at('test_acc')).text(100, ' %')} with the true labels. Their test loss changes by "
+        f"{rise.text()} nats from epoch {p.epoch[0]} to the end: "
         + {stats.HOLDS: "it rises, as the network grows confident about labels that say nothing about the test "
                         "images.",
            stats.CONTRADICTED: "it falls, which memorising labels independent of the images cannot explain.",
@@ -128,9 +114,9 @@ def high_lr_text(h: HighLR, cfg) -> str:
     collapsed = sum(1 for row in p.train_acc if row[-1] <= CHANCE_ACCURACY + ACC_TOL)
     return (
         f"With report 001's recipe (Adam lr {cfg.lr_001:g}, batch {cfg.batch_001}, {cfg.epochs_001} epochs) on "
-        f"{h.n_train:,} images the training accuracy on permuted labels ends at {ci_pct(acc)}, the training loss "
-        f"at {ci_num(stats.mean_interval(p.at('train_loss')))}, the test accuracy at "
-        f"{ci_pct(stats.mean_interval(p.at('test_acc')))}. "
+        f"{h.n_train:,} images the training accuracy on permuted labels ends at {acc.text(100, ' %')}, the training loss "
+        f"at {stats.mean_interval(p.at('train_loss')).text()}, the test accuracy at "
+        f"{stats.mean_interval(p.at('test_acc')).text(100, ' %')}. "
         + (f"{collapsed} of {len(p.seeds)} seed(s) end within {100 * ACC_TOL:.0f} pp of chance on the training "
            "labels: at this learning rate the net can stall at predicting the most frequent label. Report 001 does "
            "not give its net's width, so this is a finding about this net at this scale, not about the report's."
@@ -198,7 +184,7 @@ def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
         "000.random_labels.memorizes", stats.direction_verdict(iv, +1, cfg.fit_threshold),
         rule=f"direction: holds when the 95 % interval of the per-seed training accuracy on permuted labels after the "
              f"last epoch lies above the fit threshold {pct(cfg.fit_threshold, 0)}, contradicted when it lies below",
-        ours=f"train acc {ci_pct(iv)} after {p.epoch[-1]} epochs on {m.n_train:,} images; train loss "
+        ours=f"train acc {iv.text(100, ' %')} after {p.epoch[-1]} epochs on {m.n_train:,} images; train loss "
              f"{num(stats.mean_interval(p.at('train_loss')).mean)}",
         reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
         train_acc=acc, interval=iv, train_loss=p.at("train_loss"), threshold=cfg.fit_threshold)
@@ -214,7 +200,7 @@ def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
              "lies below",
         ours=f"first epoch with train acc ≥ {pct(cfg.fit_threshold, 0)}, per seed: true labels "
              f"{_epochs_list(e_true)}, permuted {_epochs_list(e_perm)} (budget {t.epoch[-1]}); difference "
-             f"{ci_num(iv_lead)} epochs",
+             f"{iv_lead.text()} epochs",
         reproduced={"epochs": t.epoch[-1]}, epochs_to_fit_true=e_true, epochs_to_fit_permuted=e_perm,
         lead=lead, interval=iv_lead)
     return [c1, c2]
@@ -230,7 +216,7 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
         rule=f"direction: holds when the 95 % interval of the per-seed training accuracy after the last epoch lies "
              f"above {pct(ref_acc - ACC_TOL, 0)} (the report's {pct(ref_acc, 0)} less {100 * ACC_TOL:.0f} pp), "
              "contradicted when it lies below",
-        ours=f"train acc {ci_pct(iv)}, train loss {num(stats.mean_interval(p.at('train_loss')).mean)} after "
+        ours=f"train acc {iv.text(100, ' %')}, train loss {num(stats.mean_interval(p.at('train_loss')).mean)} after "
              f"{p.epoch[-1]} epochs on {h.n_train:,} images",
         reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
         train_acc=acc, interval=iv, train_loss=p.at("train_loss"))
@@ -245,9 +231,9 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
         rule="direction, given memorization: holds when the 95 % interval of the per-seed rise of the test loss (last "
              "epoch minus first epoch) lies above 0, contradicted when it lies below; undecided (not tested) unless the "
              f"training accuracy is surely more than {100 * ACC_TOL:.0f} pp above chance",
-        ours=(f"test loss rise {ci_num(iv_rise)} nats; Spearman ρ(epoch, test loss) per seed "
+        ours=(f"test loss rise {iv_rise.text()} nats; Spearman ρ(epoch, test loss) per seed "
               f"{', '.join(num(r, 2) for r in rho)}")
-             + ("" if premise else f"; not tested: the training accuracy ({ci_pct(iv)}) did not rise clearly above "
+             + ("" if premise else f"; not tested: the training accuracy ({iv.text(100, ' %')}) did not rise clearly above "
                                    "chance, so nothing was memorized"),
         reproduced={"epochs": p.epoch[-1]}, rise=rise, interval=iv_rise, spearman_per_seed=rho,
         memorized=premise)
@@ -259,8 +245,8 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
         "001.random_labels.test_acc", stats.equivalence_verdict(iv_te, ACC_TOL),
         rule=f"equivalence: holds when the 95 % interval of the per-seed test accuracy minus the report's "
              f"{pct(ref_te, 0)} lies within ±{100 * ACC_TOL:.0f} pp, contradicted when it lies wholly outside",
-        ours=f"test acc {ci_pct(stats.mean_interval(te))}; minus the report's {pct(ref_te, 0)}: {ci_pp(iv_te)}; "
-             f"minus chance ({pct(CHANCE_ACCURACY, 0)}): {ci_pp(iv_chance)}",
+        ours=f"test acc {stats.mean_interval(te).text(100, ' %')}; minus the report's {pct(ref_te, 0)}: {iv_te.pp()}; "
+             f"minus chance ({pct(CHANCE_ACCURACY, 0)}): {iv_chance.pp()}",
         reproduced={"test_acc_pct": 100 * stats.mean_interval(te).mean}, test_acc=te, minus_report=iv_te,
         minus_chance=iv_chance)
     return [c1, c2, c3]
@@ -282,7 +268,7 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
              f"accuracy minus {pct(chance, 0)} lies within ±{100 * ACC_TOL:.0f} pp (not at chance when wholly "
              "outside); the claim holds when every net is at chance, contradicted when any net is surely not",
         ours=f"{f.n_train:,} images, {largest.epoch[-1]} epochs: "
-             + "; ".join(f"{n:,} params: train acc − chance {ci_pp(iv)} → {v}" for n, (iv, v) in per_size.items()),
+             + "; ".join(f"{n:,} params: train acc − chance {iv.pp()} → {v}" for n, (iv, v) in per_size.items()),
         reproduced={"params_min": f.in_range[0].n_params, "params_max": largest.n_params,
                     "epochs": largest.epoch[-1], "train_loss": loss_l.mean,
                     "acc_pct": 100 * stats.mean_interval(acc_l).mean},
@@ -294,7 +280,7 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
         rule=f"direction on the largest net of the report's range: holds when the 95 % interval of its per-seed "
              f"final training accuracy lies below the fit threshold {pct(cfg.fit_threshold, 0)}, contradicted when "
              "it lies above",
-        ours=f"{largest.n_params:,} params: train acc {ci_pct(iv_l)} after {largest.epoch[-1]} epochs on "
+        ours=f"{largest.n_params:,} params: train acc {iv_l.text(100, ' %')} after {largest.epoch[-1]} epochs on "
              f"{f.n_train:,} images",
         reproduced={"epochs": largest.epoch[-1]}, train_acc=acc_l, interval=iv_l)
     e0 = largest.near(NEAR_END)
@@ -304,7 +290,7 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
         "002.random_labels.largest_starts", stats.direction_verdict(iv_t, +1),
         rule=f"direction: holds when the 95 % interval of the largest net's per-seed training-accuracy change from "
              f"epoch {e0} to the last epoch lies above 0, contradicted when it lies below",
-        ours=f"{largest.n_params:,} params: train acc change epoch {e0} → {largest.epoch[-1]}: {ci_pp(iv_t)}",
+        ours=f"{largest.n_params:,} params: train acc change epoch {e0} → {largest.epoch[-1]}: {iv_t.pp()}",
         reproduced={"params_max": largest.n_params, "epochs": largest.epoch[-1]}, change=trend, interval=iv_t,
         from_epoch=e0)
     return [c1, c2, c3, _check_002_beyond(f, cfg)]
@@ -326,7 +312,7 @@ def _check_002_beyond(f: FCSizes, cfg) -> ClaimCheck:
              f"the 95 % interval of its per-seed training accuracy lies above {pct(cfg.fit_threshold, 0)} (direction) "
              f"and that of its test accuracy minus {pct(chance, 0)} within ±{100 * ACC_TOL:.0f} pp (equivalence); "
              "contradicted when either part is. Only 'larger' is tested, not 'longer'",
-        ours=f"{big.n_params:,} params: train acc {ci_pct(iv_tr)}; test acc − chance {ci_pp(iv_te)}",
+        ours=f"{big.n_params:,} params: train acc {iv_tr.text(100, ' %')}; test acc − chance {iv_te.pp()}",
         reproduced={"train_acc_pct": 100 * iv_tr.mean, "acc_pct": 100 * (iv_te.mean + chance)},
         train_acc=big.at("train_acc"), test_acc=big.at("test_acc"), parts=parts)
 
