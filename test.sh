@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
-exec python -m pytest -n "${LAB_TEST_WORKERS:-auto}" --dist worksteal "$@"
+exec python -m pytest -n "${LAB_TEST_WORKERS:-$(nproc)}" --dist worksteal "$@"
