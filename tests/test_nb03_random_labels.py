@@ -14,11 +14,12 @@ from matplotlib.figure import Figure  # noqa: E402
 from lab_utils.report.metrics import headline_mean
 from lab_utils import references, sections  # noqa: E402
 from lab_utils.core.data import Split  # noqa: E402
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED, VERDICTS  # noqa: E402
+from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED  # noqa: E402
 from lab_utils.core.train import Convergence  # noqa: E402
 from lab_utils.report import claims  # noqa: E402
 from lab_utils.sections.random_labels import compute, figures, text  # noqa: E402
 from lab_utils.sections.random_labels.profile import PROFILES  # noqa: E402
+from small_nets import assert_claims_checked  # noqa: E402
 
 NAME = "03_random_labels"
 
@@ -28,11 +29,7 @@ NAME = "03_random_labels"
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     cfg = sections.profiles(NAME)["smoke"]
-    assert m["seeds"] == list(range(cfg.n_seeds))
-    ids = {c.id for c in references.for_section(NAME)}
-    assert {c["id"] for c in m["claims"]} == ids, "every registry claim of the section is checked, once"
-    for c in m["claims"]:
-        assert c["verdict"] in VERDICTS and c["report"] == c["id"][:3]
+    assert_claims_checked(m, NAME, min_seeds=2)
     n_settings = 3 + len(cfg.fc_widths) + len(cfg.fc_widths_beyond)
     assert len(m["settings"]) == n_settings
     assert len(m["convergence"]) == n_settings * cfg.n_seeds
