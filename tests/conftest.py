@@ -36,11 +36,13 @@ def _split_threads() -> None:
     share of the cores' torch threads: two workers with two threads each on two cores run 5-10x slower."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
     if workers > 1 and not os.environ.get("LAB_THREADS"):
-        threads = str(max(1, (os.cpu_count() or 1) // workers))
-        os.environ.update(LAB_THREADS=threads, OMP_NUM_THREADS=threads)
         import torch
 
-        torch.set_num_threads(int(threads))
+        from lab_utils.render.plan import threads_per_job  # the render's own split of $LAB_THREADS / the cores
+
+        threads = threads_per_job(workers)
+        os.environ.update(LAB_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        torch.set_num_threads(threads)
 
 
 _split_threads()

@@ -61,7 +61,7 @@ class Interval:
         if self.n == 1:
             return f"{m} (one value: no interval)"
         lo, hi = (f"{scale * v:.{digits}g}" for v in (self.lo, self.hi))
-        return f"{m} ({self.confidence:.0%} CI {lo} – {hi}{unit}, n = {self.n})".replace("% CI", " % CI", 1)
+        return f"{m} ({100 * self.confidence:g} % CI {lo} – {hi}{unit}, n = {self.n})"
 
     def pp(self) -> str:
         """A signed interval of fractions (accuracy or error differences) in percentage points."""

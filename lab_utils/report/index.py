@@ -112,7 +112,8 @@ def section_runs(root: Path, sections: Sequence[str]) -> list[SectionRun]:
 @dataclass(frozen=True)
 class HeadlineStat:
     """One headline number over base seeds: mean and sample sd (ddof=1, NaN for n < 2) of the n finite values;
-    `values` per base seed in seed order (None where missing); `text` summarises non-numeric values; `unit` is the sections' own (from a `metrics.spread`)."""
+    `values` per base seed in seed order (None where missing); `text` summarises non-numeric values; `unit` is
+    the section's own (from its `metrics.spread`)."""
 
     label: str
     mean: float

@@ -72,10 +72,6 @@ def _mean(vals: Sequence[float | None]) -> float | None:
     return m if n else None
 
 
-
-
-
-
 def _vals(vals: Sequence[float | None], digits: int = 3) -> str:
     return ", ".join("–" if v is None else f"{v:.{digits}g}" for v in vals)
 
