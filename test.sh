@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
-exec python -m pytest -n "${LAB_TEST_WORKERS:-$(nproc)}" --dist worksteal "$@"
+cores="$(python -c 'import os; print(os.cpu_count() or 1)')"   # no GNU nproc on macOS
+exec python -m pytest -n "${LAB_TEST_WORKERS:-$cores}" --dist worksteal "$@"

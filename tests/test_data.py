@@ -1,3 +1,6 @@
+import hashlib
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -54,15 +57,96 @@ def test_missing_data_says_what_to_do(monkeypatch, tmp_path):
         data.load_arrays.cache_clear()
 
 
-def test_lab_data_is_searched_first(monkeypatch, tmp_path):
+def test_lab_data_is_searched_first(monkeypatch, tmp_path, fresh_loader):
     np.savez(tmp_path / "mnist.npz", x_train=np.zeros((3, 28, 28), np.uint8), y_train=np.zeros(3, np.int64),
              x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.int64))
+    own = tmp_path / "mnist.npz"  # registered as the known file, so the checks pass and its content tells it apart
+    monkeypatch.setitem(data.KNOWN_FILES, "mnist", (own.stat().st_size, hashlib.sha256(own.read_bytes()).hexdigest()))
     monkeypatch.setenv("LAB_DATA", str(tmp_path))
+    assert data.find_file("mnist") == own
+    assert data.load_arrays("mnist")["x_train"].shape == (3, 28, 28)
+
+
+# ---- a damaged data file is named, with what is wrong and the fix ------------------------------------------
+
+@pytest.fixture
+def fresh_loader(monkeypatch, tmp_path_factory):
+    """load_arrays without its in-memory cache, and a checksum memo of its own."""
+    monkeypatch.setattr(data, "CHECKSUM_MEMO", tmp_path_factory.mktemp("memo") / "data-checksums.json")
     data.load_arrays.cache_clear()
-    try:
-        assert data.load_arrays("mnist")["x_train"].shape == (3, 28, 28)
-    finally:
-        data.load_arrays.cache_clear()
+    yield
+    data.load_arrays.cache_clear()
+
+
+@pytest.fixture
+def lab_data(monkeypatch, tmp_path):
+    """An empty $LAB_DATA folder (searched before ../shared/data)."""
+    monkeypatch.setenv("LAB_DATA", str(tmp_path))
+    return tmp_path
+
+
+def _shared_mnist() -> bytes:
+    path = data.SHARED_DIR / "mnist.npz"
+    if not path.is_file():
+        pytest.skip(f"{path} is not here")
+    return path.read_bytes()
+
+
+def test_known_sizes_and_checksums_are_those_of_the_shared_files(fresh_loader):
+    for name, (size, digest) in data.KNOWN_FILES.items():
+        path = data.SHARED_DIR / f"{name}.npz"
+        if not path.is_file():
+            pytest.skip(f"{path} is not here")
+        assert path.stat().st_size == size and data.file_sha256(path) == digest, name
+        data.check_file(name, path)  # no error
+
+
+def test_truncated_copy_is_named_with_its_size_and_the_fix(lab_data, fresh_loader):
+    full = _shared_mnist()
+    (lab_data / "mnist.npz").write_bytes(full[: len(full) // 2])
+    with pytest.raises(data.DataFileError) as err:
+        data.load_arrays("mnist")
+    msg = str(err.value)
+    assert str(lab_data / "mnist.npz") in msg and "\n" not in msg
+    assert f"is truncated: {len(full) // 2:,} of {len(full):,} bytes" in msg
+    assert "copy it again from" in msg and "delete it so that lab_utils downloads it" in msg
+
+
+def test_corrupted_copy_that_still_loads_fails_its_checksum(lab_data, fresh_loader):
+    damaged = bytearray(_shared_mnist())
+    damaged[10] ^= 0x01  # the first entry's modification time in its local zip header: unchecked by zipfile
+    path = lab_data / "mnist.npz"
+    path.write_bytes(bytes(damaged))
+    with np.load(path) as z:  # the damage is invisible to a plain load: only the checksum catches it
+        assert z["y_test"].shape == (10000,)
+    with pytest.raises(data.DataFileError) as err:
+        data.load_arrays("mnist")
+    msg = str(err.value)
+    assert str(path) in msg and "sha256 checksum" in msg and "differs from the known" in msg
+    assert "copy it again from" in msg
+
+
+def test_download_that_is_not_a_zip_says_delete_it(monkeypatch, tmp_path, fresh_loader):
+    monkeypatch.setattr(data, "DOWNLOAD_DIR", tmp_path)
+    monkeypatch.setattr(data, "data_dirs", lambda: [tmp_path])
+    (tmp_path / "mnist.npz").write_bytes(b"<html>proxy error</html>")
+    with pytest.raises(data.DataFileError) as err:
+        data.load_arrays("mnist")
+    msg = str(err.value)
+    assert str(tmp_path / "mnist.npz") in msg and "is not a zip file" in msg
+    assert "delete it so that lab_utils downloads it again" in msg
+
+
+def test_checksum_is_computed_once_per_file_version(monkeypatch, lab_data, fresh_loader):
+    path = lab_data / "mnist.npz"
+    path.write_bytes(_shared_mnist())
+    data.check_file("mnist", path)  # hashes and remembers
+    monkeypatch.setattr(data, "sha256_file", lambda p: pytest.fail("hashed again although unchanged"))
+    data.check_file("mnist", path)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # a new version: hash again
+    monkeypatch.setattr(data, "sha256_file", lambda p: "0" * 64)
+    with pytest.raises(data.DataFileError, match="sha256 checksum 0{64} differs"):
+        data.check_file("mnist", path)
 
 
 def test_function_targets():

@@ -3,6 +3,7 @@ registry number beside ours), built from constructed section folders."""
 import json
 
 from lab_utils import references
+from lab_utils.render import manifest
 from lab_utils.report import claims, index
 
 SECTION = "07_ablation"
@@ -23,14 +24,14 @@ def test_reproduction_lists_every_registry_number_with_ours_where_measured(tmp_p
     first = next(c for c in regs if c.numbers)
     key = next(iter(first.numbers))
     _section(tmp_path, [{"id": first.id, "report": first.report, "verdict": "holds", "reproduced": {key: 1.25}}])
-    rows = index.reproductions(index.section_runs(tmp_path, [SECTION]))
+    rows = index.reproductions(index.section_runs(tmp_path, manifest.rendered(tmp_path, [SECTION])))
     assert len(rows) == sum(len(c.numbers) for c in regs)  # every number, measured or not
     mine = [r for r in rows if r.ours is not None]
     assert [(r.claim_id, r.quantity, r.ours, r.reference, r.profile, r.verdict) for r in mine] == \
         [(first.id, key, 1.25, first.numbers[key], "quick", "holds")]
     assert all(r.verdict is None and r.profile is None for r in rows if r.claim_id != first.id)
     assert all(r.profile is None for r in rows if r.ours is None)  # "from" names a profile only beside a number
-    md_path, html_path = index.write_index(tmp_path, [SECTION])
+    md_path, html_path = index.write_index(tmp_path, manifest.rendered(tmp_path, [SECTION]))
     md, page = md_path.read_text(), html_path.read_text()
     assert f"[1 / 0 / 0]({SECTION}.md#{claims.ANCHOR})" in md
     assert f'<a href="{SECTION}.html#{claims.ANCHOR}">1 / 0 / 0</a>' in page
@@ -42,7 +43,7 @@ def test_a_failed_section_reproduces_nothing(tmp_path):
     c = next(c for c in references.for_section(SECTION) if c.numbers)
     _section(tmp_path, [{"id": c.id, "report": c.report, "verdict": "holds",
                          "reproduced": {next(iter(c.numbers)): 1.0}}], status="failed")
-    rows = index.reproductions(index.section_runs(tmp_path, [SECTION]))
+    rows = index.reproductions(index.section_runs(tmp_path, manifest.rendered(tmp_path, [SECTION])))
     assert rows and all(r.ours is None and r.verdict is None for r in rows)
 
 

@@ -22,7 +22,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import REPO
 from lab_utils import render
-from lab_utils.render import outputs, plan
+from lab_utils.render import manifest, outputs, plan
 from lab_utils.report import index
 
 
@@ -96,8 +96,10 @@ def nbs(tmp_path):
 
 @pytest.fixture
 def fixed_source(monkeypatch):
-    """Other engineers edit lab_utils while tests run: pin the source digest so keys only change on purpose."""
+    """Other engineers edit lab_utils while tests run: pin the code digests so keys only change on purpose."""
     monkeypatch.setattr(plan, "source_digest", lambda package=None: "fixed")
+    monkeypatch.setattr(plan, "notebook_code_digest", lambda notebook: "fixed")
+    monkeypatch.setattr(plan, "converter_digest", lambda: "converter-1")
 
 
 def rendered(out: Path, *args: str) -> tuple[int, str, str]:
@@ -118,7 +120,7 @@ def test_failing_notebook_is_reported_and_others_go_on(tmp_path, nbs, fixed_sour
     rc, so, err = rendered(out, "--notebooks", str(nbs))
     assert rc == 1
     assert "FAILED 01_bad seed 0: RuntimeError: boom" in err and "02_good" not in err
-    assert "summary: 2 executed, 0 up to date, 1 failed" in so
+    assert "summary: 2 executed, 0 converted, 0 up to date, 1 failed" in so
     assert "boom" in (out / "01_bad.html").read_text()
     assert (out / "02_good.html").exists() and (out / "02_good" / "table_a.csv").exists()
     assert (out / "_static" / "shared.js").is_file(), "files for all sections are installed too"
@@ -127,7 +129,7 @@ def test_failing_notebook_is_reported_and_others_go_on(tmp_path, nbs, fixed_sour
     assert re.search(r"01_bad.*\| failed \|.*boom", idx) and re.search(r"02_good.*\| ok \|", idx)
     # a failed execution is tried again; the good one is up to date
     rc, so, _ = rendered(out, "--notebooks", str(nbs))
-    assert rc == 1 and "summary: 1 executed, 1 up to date, 1 failed" in so and "[failed before]" in so
+    assert rc == 1 and "summary: 1 executed, 0 converted, 1 up to date, 1 failed" in so and "[failed before]" in so
 
 
 def test_sweep_parallel_index_up_to_date_and_force(tmp_path, nbs, fixed_source):
@@ -151,20 +153,21 @@ def test_sweep_parallel_index_up_to_date_and_force(tmp_path, nbs, fixed_source):
     assert "seed x2: 2 ± 2 (n = 3)" in idx
     assert "| c.one | 000 | 01_one | 1 / 2 / 0 | 3 |" in idx
     assert "[2](2/02_two.md)" in idx
-    summaries = index.sweep_summaries({s: out / "seeds" / str(s) for s in (0, 1, 2)}, ["01_one", "02_two"])
+    summaries = index.sweep_summaries({s: out / "seeds" / str(s) for s in (0, 1, 2)},
+                                      {s: manifest.rendered(out / "seeds" / str(s), ["01_one", "02_two"]) for s in (0, 1, 2)})
     h = {x.label: x for x in summaries[0].headline}["seed x2"]
     assert (h.mean, h.sd, h.n) == (2.0, 2.0, 3) and summaries[0].ok == (0, 1, 2)
 
     t0 = time.time()
     rc, so, _ = rendered(out, "--notebooks", str(nbs), "--seeds", "0-2", "--jobs", "2")
-    assert rc == 0 and "summary: 0 executed, 6 up to date, 0 failed" in so and " start " not in so
+    assert rc == 0 and "summary: 0 executed, 0 converted, 6 up to date, 0 failed" in so and " start " not in so
     assert time.time() - t0 < 60
 
     tiny_notebook(nbs / "02_two.ipynb", WRITE_METRICS + "\nprint('changed')")
     rc, so, _ = rendered(out, "--notebooks", str(nbs), "--seeds", "0-2", "--jobs", "2")
-    assert "summary: 3 executed, 3 up to date, 0 failed" in so and "[changed: notebook]" in so
+    assert "summary: 3 executed, 0 converted, 3 up to date, 0 failed" in so and "[changed: notebook]" in so
     rc, so, _ = rendered(out, "--notebooks", str(nbs), "--seeds", "1", "--only", "01", "--force")
-    assert "summary: 1 executed, 0 up to date" in so and "[--force]" in so
+    assert "summary: 1 executed, 0 converted, 0 up to date" in so and "[--force]" in so
 
 
 def test_stale_figures_never_survive_and_knobs_change_the_key(tmp_path, nbs, fixed_source):
@@ -176,6 +179,53 @@ def test_stale_figures_never_survive_and_knobs_change_the_key(tmp_path, nbs, fix
     rc, so, _ = rendered(out, "--notebooks", str(nbs), "-p", "label", "b")
     assert rc == 0 and "summary: 1 executed" in so
     assert (out / "01_one" / "table_b.csv").exists() and not (out / "01_one" / "table_a.csv").exists()
+
+
+def test_converter_change_converts_again_without_executing(tmp_path, nbs, fixed_source, monkeypatch):
+    tiny_notebook(nbs / "01_one.ipynb", WRITE_METRICS)
+    out = tmp_path / "out"
+    assert rendered(out, "--notebooks", str(nbs))[0] == 0
+    before = json.loads((out / "01_one" / "render.json").read_text())
+    metrics = (out / "01_one" / "metrics.json").read_bytes()
+    monkeypatch.setattr(plan, "converter_digest", lambda: "converter-2")
+    rc, so, err = rendered(out, "--notebooks", str(nbs))
+    assert rc == 0, err
+    assert "summary: 0 executed, 1 converted, 0 up to date, 0 failed" in so and " start " not in so
+    assert "[changed: converter]" in so
+    after = json.loads((out / "01_one" / "render.json").read_text())
+    assert after["converter"] == "converter-2" and after["key"] == before["key"]
+    assert after["seconds"] == before["seconds"] and after["finished"] == before["finished"]  # the same execution
+    assert (out / "01_one" / "metrics.json").read_bytes() == metrics and (out / "01_one" / "table_a.csv").exists()
+    assert manifest.rendered_one(out, "01_one").status == "ok"  # every listed file there with its checksum
+    rc, so, _ = rendered(out, "--notebooks", str(nbs))
+    assert "summary: 0 executed, 0 converted, 1 up to date" in so
+    # without the stored executed notebook (a fresh clone) there is nothing to convert: it executes
+    (out / ".executed" / "01_one.ipynb").unlink()
+    monkeypatch.setattr(plan, "converter_digest", lambda: "converter-3")
+    rc, so, _ = rendered(out, "--notebooks", str(nbs))
+    assert "summary: 1 executed" in so and "[changed: converter, no executed notebook stored]" in so
+
+
+def test_code_change_executes_and_its_reason_is_named(tmp_path, nbs, fixed_source, monkeypatch):
+    tiny_notebook(nbs / "01_one.ipynb", WRITE_METRICS)
+    out = tmp_path / "out"
+    assert rendered(out, "--notebooks", str(nbs))[0] == 0
+    monkeypatch.setattr(plan, "notebook_code_digest", lambda notebook: "edited")
+    rc, so, _ = rendered(out, "--notebooks", str(nbs))
+    assert rc == 0 and "summary: 1 executed" in so and "[changed: code]" in so
+
+
+def test_notices_go_to_the_log_not_the_report(tmp_path, nbs, fixed_source):
+    tiny_notebook(nbs / "01_one.ipynb", WRITE_METRICS + textwrap.dedent("""\
+        from lab_utils.core import notice
+        notice.log("cache entry " + "abc.pt is unreadable (EOFError); recomputing it")
+        """))
+    out = tmp_path / "out"
+    rc, so, err = rendered(out, "--notebooks", str(nbs))
+    assert rc == 0, err
+    assert "cache entry abc.pt" in (out / ".executed" / "01_one.log").read_text()
+    assert "cache entry abc" not in (out / "01_one.html").read_text() + (out / "01_one.md").read_text()
+    assert "1 notice in" in so
 
 
 def test_interrupted_install_leaves_old_outputs_or_incomplete_never_a_mix(tmp_path, nbs, fixed_source,
@@ -196,10 +246,10 @@ def test_interrupted_install_leaves_old_outputs_or_incomplete_never_a_mix(tmp_pa
     assert rc == 130 and "interrupted" in err
     monkeypatch.setattr(outputs, "_replace", real_replace)
     assert (out / "01_one.html").read_bytes() == old_html          # the old HTML, but ...
-    assert index.section_run(out, "01_one").status == "incomplete"  # ... not passed off as complete
+    assert manifest.rendered_one(out, "01_one").status == "incomplete"  # ... not passed off as complete
     assert "| incomplete |" in (out / "index.md").read_text()
     rc, so, _ = rendered(out, "--notebooks", str(nbs), "-p", "label", "b")
-    assert rc == 0 and "[incomplete]" in so and index.section_run(out, "01_one").status == "ok"
+    assert rc == 0 and "[incomplete]" in so and manifest.rendered_one(out, "01_one").status == "ok"
     assert (out / "01_one.html").read_bytes() != old_html
 
 
@@ -289,7 +339,7 @@ def test_sweep_summary_statistics_and_overlap(tmp_path):
                                       "claims": [{"id": "k", "report": "001",
                                                   "verdict": ["holds", "holds", "undecided"][s]}]})
     fake(roots[3], "01_x", "failed", None)
-    (s,) = index.sweep_summaries(roots, ["01_x"])
+    (s,) = index.sweep_summaries(roots, {seed: manifest.rendered(r, ["01_x"]) for seed, r in roots.items()})
     assert s.ok == (0, 1, 2) and s.failed == ((3, "E"),) and s.missing == ()
     acc, tag, nan = s.headline
     assert math.isclose(acc.mean, 0.7) and math.isclose(acc.sd, 0.2) and acc.n == 3
@@ -297,7 +347,7 @@ def test_sweep_summary_statistics_and_overlap(tmp_path):
     (t,) = s.claims
     assert (t.id, t.holds, t.contradicted, t.undecided, t.n) == ("k", 2, 0, 1, 3)
     assert s.overlapping_seeds
-    md, _ = index.write_sweep_index(tmp_path, roots, ["01_x"])
+    md, _ = index.write_sweep_index(tmp_path, roots, {seed: manifest.rendered(r, ["01_x"]) for seed, r in roots.items()})
     text = md.read_text()
     assert "acc: 0.7 ± 0.2 (n = 3)" in text and "not independent" in text
     assert "3/4 ok; failed: 3" in text
@@ -321,3 +371,11 @@ def test_render_01_smoke_end_to_end(tmp_path):
     assert f"[{name}]({name}.md) | ok |" in idx and "smoke / 0 / cpu" in idx
     assert (tmp_path / "index.html").read_text().count("<tr>") >= 2
     assert (tmp_path / ".executed" / f"{name}.ipynb").is_file()
+
+
+def test_tuple_knobs_reach_papermill_as_lists():
+    """papermill writes a tuple into the notebook as its string: -p values go as (nested) lists."""
+    from lab_utils.render.cli import _literal
+
+    assert _literal("(8, 16)") == [8, 16] and _literal("[(1, 2), (3, 4)]") == [[1, 2], [3, 4]]
+    assert _literal("0.5") == 0.5 and _literal("cosine") == "cosine" and _literal("None") is None

@@ -37,7 +37,7 @@ def render(tmp_path, name, *args):
 
 def test_ray_backend_matches_local_backend(tmp_path):
     out = render(tmp_path, "ray", "--backend", "ray")
-    assert "summary: 2 executed, 0 up to date, 0 failed (ray" in out
+    assert "summary: 2 executed, 0 converted, 0 up to date, 0 failed (ray" in out
     render(tmp_path, "local", "--jobs", "2")
     name = "01_function_fitting"
     for seed in (0, 1):

@@ -57,3 +57,11 @@ def test_every_section_has_three_frozen_profiles():
             assert dataclasses.is_dataclass(cfg)
             with pytest.raises(dataclasses.FrozenInstanceError):
                 setattr(cfg, dataclasses.fields(cfg)[0].name, None)
+
+
+def test_list_knobs_become_tuples_also_nested(tmp_path, monkeypatch):
+    """papermill injects lists; the frozen profile holds tuples (and must stay hashable)."""
+    monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
+    run = sections.start("04_capacity", profile="smoke", mnist_channel_pairs=[[8, 8], [16, 16]])
+    assert run.cfg.mnist_channel_pairs == ((8, 8), (16, 16))
+    hash(run.cfg)

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/venv.sh
 stamp=.venv/.requirements-ray.sha256
-want="$(sha256sum requirements-ray.txt | cut -d' ' -f1)"
+want="$(python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' requirements-ray.txt)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! python -c "import ray" 2>/dev/null; then
     echo "installing the Ray extra (requirements-ray.txt)..." >&2
     python -m pip install -q --disable-pip-version-check -r requirements-ray.txt

@@ -4,12 +4,19 @@ Image datasets are looked up in `$LAB_DATA`, then `../shared/data` (next to the 
 with torchvision into `~/.cache/dl-theory-lab/data`. Images come out as float NCHW tensors normalized with the
 training set's per-channel mean/std, labels as int64, already on the target device, so training never needs a
 DataLoader.
+
+A found file must be the known one (`KNOWN_FILES`, the table of ../shared/data/README.md): its size is checked on
+every load, its sha256 once per (path, size, mtime), remembered in `CHECKSUM_MEMO`; a file that differs or does not
+load stops with one `DataFileError` naming the file and the fix. Our own downloads are only checked to load.
 """
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -17,7 +24,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from .paths import REPO_ROOT
+from .paths import REPO_ROOT, atomic_write_bytes, sha256_file
 
 # Per-channel statistics of the training sets on [0, 1] (checked by tests against the data).
 STATS = {
@@ -25,6 +32,15 @@ STATS = {
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
 }
 DOWNLOAD_DIR = Path.home() / ".cache" / "dl-theory-lab" / "data"
+SHARED_DIR = REPO_ROOT.parent / "shared" / "data"
+# (bytes, sha256) of the files in ../shared/data (its README's table); copies in $LAB_DATA must be identical
+KNOWN_FILES = {
+    "mnist": (11_507_688, "094b831e432331f1f6d6829ab9bfff4551410a81e1f816c9cce482d3e9b3ba57"),
+    "cifar10": (169_610_730, "8683afb7f9f44b57934bfaa6d00b27bedd9711b49b686bb037107d5091a13529"),
+}
+# {"<resolved path>|<size>|<mtime_ns>": sha256}: hashing cifar10.npz costs about a second, so once per file version
+CHECKSUM_MEMO = DOWNLOAD_DIR.parent / "data-checksums.json"
+ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 CHANCE_ACCURACY = 0.1             # MNIST and CIFAR-10 both have 10 balanced classes
 CHANCE_LOSS = math.log(10)        # cross-entropy of the uniform prediction over 10 classes (2.303)
 
@@ -50,7 +66,81 @@ class Split:
 def data_dirs() -> list[Path]:
     """Folders searched for `<name>.npz`, in order."""
     dirs = [Path(os.environ["LAB_DATA"])] if os.environ.get("LAB_DATA") else []
-    return dirs + [REPO_ROOT.parent / "shared" / "data", DOWNLOAD_DIR]
+    return dirs + [SHARED_DIR, DOWNLOAD_DIR]
+
+
+def find_file(name: str) -> Path | None:
+    """The `<name>.npz` that `load_arrays` reads: the first one in `data_dirs()` (None when there is none)."""
+    return next((d / f"{name}.npz" for d in data_dirs() if (d / f"{name}.npz").is_file()), None)
+
+
+class DataFileError(RuntimeError):
+    """A data file that is there but is not the known one or does not load. The message (one line) names the
+    file, what is wrong and how to fix it."""
+
+
+def _fix(name: str, path: Path) -> str:
+    """How to repair a bad `path`, depending on the folder it is in."""
+    if path.parent.resolve() == DOWNLOAD_DIR.resolve():
+        return "delete it so that lab_utils downloads it again"
+    if path.parent.resolve() == SHARED_DIR.resolve():
+        return (f"the shared copy is damaged: restore it (see {SHARED_DIR / 'README.md'}), or set LAB_DATA to a "
+                f"folder holding an intact copy")
+    return f"copy it again from {SHARED_DIR / (name + '.npz')}, or delete it so that lab_utils downloads it"
+
+
+def _bad_file(name: str, path: Path, what: str) -> DataFileError:
+    return DataFileError(f"{path} {what}. Fix: {_fix(name, path)}")
+
+
+def _read_memo() -> dict[str, str]:
+    try:
+        memo = json.loads(CHECKSUM_MEMO.read_text())
+    except (OSError, ValueError):
+        return {}
+    return memo if isinstance(memo, dict) else {}
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of `path`, remembered in CHECKSUM_MEMO by (resolved path, size, mtime) so that an unchanged file is
+    hashed once per machine, not at every notebook start. A memo that cannot be written only costs the hash."""
+    st = path.stat()
+    stamp = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo = _read_memo()
+    if stamp not in memo:
+        memo[stamp] = sha256_file(path)
+        try:
+            atomic_write_bytes(CHECKSUM_MEMO, (json.dumps(memo, indent=1) + "\n").encode())
+        except OSError:
+            pass
+    return memo[stamp]
+
+
+def check_file(name: str, path: Path) -> None:
+    """Raise DataFileError unless `path` is the known `<name>.npz`: same size (checked first, free), same sha256
+    (memoized). Files that `_download` wrote are ours and have no known checksum (zip timestamps differ)."""
+    if name not in KNOWN_FILES or path.parent.resolve() == DOWNLOAD_DIR.resolve():
+        return
+    size, digest = KNOWN_FILES[name]
+    actual = path.stat().st_size
+    if actual < size:
+        raise _bad_file(name, path, f"is truncated: {actual:,} of {size:,} bytes")
+    if actual != size:
+        raise _bad_file(name, path, f"is not the known {name}.npz: {actual:,} bytes instead of {size:,}")
+    found = file_sha256(path)
+    if found != digest:
+        raise _bad_file(name, path, f"is damaged: its sha256 checksum {found} differs from the known {digest}")
+
+
+def read_npz(name: str, path: Path) -> dict[str, np.ndarray]:
+    """The four arrays of `path`; any failure to read them is a DataFileError naming the file."""
+    if not zipfile.is_zipfile(path):  # else np.load would try it as a pickle and say so
+        raise _bad_file(name, path, "is not a zip file, so not an .npz (cut off, or another file)")
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in ARRAYS}
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError) as exc:
+        raise _bad_file(name, path, f"does not load ({type(exc).__name__}: {exc})") from exc
 
 
 def _download(name: str) -> Path:
@@ -66,7 +156,10 @@ def _download(name: str) -> Path:
         arrays[f"x_{split}"] = x.astype(np.uint8)
         arrays[f"y_{split}"] = np.asarray(ds.targets, dtype=np.int64)
     out = DOWNLOAD_DIR / f"{name}.npz"
-    np.savez_compressed(out, **arrays)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:  # then renamed: an interrupted download leaves no half file to be found
+        np.savez_compressed(f, **arrays)
+    os.replace(tmp, out)
     return out
 
 
@@ -75,7 +168,7 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
     """The raw uint8 arrays `x_train, y_train, x_test, y_test` of "mnist" or "cifar10" (cached in memory)."""
     if name not in STATS:
         raise ValueError(f"unknown dataset {name!r}: use one of {sorted(STATS)}")
-    path = next((d / f"{name}.npz" for d in data_dirs() if (d / f"{name}.npz").is_file()), None)
+    path = find_file(name)
     if path is None:
         try:
             path = _download(name)
@@ -83,11 +176,11 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
             searched = ", ".join(str(d) for d in data_dirs())
             raise FileNotFoundError(
                 f"{name}.npz was not found in {searched} and the torchvision download failed ({exc}). "
-                f"Put {name}.npz (arrays x_train, y_train, x_test, y_test as in ../shared/data/README.md) in one "
-                f"of those folders, or set LAB_DATA=/path/to/folder, or run once on a machine with internet access."
+                f"Put a copy of ../shared/data/{name}.npz (see its README.md) in one of those folders, or set "
+                f"LAB_DATA=/path/to/folder, or run once on a machine with internet access."
             ) from None
-    with np.load(path) as z:
-        return {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    check_file(name, path)
+    return read_npz(name, path)
 
 
 def subset_indices(n_total: int, n: int | None, seed: int = 0) -> np.ndarray:

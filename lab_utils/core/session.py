@@ -1,8 +1,11 @@
 """Start a notebook: validate its parameters, seed everything, pick the device, open its report folder.
 
 A notebook's `parameters` cell holds literals only (`profile`, `device`, `seed` and a few knobs whose default
-`None` means "take the profile's value"); the next cell calls `lab_utils.sections.start(...)`, which looks up the
-section's profiles and calls `start` here; a value that is not allowed stops with one `ParameterError` line.
+`None` means "take the profile's value"); the next cell calls `lab_utils.sections.start("<name>", globals())`,
+which looks up the section's profiles and calls `start` here. `start` reads profile, device, seed and every name
+that is a field of the section's profile from the notebook's namespace, so each knob that papermill injects (any
+profile field, also one the parameters cell does not list) reaches the run. A value that is not allowed stops with
+one `ParameterError` line.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from . import paths
 from .profiles import PROFILE_NAMES, check_profiles
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+RUN_PARAMETERS: dict[str, Any] = {"profile": "quick", "device": "auto", "seed": 0}  # besides the knobs, with defaults
 
 
 class ParameterError(ValueError):
@@ -86,6 +90,12 @@ def resolve_device(device: Any) -> torch.device:
     return torch.device(device)
 
 
+def _as_tuple(value: Any) -> Any:
+    """Lists as tuples, also nested ones: papermill injects [[8, 8], [16, 16]] where the profile holds
+    ((8, 8), (16, 16)), and a frozen profile must stay hashable."""
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
 def _check_knob(field: dataclasses.Field, value: Any, default: Any) -> Any:
     """Type- and range-check one override against the profile field it replaces."""
     name, meta = field.name, field.metadata
@@ -101,7 +111,7 @@ def _check_knob(field: dataclasses.Field, value: Any, default: Any) -> Any:
         ok, what = isinstance(value, str), "a string"
     elif isinstance(default, tuple):
         ok, what = isinstance(value, (list, tuple)), "a list"
-        value = tuple(value) if ok else value
+        value = _as_tuple(value) if ok else value
     else:
         ok, what = True, ""
     if ok and "choices" in meta and value not in meta["choices"]:
@@ -146,13 +156,37 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def start(section: str, profiles: Mapping[str, Any], *, profile: str = "quick", device: str = "auto", seed: int = 0,
-          on_start: typing.Callable[[], None] | None = None, **knobs: Any) -> Run:
+def knob_fields(section: str, profiles: Mapping[str, Any]) -> list[str]:
+    """The knobs of a section: the field names of its profile dataclass (what the render accepts with -p)."""
+    return [f.name for f in dataclasses.fields(check_profiles(section, profiles)["quick"])]
+
+
+def namespace_parameters(namespace: Mapping[str, Any], knobs: typing.Iterable[str]) -> dict[str, Any]:
+    """The run parameters a notebook namespace holds: profile, device, seed and every name in `knobs`. Other names
+    (imports, IPython's own) are not parameters and are left alone."""
+    wanted = set(RUN_PARAMETERS) | set(knobs)
+    return {k: v for k, v in namespace.items() if k in wanted}
+
+
+def gather_parameters(section: str, profiles: Mapping[str, Any], namespace: Mapping[str, Any] | None,
+                      params: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults, then what `namespace` holds, then the keyword `params` (the most explicit wins)."""
+    found = namespace_parameters(namespace, knob_fields(section, profiles)) if namespace is not None else {}
+    return {**RUN_PARAMETERS, **found, **params}
+
+
+def start(section: str, profiles: Mapping[str, Any], namespace: Mapping[str, Any] | None = None, *,
+          on_start: typing.Callable[[], None] | None = None, **params: Any) -> Run:
     """Validate the notebook's parameters and prepare the run.
 
+    namespace: the notebook's `globals()`. `profile` ("quick"), `device` ("auto"), `seed` (0) and every name that
+    is a field of the section's profile are read from it; the knobs, given as keywords in `params`, override it.
+    A knob that is None takes the profile's value; a keyword that is no parameter of the section is an error.
     Raises `ParameterError` (one line) for a bad profile, device, seed or knob. Seeds every RNG, sets the thread
     count, calls `on_start` (e.g. the plot theme) and creates `<reports>/<section>/`."""
     _one_line_errors()
+    knobs = gather_parameters(section, profiles, namespace, params)
+    profile, device, seed = (knobs.pop(k) for k in RUN_PARAMETERS)
     cfg = resolve_profile(section, profiles, profile, knobs)
     seed = check_seed(seed)
     dev = resolve_device(device)

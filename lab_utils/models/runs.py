@@ -1,17 +1,17 @@
 """Trained models, cached: `trained(spec, split, seed=..., device=..., **fit_kwargs)` builds the spec with torch
 seeded by `seed`, trains it with `core.train.fit` and stores weights and history under a hash of everything that
-determines them (spec, data spec, seed, device type, fit arguments, `core.cache.VERSION`). A later call with the
-same arguments loads them instead."""
+determines them (spec, data spec, seed, device type, fit arguments) and of the code that trains them (this module,
+`core.train` and everything they import: `core.cache`). A later call with the same arguments and the same code
+loads them instead."""
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..core import cache
+from ..core import cache, notice
 from ..core.data import Split
 from ..core.train import fit
 from .registry import build
@@ -21,7 +21,7 @@ def trained(spec: dict, data: Split, *, seed: int, device: torch.device | str, *
             ) -> tuple[nn.Module, dict]:
     """(model on `device` in eval mode, history): `build(spec)` with torch seeded by `seed`, trained with
     `fit(model, data, seed=seed, **fit_kwargs)` -- or both from the cache when this exact spec, data spec, seed,
-    device type and fit arguments were trained before."""
+    device type and fit arguments were trained before by the same code."""
     if "on_epoch" in fit_kwargs:
         raise ValueError("trained() cannot cache an on_epoch callback: record what you need with fit's options")
     device = torch.device(device)
@@ -39,8 +39,8 @@ def trained(spec: dict, data: Split, *, seed: int, device: torch.device | str, *
     payload = cache.cached(config, compute)
     model = _restore(spec, payload)
     if model is None:  # an entry whose weights no longer fit the model code
-        warnings.warn(f"cache entry {cache.key(config)} does not fit its model; retraining")
-        cache.forget(config)
+        notice.log(f"cache entry {cache.key(config, compute)} does not fit its model; retraining")
+        cache.forget(config, compute)
         payload = cache.cached(config, compute)
         model = _restore(spec, payload)
     return model.to(device).eval(), payload["history"]

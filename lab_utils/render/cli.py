@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import sections
 from ..core import paths, session
 from ..report import index
-from . import outputs, ray_backend
+from . import manifest, outputs, ray_backend
 from .local import run_local
 from .plan import Execution, knob_names, parse_seeds, plan, threads_per_job
 from .progress import Reporter
@@ -24,11 +24,16 @@ def notebooks(folder: Path | None = None) -> list[Path]:
 
 
 def _literal(text: str):
-    """-p values: Python literals where they parse (3, 0.1, None, [1, 2]), else the string itself."""
+    """-p values: Python literals where they parse (3, 0.1, None, [1, 2]), else the string itself. Tuples become
+    lists (papermill writes a tuple into the notebook as its string; the profile turns lists back into tuples)."""
     try:
-        return ast.literal_eval(text)
+        return _lists(ast.literal_eval(text))
     except (ValueError, SyntaxError):
         return text
+
+
+def _lists(value):
+    return [_lists(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -113,12 +118,14 @@ def _resolved_device(device: str, backend: str, address: str | None) -> str:
 
 def write_indexes(out_dir: Path, seeds: list[int], sweep: bool, names: list[str]) -> list[Path]:
     if not sweep:
-        return list(index.write_index(out_dir, names))
+        return list(index.write_index(out_dir, manifest.rendered(out_dir, names)))
     roots = {s: out_dir / "seeds" / str(s) for s in seeds}
-    for root in roots.values():
+    records = {}
+    for seed, root in roots.items():
         root.mkdir(parents=True, exist_ok=True)
-        index.write_index(root, names)
-    return list(index.write_sweep_index(out_dir, roots, names))
+        records[seed] = manifest.rendered(root, names)
+        index.write_index(root, records[seed])
+    return list(index.write_sweep_index(out_dir, roots, records))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _render(args, out_dir, selected, seeds, sweep, base, names)
     finally:
-        held.close()
+        held.release()
 
 
 def _render(args, out_dir: Path, selected: list[Path], seeds: list[int], sweep: bool, base: dict,
@@ -166,16 +173,18 @@ def _render(args, out_dir: Path, selected: list[Path], seeds: list[int], sweep: 
     reporter = Reporter(len(executions), backend)
     todo: list[Execution] = []
     for ex in executions:
-        reason = "--force" if args.force else outputs.stale_reason(ex)
-        if reason is None:
+        need = outputs.Staleness(outputs.EXECUTE, "--force") if args.force else outputs.staleness(ex)
+        if need is None:
             reporter.up_to_date(ex)
+        elif need.action == outputs.CONVERT:
+            reporter.converted(ex, outputs.reconvert(ex), need.reason)
         else:
-            reporter.reasons[ex.ident] = reason
+            reporter.reasons[ex.ident] = need.reason
             todo.append(ex)
 
-    def done(ex: Execution, stage: Path, manifest: dict) -> None:
+    def done(ex: Execution, stage: Path, record: dict) -> None:
         outputs.install(stage, ex.root, ex.name)
-        reporter.end(ex, manifest)
+        reporter.end(ex, record)
 
     interrupted = False
     try:

@@ -2,9 +2,10 @@
 
     python -m lab_utils.render.execute JOB.json      (what the local and the Ray backends start)
 
-JOB.json holds {notebook, name, stage, params, threads, key, backend}. The notebook writes its figures and
-metrics.json to `<stage>/<name>/` (LAB_REPORTS=<stage>); the executed copy goes to `<stage>/<name>.ipynb`, is
-converted to `<stage>/<name>.html` / `.md`, and the manifest `<stage>/<name>/render.json` is written last.
+JOB.json holds {notebook, name, stage, params, threads, key, converter, backend}. The notebook writes its figures
+and metrics.json to `<stage>/<name>/` (LAB_REPORTS=<stage>) and its notices to `<stage>/<name>.log` (LAB_LOG);
+the executed copy goes to `<stage>/<name>.ipynb`, is converted to `<stage>/<name>.html` / `.md`, and the
+manifest `<stage>/<name>/render.json` is written last.
 
 Kernel start-up, the known weak spot of parallel papermill runs (papermill #511: ZMQ "Address already in use" when
 two kernels pick the same free TCP port; papermill #239 / #776: "Kernel didn't respond in 60 seconds" under load),
@@ -102,14 +103,15 @@ def run_papermill(notebook: Path, executed: Path, params: dict[str, Any], log=pr
 def run_job(job: dict[str, Any], log=print) -> dict[str, Any]:
     """Execute `job` into its stage folder; returns the manifest. Never raises for a notebook failure."""
     from ..report.convert import convert
-    from .outputs import write_manifest
+    from . import manifest
 
     name, stage = job["name"], Path(job["stage"])
     notebook = Path(job["notebook"])
     executed = stage / f"{name}.ipynb"
     (stage / name).mkdir(parents=True, exist_ok=True)
     threads = str(job["threads"])
-    os.environ.update(LAB_REPORTS=str(stage), LAB_PROGRESS="0", LAB_THREADS=threads, OMP_NUM_THREADS=threads,
+    os.environ.update(LAB_REPORTS=str(stage), LAB_LOG=str(stage / f"{name}.log"), LAB_PROGRESS="0",
+                      LAB_THREADS=threads, OMP_NUM_THREADS=threads,
                       MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
     t0 = time.time()
     status, error, attempts = "ok", "", 0
@@ -124,11 +126,11 @@ def run_job(job: dict[str, Any], log=print) -> dict[str, Any]:
             convert(executed, stage)
         except Exception as exc:
             status, error = "failed", error or f"conversion failed: {_one_line(exc)}"
-    info = {"key": job["key"], "status": status, "error": error, "seconds": round(seconds, 1),
+    info = {"key": job["key"], "converter": job.get("converter"), "status": status, "error": error, "seconds": round(seconds, 1),
             **job["params"], "threads": job["threads"], "backend": job.get("backend", "local"),
             "worker": f"{socket.gethostname()}:{os.getpid()}", "attempts": attempts,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "fingerprint": job.get("fingerprint", {})}
-    return write_manifest(stage, name, info)
+    return manifest.write(stage, name, info)
 
 
 def _exit_with_parent(parent: int | None) -> None:

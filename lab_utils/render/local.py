@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..core import paths
-from . import outputs
+from . import manifest, outputs
 from .plan import Execution
 
 WORKER_RETRIES = 1  # a worker process that died without a manifest (killed, out of memory) is started again
@@ -22,14 +22,16 @@ WORKER_RETRIES = 1  # a worker process that died without a manifest (killed, out
 
 def job_spec(ex: Execution, stage: Path, threads: int, backend: str) -> dict:
     return {"notebook": str(ex.notebook), "name": ex.name, "stage": str(stage), "params": ex.params,
-            "threads": threads, "key": ex.key, "fingerprint": ex.fingerprint, "backend": backend}
+            "threads": threads, "key": ex.key, "converter": ex.converter, "fingerprint": ex.fingerprint,
+            "backend": backend}
 
 
 def failed_manifest(stage: Path, ex: Execution, threads: int, backend: str, error: str, seconds: float) -> dict:
     """The manifest of an execution whose worker died before writing one."""
-    return outputs.write_manifest(stage, ex.name, {
-        "key": ex.key, "fingerprint": ex.fingerprint, "status": "failed", "error": error, "seconds": round(seconds, 1), **ex.params,
-        "threads": threads, "backend": backend, "worker": "", "attempts": 0})
+    return manifest.write(stage, ex.name, {
+        "key": ex.key, "converter": ex.converter, "fingerprint": ex.fingerprint, "status": "failed", "error": error,
+        "seconds": round(seconds, 1), **ex.params, "threads": threads, "backend": backend, "worker": "",
+        "attempts": 0})
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -62,7 +64,7 @@ def run_local(executions: Sequence[Execution], jobs: int, threads: int,
                 spec = stage / "job.json"
                 spec.write_text(json.dumps({**job_spec(ex, stage, threads, f"local/{jobs}"),
                                             "driver_pid": os.getpid()}, default=str))
-                log = open(stage / f"{ex.name}.log", "wb")
+                log = open(stage / f"{ex.name}.log", "ab")  # append: the kernel adds notices (core.notice)
                 proc = subprocess.Popen([sys.executable, "-m", "lab_utils.render.execute", str(spec)],
                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         cwd=paths.REPO_ROOT, start_new_session=True)
@@ -71,17 +73,17 @@ def run_local(executions: Sequence[Execution], jobs: int, threads: int,
                 on_start(ex, f"local pid {proc.pid}")
             for proc in [p for p in running if p.poll() is not None]:
                 ex, stage, t0, tries = running.pop(proc)
-                manifest = outputs.read_manifest(stage, ex.name)
-                if manifest is None and tries < WORKER_RETRIES:
+                done = manifest.read(stage, ex.name)
+                if done is None and tries < WORKER_RETRIES:
                     shutil.rmtree(stage, ignore_errors=True)
                     queue.insert(0, (ex, tries + 1))
                     continue
-                if manifest is None:
-                    manifest = failed_manifest(stage, ex, threads, f"local/{jobs}",
+                if done is None:
+                    done = failed_manifest(stage, ex, threads, f"local/{jobs}",
                                                f"worker exited with code {proc.returncode} before finishing "
                                                f"(log: {ex.root / '.executed' / (ex.name + '.log')})",
                                                time.time() - t0)
-                on_done(ex, stage, manifest)
+                on_done(ex, stage, done)
             time.sleep(0.2)
     finally:
         for proc in running:

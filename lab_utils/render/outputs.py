@@ -5,30 +5,36 @@ An execution of `NN_name` in a report folder `root` owns exactly
     root/NN_name.html   root/NN_name.md   root/NN_name/ (figures, metrics.json, render.json)
     root/.executed/NN_name.ipynb (the executed notebook, not part of the report)
 
-`root/NN_name/render.json` is the manifest: the execution's key, status, timing and the sha256 of every other
-file above; the outputs are complete only when every listed file is there with that checksum
-(`report.index.outputs_intact`). An execution is staged in `root/.executed/staging/<id>/` (same layout) and
+`root/NN_name/render.json` is the manifest (`render.manifest`): the execution's key, status, timing and the
+sha256 of every other file above; the outputs are complete only when every listed file is there with that
+checksum. An execution is staged in `root/.executed/staging/<id>/` (same layout) and
 `install`ed by renames in an order that makes any interruption leave either the old complete outputs, or
 outputs whose manifest does not match (shown and treated as incomplete, re-executed next time), never a mix
 that passes for complete. The old `NN_name/` folder is replaced as a whole, so stale figures never survive.
+
+What an execution needs (`staleness`): nothing (up to date), to be executed (its key changed: the code its
+notebook imports, the notebook, the parameters, the data, the requirements), or only to be converted again (the
+converter changed, the key did not): the stored executed notebook is converted into a stage and installed like
+an execution, without running a cell (`reconvert`).
 """
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import shutil
+import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..core.paths import atomic_write_bytes
-from ..report.index import outputs_intact, read_manifest, sha256_file
+from filelock import FileLock, Timeout
+
+from . import manifest
 
 if TYPE_CHECKING:  # plan imports the sections (torch); a worker process needs none of it
     from .plan import Execution
 
-MANIFEST = "render.json"
+EXECUTE, CONVERT = "execute", "convert"
 
 
 def internal_dir(root: Path) -> Path:
@@ -48,39 +54,55 @@ def clear_leftovers(root: Path) -> None:
         shutil.rmtree(internal_dir(root) / sub, ignore_errors=True)
 
 
-def report_files(stage: Path, name: str) -> list[str]:
-    """Paths (relative to the report folder) of an execution's report files in `stage`: html, md, folder."""
-    rels = [f"{name}.html", f"{name}.md"]
-    folder = stage / name
-    if folder.is_dir():
-        rels += sorted(p.relative_to(stage).as_posix() for p in folder.rglob("*")
-                       if p.is_file() and p.name != MANIFEST)
-    return [r for r in rels if (stage / r).is_file()]
+@dataclass(frozen=True)
+class Staleness:
+    """What an execution needs: `action` EXECUTE or CONVERT, and why ("new", "changed: code, notebook", ...)."""
+
+    action: str
+    reason: str
 
 
-def write_manifest(stage: Path, name: str, info: dict[str, Any]) -> dict[str, Any]:
-    """Write `stage/<name>/render.json`: `info` plus the sha256 of every report file in `stage`."""
-    (stage / name).mkdir(parents=True, exist_ok=True)
-    doc = {**info, "files": {rel: sha256_file(stage / rel) for rel in report_files(stage, name)}}
-    atomic_write_bytes(stage / name / MANIFEST, (json.dumps(doc, indent=2, default=str) + "\n").encode())
-    return doc
-
-
-def stale_reason(ex: "Execution") -> str | None:
-    """Why `ex` must run ("new", "failed before", "incomplete", "changed: source, notebook", ...), or None when
-    its installed outputs are complete, succeeded, and were made with the same key (up to date)."""
-    m = read_manifest(ex.root, ex.name)
+def staleness(ex: "Execution") -> Staleness | None:
+    """None when `ex`'s installed outputs are complete, succeeded, and were made with the same key and the same
+    converter (up to date); CONVERT when only the converter changed and the executed notebook is stored; else
+    EXECUTE ("new", "failed before", "incomplete", "changed: code, notebook", ...)."""
+    m = manifest.read(ex.root, ex.name)
     if not m:
-        return "new"
-    if not outputs_intact(ex.root, ex.name, m):
-        return "incomplete"
+        return Staleness(EXECUTE, "new")
+    if not manifest.intact(ex.root, m):
+        return Staleness(EXECUTE, "incomplete")
     if m.get("key") != ex.key:
         old = m.get("fingerprint") or {}
         changed = [k for k in ex.fingerprint if old.get(k) != ex.fingerprint[k]] if old else []
-        return "changed: " + (", ".join(changed) if changed else "key")
+        return Staleness(EXECUTE, "changed: " + (", ".join(changed) if changed else "key"))
     if m.get("status") != "ok":
-        return "failed before"
+        return Staleness(EXECUTE, "failed before")
+    if m.get("converter") != ex.converter:
+        if (internal_dir(ex.root) / f"{ex.name}.ipynb").is_file():
+            return Staleness(CONVERT, "changed: converter")
+        return Staleness(EXECUTE, "changed: converter, no executed notebook stored")
     return None
+
+
+def reconvert(ex: "Execution") -> dict:
+    """Convert `ex`'s stored executed notebook again with the current converter and install the result (figures
+    and metrics.json as they are; a new manifest with the old key, timing and the new converter digest). Returns
+    the new manifest. Runs no cell."""
+    from ..report.convert import convert
+
+    old = manifest.read(ex.root, ex.name) or {}
+    stage = new_stage(ex.root)
+    shutil.copytree(ex.root / ex.name, stage / ex.name, ignore=shutil.ignore_patterns(manifest.MANIFEST))
+    executed = stage / f"{ex.name}.ipynb"
+    shutil.copyfile(internal_dir(ex.root) / f"{ex.name}.ipynb", executed)
+    t0 = time.time()
+    convert(executed, stage)
+    info = {k: v for k, v in old.items() if k != "files"}
+    info.update(converter=ex.converter, converted_seconds=round(time.time() - t0, 1),
+                converted=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    doc = manifest.write(stage, ex.name, info)
+    install(stage, ex.root, ex.name)
+    return doc
 
 
 def _replace(src: Path, dst: Path) -> None:
@@ -132,21 +154,19 @@ class Busy(RuntimeError):
     """Another render holds the lock of this output folder."""
 
 
-def lock(out_dir: Path) -> IO:
-    """Hold `<out>/.executed/render.lock` for this render (released when the process ends, even by a kill).
-    Raises Busy when another render writes to the same folder."""
-    path = internal_dir(out_dir) / "render.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(path, "a+")
+def lock(out_dir: Path) -> FileLock:
+    """Hold `<out>/.executed/render.lock` for this render (released when the process ends, even by a kill; the
+    same `filelock` the tests use). Raises Busy when another render writes to the same folder."""
+    folder = internal_dir(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    held = FileLock(folder / "render.lock")
     try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.seek(0)
-        holder = f.read().strip() or "?"
-        f.close()
+        held.acquire(timeout=0)
+    except Timeout:
+        try:
+            holder = (folder / "render.pid").read_text().strip() or "?"
+        except OSError:
+            holder = "?"
         raise Busy(f"another render (pid {holder}) is writing to {out_dir}; wait for it or use --out") from None
-    f.seek(0)
-    f.truncate()
-    f.write(str(os.getpid()))
-    f.flush()
-    return f
+    (folder / "render.pid").write_text(str(os.getpid()))
+    return held

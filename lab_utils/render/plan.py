@@ -1,10 +1,12 @@
 """What a render will execute: one `Execution` per (notebook, base seed), with its folder and its key.
 
-The key of an execution is a hash of everything that determines its outputs: the notebook's bytes, the source of
-`lab_utils` (every .py file), requirements.txt, the resolved parameters (profile, device type, base seed, the
-section's knobs and its resolved profile settings) and the checksums of the data files. An execution whose
-installed outputs are complete and carry the same key is up to date and is skipped (`outputs.stale_reason`).
-Thread counts are not part of the key: they change numbers in the last digits only (see README).
+The key of an execution is a hash of everything that determines what its notebook computes and shows: the
+notebook's bytes, the code it runs (the digest of every `lab_utils` module its cells import, transitively:
+`core.code`; the HTML converter and the index are not among them), requirements.txt, the resolved parameters
+(profile, device type, base seed, the section's knobs and its resolved profile settings) and the checksums of
+the data files. The converter (`report.convert`, what it imports and its static files) has a digest of its own
+(`converter_digest`): when only that changed, the stored executed notebook is converted again and nothing runs
+(`outputs.staleness`). Thread counts are not part of the key: they change numbers in the last digits only.
 """
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .. import sections
-from ..core import data, paths, session
-from ..report.index import sha256_file
+from ..core import code, data, paths, session
+from ..core.paths import sha256_file
+
+CONVERTER = "lab_utils.report.convert"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Execution:
     params: dict[str, Any]
     key: str
     fingerprint: dict[str, Any] = field(repr=False, default_factory=dict)
+    converter: str = ""
 
     @property
     def name(self) -> str:
@@ -48,7 +53,8 @@ class Execution:
 
 
 def source_digest(package: Path | None = None) -> str:
-    """sha256 over every .py file of `lab_utils` (relative path and bytes, in path order)."""
+    """sha256 over every .py file of `lab_utils` (relative path and bytes, in path order): whether a Ray worker
+    runs the driver's tree."""
     package = package or paths.REPO_ROOT / "lab_utils"
     h = hashlib.sha256()
     for p in sorted(package.rglob("*.py")):
@@ -58,28 +64,32 @@ def source_digest(package: Path | None = None) -> str:
     return h.hexdigest()
 
 
-def data_digests(memo_file: Path | None = None) -> dict[str, str | None]:
-    """{dataset: sha256 of the .npz a notebook would load} (None when not found locally). Checksums are
-    remembered in `memo_file` by (path, size, mtime), so an unchanged 170 MB file is not hashed again."""
-    memo: dict[str, str] = {}
-    if memo_file is not None:
-        try:
-            memo = json.loads(memo_file.read_text())
-        except (OSError, ValueError):
-            memo = {}
+def notebook_code_digest(notebook: Path) -> str:
+    """Digest of the code a notebook runs: the `lab_utils` modules its code cells import, and theirs."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    return code.digest(code.notebook_modules(c.source for c in nb.cells if c.cell_type == "code"))
+
+
+def converter_digest() -> str:
+    """Digest of the converter: the code of `report.convert` (and what it imports) and the files beside it that
+    end up in a page (`report/static/`)."""
+    h = hashlib.sha256(code.digest([CONVERTER]).encode())
+    static = code.PACKAGE_DIR / "report" / "static"
+    for p in sorted(static.rglob("*")) if static.is_dir() else []:
+        if p.is_file():
+            h.update(p.relative_to(static).as_posix().encode() + b"\0" + sha256_file(p).encode())
+    return h.hexdigest()[:16]
+
+
+def data_digests() -> dict[str, str | None]:
+    """{dataset: sha256 of the .npz a notebook would load} (None when not found locally); each file is hashed
+    once per version (`core.data.file_sha256`)."""
     out: dict[str, str | None] = {}
     for name in sorted(data.STATS):
         path = next((d / f"{name}.npz" for d in data.data_dirs() if (d / f"{name}.npz").is_file()), None)
-        if path is None:
-            out[name] = None
-            continue
-        st = path.stat()
-        stamp = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-        if stamp not in memo:
-            memo[stamp] = sha256_file(path)
-        out[name] = memo[stamp]
-    if memo_file is not None:
-        paths.atomic_write_bytes(memo_file, (json.dumps(memo, indent=1) + "\n").encode())
+        out[name] = data.file_sha256(path) if path is not None else None
     return out
 
 
@@ -149,23 +159,24 @@ def plan(notebooks: Sequence[Path], seeds: Sequence[int], out_dir: Path, *, swee
     """Every (notebook, seed) execution, seeds outermost so that a sweep finishes one base seed first.
     `device` is the resolved device ("cpu", "cuda", "cuda:1", ...); the key holds its type only."""
     common = {
-        "source": source_digest(),
         "requirements": sha256_file(paths.REPO_ROOT / "requirements.txt")
         if (paths.REPO_ROOT / "requirements.txt").is_file() else None,
-        "data": data_digests(out_dir / ".executed" / "data-checksums.json"),
+        "data": data_digests(),
     }
     nb_digest = {nb: sha256_file(nb) for nb in notebooks}
+    nb_code = {nb: notebook_code_digest(nb) for nb in notebooks}
+    converter = converter_digest()
     out = []
     for seed in seeds:
         root = out_dir / "seeds" / str(seed) if sweep else out_dir
         for nb in notebooks:
             own = section_knobs(nb, knobs)
             params = {"profile": profile, "device": device, "seed": seed, **own}
-            fp = {**common, "notebook": nb_digest[nb], "name": nb.stem, "profile": profile,
+            fp = {**common, "code": nb_code[nb], "notebook": nb_digest[nb], "name": nb.stem, "profile": profile,
                   "device_type": device.split(":")[0], "seed": seed,
                   "knobs": {k: v for k, v in own.items() if v is not None},
                   "settings": resolved_settings(nb, profile, own)}
-            out.append(Execution(nb, seed, root, params, execution_key(fp), fp))
+            out.append(Execution(nb, seed, root, params, execution_key(fp), fp, converter))
     return out
 
 

@@ -14,6 +14,7 @@ from .plan import Execution
 @dataclass
 class Summary:
     executed: int = 0
+    converted: int = 0
     up_to_date: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -39,6 +40,14 @@ class Reporter:
         self.bar.update(1)
         self._line(f"[{self.done}/{self.total}] up to date  {ex.label}")
 
+    def converted(self, ex: Execution, manifest: dict, why: str) -> None:
+        """`ex` was converted again from its stored executed notebook (no cell ran)."""
+        self.done += 1
+        self.summary.converted += 1
+        self.bar.update(1)
+        self._line(f"[{self.done}/{self.total}] converted   {ex.label} in {manifest.get('converted_seconds', 0):.1f} s, "
+                   f"nothing executed [{why}]")
+
     def start(self, ex: Execution, worker: str) -> None:
         p = ex.params
         why = self.reasons.get(ex.ident)
@@ -52,8 +61,10 @@ class Reporter:
         status = manifest.get("status", "failed")
         where = manifest.get("worker") or manifest.get("backend", "")
         retry = f", {manifest['attempts']} kernel starts" if (manifest.get("attempts") or 1) > 1 else ""
+        notes = _notice_count(ex)
         self._line(f"[{self.done}/{self.total}] {status:<11} {ex.label} in {manifest.get('seconds', 0):.0f} s "
-                   f"({where}{retry})")
+                   f"({where}{retry})" + (f"; {notes} notice{'s' * (notes != 1)} in "
+                                          f"{ex.root / '.executed' / (ex.name + '.log')}" if notes else ""))
         if status != "ok":
             self.summary.failures.append(f"{ex.label}: {manifest.get('error', '')}")
 
@@ -62,8 +73,17 @@ class Reporter:
         self.bar.close()
         s = self.summary
         minutes, secs = divmod(time.time() - self.t0, 60)
-        self._line(f"summary: {s.executed} executed, {s.up_to_date} up to date, {len(s.failures)} failed "
+        self._line(f"summary: {s.executed} executed, {s.converted} converted, {s.up_to_date} up to date, "
+                   f"{len(s.failures)} failed "
                    f"({self.backend}, {int(minutes)} min {secs:.0f} s)")
         for line in s.failures:
             print(f"FAILED {line}", file=sys.stderr, flush=True)
         return 1 if s.failures else 0
+
+
+def _notice_count(ex: Execution) -> int:
+    """Notices (`core.notice`) in the installed log of `ex`: cache entries recomputed and the like."""
+    try:
+        return (ex.root / ".executed" / f"{ex.name}.log").read_text(errors="replace").count(" notice: ")
+    except OSError:
+        return 0

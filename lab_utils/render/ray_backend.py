@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..core import paths
-from . import outputs
+from . import manifest, outputs
 from .local import failed_manifest, job_spec
 from .plan import Execution, source_digest
 
@@ -70,8 +70,8 @@ def task(job: dict, notebook: bytes, source: str) -> bytes:
         if hint and not os.environ.get("LAB_DATA") and Path(hint).is_dir():
             env["LAB_DATA"] = hint
         if source_digest(repo / "lab_utils") != source:
-            from .outputs import write_manifest
-            write_manifest(stage, job["name"], {
+            from .manifest import write
+            write(stage, job["name"], {
                 "key": job["key"], "status": "failed", "seconds": 0.0, **job["params"], "threads": job["threads"],
                 "backend": job["backend"], "worker": os.uname().nodename, "attempts": 0,
                 "error": f"worker {os.uname().nodename} has another lab_utils source than the driver ({repo})"})
@@ -79,7 +79,7 @@ def task(job: dict, notebook: bytes, source: str) -> bytes:
         spec = stage / "job.json"
         import json
         spec.write_text(json.dumps({**job, "driver_pid": os.getpid()}, default=str))
-        with open(stage / f"{job['name']}.log", "wb") as log:
+        with open(stage / f"{job['name']}.log", "ab") as log:  # append: the kernel adds notices
             subprocess.run([sys.executable, "-m", "lab_utils.render.execute", str(spec)], env=env, cwd=tmp,
                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return _pack(stage)
@@ -190,13 +190,13 @@ def run_ray(executions: Sequence[Execution], threads: int, address: str | None, 
                 stage = outputs.new_stage(ex.root)
                 try:
                     _unpack(ray.get(ref), stage)
-                    manifest = outputs.read_manifest(stage, ex.name)
-                    if manifest is None:
+                    record = manifest.read(stage, ex.name)
+                    if record is None:
                         raise RuntimeError("the task returned no manifest")
                 except Exception as exc:  # the task failed after Ray's retries, or returned nothing usable
                     err = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]
-                    manifest = failed_manifest(stage, ex, threads, "ray", f"ray task failed: {err}", time.time() - t0)
-                on_done(ex, stage, manifest)
+                    record = failed_manifest(stage, ex, threads, "ray", f"ray task failed: {err}", time.time() - t0)
+                on_done(ex, stage, record)
     finally:
         for ref in list(locals().get("in_flight", {})):
             ray.cancel(ref, force=True)

@@ -11,13 +11,12 @@ Pages (Markdown and HTML drawn from that data only):
     write_index(root, sections)              -> root/index.md, root/index.html
     write_sweep_index(out, seed_roots, ...)  -> out/seeds/index.md, out/seeds/index.html
 
-A section's status comes from its manifest `<root>/<section>/render.json` (written by the renderer): "ok" or
-"failed" when every file it lists is there with its checksum, "incomplete" when not (a render was interrupted
-while putting it in place), "not rendered" without a manifest.
+A section's status, run time and error come from the renderer as a `Rendered` per section (it reads its own
+manifests, `render.manifest.rendered`): "ok" or "failed", "incomplete" (a render was interrupted while putting
+it in place), or "not rendered" (None).
 """
 from __future__ import annotations
 
-import hashlib
 import html
 import math
 from dataclasses import dataclass
@@ -34,34 +33,19 @@ from .metrics import headline_mean, read_metrics
 NOT_RENDERED, INCOMPLETE = "not rendered", "incomplete"
 
 
-# ---- manifests ---------------------------------------------------------------------------------------------
-
-def read_manifest(root: Path, section: str) -> dict | None:
-    """`<root>/<section>/render.json`, or None."""
-    return read_metrics(root / section / "render.json")
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-def outputs_intact(root: Path, section: str, manifest: dict) -> bool:
-    """Every file the manifest lists (paths relative to `root`) exists with the listed sha256."""
-    files = manifest.get("files")
-    if not isinstance(files, dict):
-        return False
-    try:
-        return all(sha256_file(root / rel) == digest for rel, digest in files.items())
-    except OSError:
-        return False
-
-
 # ---- one report folder -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the renderer recorded of one section's execution: status ok | failed | incomplete, wall seconds."""
+
+    status: str
+    seconds: float | None = None
+    error: str = ""
+    profile: str | None = None
+    seed: int | None = None
+    device: str | None = None
+
 
 @dataclass(frozen=True)
 class SectionRun:
@@ -81,30 +65,26 @@ class SectionRun:
     has_html: bool
 
 
-def section_run(root: Path, section: str) -> SectionRun:
-    man = read_manifest(root, section)
+def section_run(root: Path, section: str, rendered: Rendered | None) -> SectionRun:
+    """One section of report folder `root`: the renderer's record of it and its metrics.json."""
     m = read_metrics(root / section / "metrics.json")
-    if man is None:
-        status = NOT_RENDERED
-    elif "files" in man and not outputs_intact(root, section, man):
-        status = INCOMPLETE
-    else:
-        status = man.get("status", NOT_RENDERED)
+    status = rendered.status if rendered else NOT_RENDERED
     ok = status == "ok"
-    src = m if (ok and m) else (man or {})
+    man = {} if rendered is None else {"profile": rendered.profile, "seed": rendered.seed, "device": rendered.device}
+    src = m if (ok and m) else man
     return SectionRun(
-        section=section, status=status, seconds=(man or {}).get("seconds"),
+        section=section, status=status, seconds=rendered.seconds if rendered else None,
         profile=src.get("profile"), seed=src.get("seed"), device=(m or {}).get("device") if ok else src.get("device"),
-        error=(man or {}).get("error", "") if status == "failed" else "",
+        error=rendered.error if rendered and status == "failed" else "",
         headline=dict((m or {}).get("headline") or {}) if ok else {},
         claims=tuple((m or {}).get("claims") or ()) if ok else (),
         seeds=tuple((m or {}).get("seeds") or ()) if ok else (),
         has_md=(root / f"{section}.md").is_file(), has_html=(root / f"{section}.html").is_file())
 
 
-def section_runs(root: Path, sections: Sequence[str]) -> list[SectionRun]:
-    """One SectionRun per section, in the given order."""
-    return [section_run(root, s) for s in sections]
+def section_runs(root: Path, rendered: Mapping[str, Rendered | None]) -> list[SectionRun]:
+    """One SectionRun per section of `rendered` ({section: the renderer's record or None}), in its order."""
+    return [section_run(root, s, r) for s, r in rendered.items()]
 
 
 # ---- several base seeds ------------------------------------------------------------------------------------
@@ -188,12 +168,15 @@ def _claim_tallies(runs: Sequence[SectionRun]) -> tuple[ClaimTally, ...]:
     return tuple(out)
 
 
-def sweep_summaries(seed_roots: Mapping[int, Path], sections: Sequence[str]) -> list[SectionSummary]:
-    """Per section, over the base seeds `seed_roots` ({base seed: its report folder}): which succeeded,
-    failed or are missing, the headline numbers as mean ± sd and the claim verdicts counted over seeds."""
+def sweep_summaries(seed_roots: Mapping[int, Path], rendered: Mapping[int, Mapping[str, Rendered | None]]
+                    ) -> list[SectionSummary]:
+    """Per section, over the base seeds `seed_roots` ({base seed: its report folder}; `rendered`: {base seed:
+    {section: the renderer's record}}): which succeeded, failed or are missing, the headline numbers as mean ±
+    sd and the claim verdicts counted over seeds."""
     out = []
+    sections = list(next(iter(rendered.values()), {}))
     for s in sections:
-        runs = {seed: section_run(root, s) for seed, root in seed_roots.items()}
+        runs = {seed: section_run(root, s, rendered[seed].get(s)) for seed, root in seed_roots.items()}
         ok = [seed for seed, r in runs.items() if r.status == "ok"]
         ok_runs = [runs[seed] for seed in ok]
         used = [set(r.seeds or (r.seed,)) for r in ok_runs]
@@ -313,10 +296,10 @@ def _secs(s: float | None) -> str:
     return f"{s:.0f} s" if s is not None else "–"
 
 
-def write_index(root: Path, sections: Sequence[str]) -> tuple[Path, Path]:
-    """Write `index.md` and `index.html` in `root`: one row per section with status, run time, profile / seed /
-    device, claim counts and headline numbers, linking each report."""
-    runs = section_runs(root, sections)
+def write_index(root: Path, rendered: Mapping[str, Rendered | None]) -> tuple[Path, Path]:
+    """Write `index.md` and `index.html` in `root`: one row per section of `rendered` with status, run time,
+    profile / seed / device, claim counts and headline numbers, linking each report."""
+    runs = section_runs(root, rendered)
     head = ["section", "status", "run time", "profile / seed / device", "claims: holds / contradicted / undecided",
             "headline"]
     md = ["# Deep-learning theory lab: report index", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
@@ -368,13 +351,14 @@ def _tally_text(t: ClaimTally) -> str:
     return f"{t.holds} / {t.contradicted} / {t.undecided}"
 
 
-def write_sweep_index(out_dir: Path, seed_roots: Mapping[int, Path], sections: Sequence[str]) -> tuple[Path, Path]:
+def write_sweep_index(out_dir: Path, seed_roots: Mapping[int, Path],
+                      rendered: Mapping[int, Mapping[str, Rendered | None]]) -> tuple[Path, Path]:
     """Write `<out>/seeds/index.md` and `.html`: per section, the base seeds that succeeded, each headline number
     as mean ± sample sd (n) over base seeds, and per claim the base seeds it holds / is contradicted / is
     undecided in; links to every seed's report."""
     base = out_dir / "seeds"
     base.mkdir(parents=True, exist_ok=True)
-    summaries = sweep_summaries(seed_roots, sections)
+    summaries = sweep_summaries(seed_roots, rendered)
     seeds_txt = ", ".join(map(str, seed_roots))
     title = "Deep-learning theory lab: index over base seeds"
     note = (f"Base seeds {seeds_txt}. Headline numbers: mean ± sample standard deviation over the base seeds that "

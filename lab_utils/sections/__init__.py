@@ -8,14 +8,16 @@
 A notebook starts with
 
     from lab_utils.sections import start
-    run = start("01_function_fitting", profile=profile, device=device, seed=seed, ...knobs)
+    run = start("01_function_fitting", globals())
 
-which validates the parameters against the section's profiles (one ParameterError line when a value is not
-allowed), seeds everything, applies the plot theme and opens the section's report folder.
+which reads profile, device, seed and every knob (a field of the section's profile, e.g. one that papermill
+injected) from the notebook's namespace, validates them against the section's profiles (one ParameterError line
+when a value is not allowed), seeds everything, applies the plot theme and opens the section's report folder.
+Interactively, keywords work too: `start("01_function_fitting", profile="smoke", n_seeds=2)`.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from ..core import session
 from ..report import plotting
@@ -53,7 +55,9 @@ def profiles(section: str) -> dict[str, Any]:
     return PROFILES[section]
 
 
-def start(section: str, *, profile: str = "quick", device: str = "auto", seed: int = 0, **knobs: Any) -> session.Run:
-    """Validate a notebook's parameters and prepare its run (see `core.session.start`)."""
-    return session.start(section, profiles(section), profile=profile, device=device, seed=seed,
-                         on_start=plotting.set_theme, **knobs)
+def start(section: str, namespace: Mapping[str, Any] | None = None, **params: Any) -> session.Run:
+    """Validate a notebook's parameters and prepare its run (see `core.session.start`).
+
+    namespace: the notebook's `globals()` (profile, device, seed and the knobs are read from it); `params`:
+    profile=, device=, seed= and knobs as keywords, which win over the namespace."""
+    return session.start(section, profiles(section), namespace, on_start=plotting.set_theme, **params)
