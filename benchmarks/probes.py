@@ -26,6 +26,7 @@ images 10,000+; probes on the first 256 (quick) / 512 training images (normalise
         images (the goal's denominator: the faster of one batch and chunks of 128), ours with and without BN
         folding, loss-landscapes `random_plane`; alternating rounds, best per point.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,9 +63,9 @@ def load() -> str:
 
 def cifar(n: int, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     d = load_arrays("cifar10")
-    x = torch.tensor(d["x_train"][offset:offset + n]).permute(0, 3, 1, 2).float() / 255
+    x = torch.tensor(d["x_train"][offset : offset + n]).permute(0, 3, 1, 2).float() / 255
     x = (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
-    return x.contiguous(), torch.tensor(d["y_train"][offset:offset + n])
+    return x.contiguous(), torch.tensor(d["y_train"][offset : offset + n])
 
 
 def trained_resnet(steps: int, batch: int = 128, seed: int = 0, cache: str | None = None) -> nn.Module:
@@ -81,7 +82,7 @@ def trained_resnet(steps: int, batch: int = 128, seed: int = 0, cache: str | Non
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     model.train()
     for s in range(steps):
-        loss = CE(model(x[s * batch:(s + 1) * batch]), y[s * batch:(s + 1) * batch])
+        loss = CE(model(x[s * batch : (s + 1) * batch]), y[s * batch : (s + 1) * batch])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -111,33 +112,44 @@ class Traced:
 
 # ---- the peers' Hessian operators, as flat matvecs over the trainable parameters (named_parameters order) ------
 
+
 def peer_ops(model, x, y, chunk: int = 128) -> dict:
     """name -> (matvec, object) for every importable peer; each on its own deep copy of the model (eval mode)."""
     ops = {}
     try:
         import pyhessian  # noqa: F401
+
         ph = sys.modules["pyhessian.hessian"]
         m = copy.deepcopy(model).eval()
         torch.manual_seed(0)
         h = ph.hessian(m, CE, data=(x, y), cuda=False)
-        ops["PyHessian 0.1"] = (lambda v, h=h: flatten(ph.hessian_vector_product(h.gradsH, h.params,
-                                                                                  unflatten(v, h.params))), h)
+        ops["PyHessian 0.1"] = (
+            lambda v, h=h: flatten(ph.hessian_vector_product(h.gradsH, h.params, unflatten(v, h.params))),
+            h,
+        )
     except ImportError as e:
         print(f"  PyHessian not importable ({e})")
     try:
         from hessian_eigenthings import HessianOperator
+
         m = copy.deepcopy(model).eval()
-        op = HessianOperator(m, [(x, y)], lambda mm, b: CE(mm(b[0]), b[1]), microbatch_size=chunk,
-                             microbatch_unsafe=True)
+        op = HessianOperator(
+            m, [(x, y)], lambda mm, b: CE(mm(b[0]), b[1]), microbatch_size=chunk, microbatch_unsafe=True
+        )
         ops["hessian-eigenthings 1.0.0a5"] = (op.matvec, op)
     except ImportError as e:
         print(f"  hessian-eigenthings not importable ({e})")
     try:
         from curvlinops import HessianLinearOperator
+
         m = copy.deepcopy(model).eval()
-        A = HessianLinearOperator(m, nn.CrossEntropyLoss(), [p for p in m.parameters() if p.requires_grad],
-                                  [(x[i:i + chunk], y[i:i + chunk]) for i in range(0, len(x), chunk)],
-                                  check_deterministic=False)
+        A = HessianLinearOperator(
+            m,
+            nn.CrossEntropyLoss(),
+            [p for p in m.parameters() if p.requires_grad],
+            [(x[i : i + chunk], y[i : i + chunk]) for i in range(0, len(x), chunk)],
+            check_deterministic=False,
+        )
         ops["curvlinops 3.0.1"] = (lambda v, A=A: A @ v, A)
     except ImportError as e:
         print(f"  curvlinops not importable ({e})")
@@ -145,14 +157,19 @@ def peer_ops(model, x, y, chunk: int = 128) -> dict:
 
 
 def bench_hvp(model, x, y, repeats: int) -> dict:
-    print(f"\n(hvp) seconds per HVP, ResNet-20, {len(x)} images, threads {torch.get_num_threads()}, best of {repeats},"
-          f" alternating; load {load()}")
+    print(
+        f"\n(hvp) seconds per HVP, ResNet-20, {len(x)} images, threads {torch.get_num_threads()}, best of {repeats},"
+        f" alternating; load {load()}"
+    )
     with preserved(model):
-        ours = {"ours, graphs kept (chunks of 128)": HVP(model, CE, (x, y), 256, keep_graph=True),
-                "ours, graph rebuilt (chunks of 256)": HVP(model, CE, (x, y), 256, keep_graph=False)}
+        ours = {
+            "ours, graphs kept (chunks of 128)": HVP(model, CE, (x, y), 256, keep_graph=True),
+            "ours, graph rebuilt (chunks of 256)": HVP(model, CE, (x, y), 256, keep_graph=False),
+        }
         fs = {k: h for k, h in ours.items()} | {k: f for k, (f, _) in peer_ops(model, x, y).items()}
-        v = rand_vector(ours["ours, graphs kept (chunks of 128)"].n, torch.Generator().manual_seed(0),
-                        torch.float32, "cpu")
+        v = rand_vector(
+            ours["ours, graphs kept (chunks of 128)"].n, torch.Generator().manual_seed(0), torch.float32, "cpu"
+        )
         outs = {k: f(v) for k, f in fs.items()}  # warm-up (kept graphs are built here)
         ref = outs["ours, graph rebuilt (chunks of 256)"]
         best = {k: math.inf for k in fs}
@@ -171,10 +188,11 @@ def bench_hvp(model, x, y, repeats: int) -> dict:
 
 # ---- lambda_max and top-5 --------------------------------------------------------------------------------------
 
+
 def ritz(alphas, betas, m: int, k: int) -> np.ndarray:
     """The k largest Ritz values of the m-step tridiagonal (largest first)."""
     a = np.asarray(alphas[:m], np.float64)
-    th = a.copy() if m == 1 else eigh_tridiagonal(a, np.asarray(betas[:m - 1], np.float64), eigvals_only=True)
+    th = a.copy() if m == 1 else eigh_tridiagonal(a, np.asarray(betas[: m - 1], np.float64), eigvals_only=True)
     return th[::-1][:k]
 
 
@@ -210,6 +228,7 @@ def eigenthings_trace(op, n: int, max_steps: int) -> dict:
     """hessian-eigenthings' lanczos_tridiagonal from its own seeded start (as `lanczos(seed=0)` draws it),
     timed per product; Ritz values of every prefix = `lanczos(k, max_iter=m, seed=0)`."""
     from hessian_eigenthings.algorithms.lanczos import lanczos_tridiagonal
+
     gen = torch.Generator(device="cpu").manual_seed(0)
     v0 = torch.randn(n, dtype=op.dtype, generator=gen)
     tm = Traced(op.matvec)
@@ -262,6 +281,7 @@ def pyhessian_power_trace(model, x, y, ref: float, stop_err: float, max_iter: in
 def arpack(A, n: int, k: int, tol: float, ncv: int | None) -> tuple:
     """scipy eigsh (ARPACK) on curvlinops' operator: (values largest first, matvecs, seconds)."""
     from scipy.sparse.linalg import LinearOperator, eigsh
+
     As = A.to_scipy()
     calls = [0]
 
@@ -271,19 +291,29 @@ def arpack(A, n: int, k: int, tol: float, ncv: int | None) -> tuple:
 
     v0 = np.random.default_rng(0).standard_normal(n)
     t0 = time.perf_counter()
-    vals = eigsh(LinearOperator(As.shape, matvec=mv, dtype=np.float64), k=k, which="LA", tol=tol, ncv=ncv, v0=v0,
-                 return_eigenvectors=False)
+    vals = eigsh(
+        LinearOperator(As.shape, matvec=mv, dtype=np.float64),
+        k=k,
+        which="LA",
+        tol=tol,
+        ncv=ncv,
+        v0=v0,
+        return_eigenvectors=False,
+    )
     return np.sort(vals)[::-1], calls[0], time.perf_counter() - t0
 
 
 def bench_lmax(model, x, y, quick: bool) -> None:
-    print(f"\n(lmax) lambda_max and top-5, ResNet-20, {len(x)} images, threads {torch.get_num_threads()}; "
-          f"load {load()}")
+    print(
+        f"\n(lmax) lambda_max and top-5, ResNet-20, {len(x)} images, threads {torch.get_num_threads()}; load {load()}"
+    )
     K = 5
     tr = ours_lanczos_trace(model, x, y, K, 1e-8, 40 if quick else 60)
     ref = tr["theta"][-1]
-    print(f"  reference: our Lanczos, {len(tr['t'])} HVPs, residual bounds <= {tr['res'][-1].max():.1e}: "
-          f"top-5 {np.array2string(ref, precision=4)}")
+    print(
+        f"  reference: our Lanczos, {len(tr['t'])} HVPs, residual bounds <= {tr['res'][-1].max():.1e}: "
+        f"top-5 {np.array2string(ref, precision=4)}"
+    )
     err1 = lambda v: abs(v - ref[0]) / abs(ref[0])  # noqa: E731
     errk = lambda vs: float(np.max(np.abs(np.asarray(vs)[:K] - ref) / np.abs(ref)))  # noqa: E731
     rows = []  # (what, target, tool, setting, hvps, seconds, error)
@@ -304,8 +334,17 @@ def bench_lmax(model, x, y, quick: bool) -> None:
         for m in range(1, len(et["t"]) + 1):
             for k, err in ((1, lambda v: err1(v[0])), (K, errk)):
                 if m >= k:
-                    rows.append((f"top-{k}", None, name, f"max_iter {m}" + (" (default 2k)" if m == 2 * k else ""),
-                                 m, float(et["t"][m - 1]), err(ritz(et["alphas"], et["betas"], m, k))))
+                    rows.append(
+                        (
+                            f"top-{k}",
+                            None,
+                            name,
+                            f"max_iter {m}" + (" (default 2k)" if m == 2 * k else ""),
+                            m,
+                            float(et["t"][m - 1]),
+                            err(ritz(et["alphas"], et["betas"], m, k)),
+                        )
+                    )
     name = "PyHessian 0.1"
     if name in ops:
         pt = pyhessian_power_trace(model, x, y, ref[0], 1e-5, 15 if quick else 30)
@@ -332,8 +371,17 @@ def bench_lmax(model, x, y, quick: bool) -> None:
         try:
             t0 = time.perf_counter()
             ev, _ = ph.hessian(m, CE, data=(x, y), cuda=False).eigenvalues(maxIter=cap, tol=1e-3, top_n=K)
-            rows.append((f"top-{K}", 1e-3, name, f"tol 1e-3, maxIter {cap}", hvps[0], time.perf_counter() - t0,
-                         errk(sorted(ev, reverse=True))))
+            rows.append(
+                (
+                    f"top-{K}",
+                    1e-3,
+                    name,
+                    f"tol 1e-3, maxIter {cap}",
+                    hvps[0],
+                    time.perf_counter() - t0,
+                    errk(sorted(ev, reverse=True)),
+                )
+            )
         finally:
             ph.hessian_vector_product = orig
     name = "curvlinops 3.0.1"
@@ -347,8 +395,13 @@ def bench_lmax(model, x, y, quick: bool) -> None:
     print(f"  {'what':6s} | {'tool':34s} | {'setting':24s} | {'HVPs':>4s} | {'seconds':>8s} | rel. error (max over k)")
     for what in ("top-1", f"top-{K}"):
         for r in rows:
-            if r[0] == what and (r[2] == "ours Lanczos" or r[1] is not None or "default" in r[3]
-                                 or r[3].startswith("max_iter") and r[4] <= 12):
+            if r[0] == what and (
+                r[2] == "ours Lanczos"
+                or r[1] is not None
+                or "default" in r[3]
+                or r[3].startswith("max_iter")
+                and r[4] <= 12
+            ):
                 print(f"  {r[0]:6s} | {r[2]:34s} | {r[3]:24s} | {r[4]:4d} | {r[5]:8.1f} | {r[6]:.1e}")
     print("  time to accuracy (fastest setting of each tool whose error <= target; ratio = tool / ours):")
     for what in ("top-1", f"top-{K}"):
@@ -359,18 +412,23 @@ def bench_lmax(model, x, y, quick: bool) -> None:
                     best[r[2]] = r
             o = best.get("ours Lanczos")
             peers = {k: v for k, v in best.items() if k != "ours Lanczos"}
-            parts = [f"{k}: {v[3]}, {v[4]} HVP {v[5]:.1f} s" + (f" ({v[5] / o[5]:.2f}x)" if o else "")
-                     for k, v in peers.items()]
+            parts = [
+                f"{k}: {v[3]}, {v[4]} HVP {v[5]:.1f} s" + (f" ({v[5] / o[5]:.2f}x)" if o else "")
+                for k, v in peers.items()
+            ]
             missing = [r[2] for r in rows if r[0] == what and r[2] not in best and r[2] != "ours Lanczos"]
             parts += [f"{k}: not reached" for k in dict.fromkeys(missing)]
             fastest = min((v[5] for v in peers.values()), default=math.nan)
             ratio = f"{fastest / o[5]:.2f}x" if o and math.isfinite(fastest) else "no peer reaches it"
-            print(f"    {what} <= {target:.0e}: ours " + (f"{o[3]}, {o[4]} HVP {o[5]:.1f} s | fastest peer / ours = "
-                                                          f"{ratio}" if o else "not reached"))
+            print(
+                f"    {what} <= {target:.0e}: ours "
+                + (f"{o[3]}, {o[4]} HVP {o[5]:.1f} s | fastest peer / ours = {ratio}" if o else "not reached")
+            )
             print("        " + "; ".join(parts))
 
 
 # ---- trace -----------------------------------------------------------------------------------------------------
+
 
 def bench_trace(model, x, y, quick: bool) -> None:
     print(f"\n(trace) ResNet-20, {len(x)} images, threads {torch.get_num_threads()}; load {load()}")
@@ -397,28 +455,41 @@ def bench_trace(model, x, y, quick: bool) -> None:
     pp = (float(np.trace(Tpp)) + spp.mean(), spp.std(ddof=1))
     goal = 0.05 * abs(ref)
     need = lambda sd: max(1, math.ceil((sd / goal) ** 2))  # noqa: E731  probes for a stderr of 5 %
-    print(f"  reference: Lanczos-deflated ({K} steps + {S} probes): tr H = {ref:.2f} +- {ref_se:.2f} "
-          f"({100 * ref_se / abs(ref):.2f} %); sum of the top-5 Ritz values {ritz(alphas, betas, K, 5).sum():.1f}")
-    print(f"  our HVP here {per_hvp:.2f} s; per-probe std: Hutchinson {est[0][1]:.1f}, Hutch++ ({KPP} sketch) "
-          f"{pp[1]:.1f}, Lanczos-deflated " + ", ".join(f"m={m}: {v[1]:.1f}" for m, v in est.items() if m))
+    print(
+        f"  reference: Lanczos-deflated ({K} steps + {S} probes): tr H = {ref:.2f} +- {ref_se:.2f} "
+        f"({100 * ref_se / abs(ref):.2f} %); sum of the top-5 Ritz values {ritz(alphas, betas, K, 5).sum():.1f}"
+    )
+    print(
+        f"  our HVP here {per_hvp:.2f} s; per-probe std: Hutchinson {est[0][1]:.1f}, Hutch++ ({KPP} sketch) "
+        f"{pp[1]:.1f}, Lanczos-deflated " + ", ".join(f"m={m}: {v[1]:.1f}" for m, v in est.items() if m)
+    )
     n_h = need(est[0][1])
     n_pp = 2 * KPP + need(pp[1])
     n_l = {m: m + need(v[1]) for m, v in est.items() if m}
     m_best = min(n_l, key=n_l.get)
-    print(f"  HVPs for a 5 % standard error: Hutchinson {n_h}; Hutch++ ({KPP}-column sketch) {n_pp}; "
-          f"Lanczos-deflated {n_l[m_best]} (m = {m_best} steps; " + ", ".join(f"m={m}: {v}" for m, v in n_l.items())
-          + f");  Hutchinson / Lanczos-deflated = {n_h / n_l[m_best]:.1f}x, Hutchinson / Hutch++ = {n_h / n_pp:.1f}x")
+    print(
+        f"  HVPs for a 5 % standard error: Hutchinson {n_h}; Hutch++ ({KPP}-column sketch) {n_pp}; "
+        f"Lanczos-deflated {n_l[m_best]} (m = {m_best} steps; "
+        + ", ".join(f"m={m}: {v}" for m, v in n_l.items())
+        + f");  Hutchinson / Lanczos-deflated = {n_h / n_l[m_best]:.1f}x, Hutchinson / Hutch++ = {n_h / n_pp:.1f}x"
+    )
     for B in (12, 24, 48):  # expected (rms) relative error at a fixed budget, from the per-probe variances
         m = min((mm for mm in est if 0 < mm < B), key=lambda mm: est[mm][1] / math.sqrt(B - mm))
         sd_pp = pp[1] / math.sqrt(max(B - 2 * KPP, 1)) if B > 2 * KPP else math.nan
-        print(f"  budget {B:3d} HVPs: expected rel. error Hutchinson {est[0][1] / math.sqrt(B) / abs(ref):.1%}, "
-              f"Hutch++ ({KPP} sketch) {sd_pp / abs(ref):.1%}, Lanczos-deflated (m={m}) "
-              f"{est[m][1] / math.sqrt(B - m) / abs(ref):.1%}")
+        print(
+            f"  budget {B:3d} HVPs: expected rel. error Hutchinson {est[0][1] / math.sqrt(B) / abs(ref):.1%}, "
+            f"Hutch++ ({KPP} sketch) {sd_pp / abs(ref):.1%}, Lanczos-deflated (m={m}) "
+            f"{est[m][1] / math.sqrt(B - m) / abs(ref):.1%}"
+        )
     ops = peer_ops(model, x, y)
-    for name, run in [("PyHessian 0.1", lambda o: np.mean(o.trace(maxIter=4, tol=0.0))),
-                      ("hessian-eigenthings 1.0.0a5",
-                       lambda o: __import__("hessian_eigenthings").hutch_plus_plus(o, num_matvecs=12, seed=0).estimate),
-                      ("curvlinops 3.0.1", lambda o: float(__import__("curvlinops").hutchpp_trace(o, 12)))]:
+    for name, run in [
+        ("PyHessian 0.1", lambda o: np.mean(o.trace(maxIter=4, tol=0.0))),
+        (
+            "hessian-eigenthings 1.0.0a5",
+            lambda o: __import__("hessian_eigenthings").hutch_plus_plus(o, num_matvecs=12, seed=0).estimate,
+        ),
+        ("curvlinops 3.0.1", lambda o: float(__import__("curvlinops").hutchpp_trace(o, 12))),
+    ]:
         if name not in ops:
             continue
         o = ops[name][1]
@@ -426,13 +497,13 @@ def bench_trace(model, x, y, quick: bool) -> None:
         if name == "PyHessian 0.1":
             ph = sys.modules["pyhessian.hessian"]
             orig = ph.hessian_vector_product
-            ph.hessian_vector_product = lambda *a: (calls.__setitem__(0, calls[0] + 1), orig(*a))[1]
+            ph.hessian_vector_product = lambda *a: (calls.__setitem__(0, calls[0] + 1), orig(*a))[1]  # noqa: B023
         elif name.startswith("hessian-eigenthings"):
             orig = o.matvec
-            o.matvec = lambda v: (calls.__setitem__(0, calls[0] + 1), orig(v))[1]
+            o.matvec = lambda v: (calls.__setitem__(0, calls[0] + 1), orig(v))[1]  # noqa: B023
         else:
             orig = o._matmat
-            o._matmat = lambda M: (calls.__setitem__(0, calls[0] + M[0].shape[-1]), orig(M))[1]
+            o._matmat = lambda M: (calls.__setitem__(0, calls[0] + M[0].shape[-1]), orig(M))[1]  # noqa: B023
         t0 = time.perf_counter()
         torch.manual_seed(0)
         try:
@@ -447,19 +518,24 @@ def bench_trace(model, x, y, quick: bool) -> None:
         secs = time.perf_counter() - t0
         hv = secs / max(calls[0], 1)
         algo, n_eq = ("Hutchinson", n_h) if name == "PyHessian 0.1" else ("Hutch++", n_pp)
-        print(f"  {name:28s} {algo}, {calls[0]} HVPs: {val:9.2f} (ref {ref:.2f}, error {abs(val - ref) / abs(ref):.1%})"
-              f" in {secs:.1f} s = {hv:.2f} s/HVP; at 5 % it needs {n_eq} HVPs = {n_eq * hv:.0f} s "
-              f"vs ours Lanczos-deflated {n_l[m_best]} HVPs = {n_l[m_best] * per_hvp:.0f} s "
-              f"({n_eq * hv / (n_l[m_best] * per_hvp):.1f}x)")
+        print(
+            f"  {name:28s} {algo}, {calls[0]} HVPs: {val:9.2f} (ref {ref:.2f}, error {abs(val - ref) / abs(ref):.1%})"
+            f" in {secs:.1f} s = {hv:.2f} s/HVP; at 5 % it needs {n_eq} HVPs = {n_eq * hv:.0f} s "
+            f"vs ours Lanczos-deflated {n_l[m_best]} HVPs = {n_l[m_best] * per_hvp:.0f} s "
+            f"({n_eq * hv / (n_l[m_best] * per_hvp):.1f}x)"
+        )
     print(f"  load after: {load()}")
 
 
 # ---- grid ------------------------------------------------------------------------------------------------------
 
+
 def bench_grid(model, x, y, steps: int, rounds: int) -> None:
     pts = steps * steps
-    print(f"\n(grid) {steps}x{steps} loss grid, ResNet-20, {len(x)} images, threads {torch.get_num_threads()}, "
-          f"{rounds} alternating rounds, best per point; load {load()}")
+    print(
+        f"\n(grid) {steps}x{steps} loss grid, ResNet-20, {len(x)} images, threads {torch.get_num_threads()}, "
+        f"{rounds} alternating rounds, best per point; load {load()}"
+    )
     best: dict[str, float] = {}
     vals: dict[str, np.ndarray] = {}
 
@@ -480,7 +556,7 @@ def bench_grid(model, x, y, steps: int, rounds: int) -> None:
             record("bare forward, one batch", time.perf_counter() - t0)
             t0 = time.perf_counter()
             for i in range(0, len(x), 128):
-                model(x[i:i + 128])
+                model(x[i : i + 128])
             record("bare forward, chunks of 128", time.perf_counter() - t0)
         for fold in (True, False):
             t0 = time.perf_counter()
@@ -493,14 +569,17 @@ def bench_grid(model, x, y, steps: int, rounds: int) -> None:
             torch.manual_seed(0)
             t0 = time.perf_counter()
             with torch.no_grad():
-                loss_landscapes.random_plane(m, metric, distance=1, steps=steps, normalization="filter",
-                                             deepcopy_model=True)
+                loss_landscapes.random_plane(
+                    m, metric, distance=1, steps=steps, normalization="filter", deepcopy_model=True
+                )
             record("loss-landscapes 3.0.6 random_plane", time.perf_counter() - t0, pts)
     bare = min(best["bare forward, one batch"], best["bare forward, chunks of 128"])
     for k, v in best.items():
         print(f"  {k:40s} {v * 1e3:7.0f} ms/point   throughput / bare forward = {bare / v:.2f}")
-    print(f"  fold_bn=True vs False: max |diff| of the losses {np.abs(vals['True'] - vals['False']).max():.1e} "
-          f"(range {vals['False'].min():.3f}..{vals['False'].max():.3f}); load after: {load()}")
+    print(
+        f"  fold_bn=True vs False: max |diff| of the losses {np.abs(vals['True'] - vals['False']).max():.1e} "
+        f"(range {vals['False'].min():.3f}..{vals['False'].max():.3f}); load after: {load()}"
+    )
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ time from navigation to the last surface drawn (wall: inflated by any other load
 seconds all Chromium processes spent on the page (user + system, above an empty page's; what a quiet 1-core
 machine would need), medians over --reps loads.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,10 @@ from lab_utils.report import interactive  # noqa: E402
 def grids(n: int) -> dict:
     c = np.linspace(-1, 1, n)
     a, b = np.meshgrid(c, c, indexing="ij")
-    return {name: (c, c, np.exp(k + 3 * a**2 + 2 * b**2 + 0.3 * np.sin(8 * a)))
-            for k, name in enumerate(["skip + BN", "skip, no BN", "no skip + BN", "no skip, no BN"])}
+    return {
+        name: (c, c, np.exp(k + 3 * a**2 + 2 * b**2 + 0.3 * np.sin(8 * a)))
+        for k, name in enumerate(["skip + BN", "skip, no BN", "no skip + BN", "no skip, no BN"])
+    }
 
 
 def static_png(n: int) -> bytes:
@@ -61,11 +64,14 @@ def static_png(n: int) -> bytes:
 def page(js: str | None, n: int, png: str) -> str:
     if js is None:
         return f'<!doctype html><html><body><img src="{png}" onload="window.__drawn=performance.now()"></body></html>'
-    spec = json.dumps(interactive.surfaces_figure(grids(n), log_z=True, zlabel="loss", xlabel="α", ylabel="β"),
-                      separators=(",", ":"))
-    return (f'<!doctype html><html><head><meta charset="utf-8"></head><body><div id="f" style="width:1000px"></div>'
-            f'<script src="{js}"></script><script>var s={spec};Plotly.newPlot("f",s.data,s.layout,s.config)'
-            f'.then(function(){{window.__drawn=performance.now();}});</script></body></html>')
+    spec = json.dumps(
+        interactive.surfaces_figure(grids(n), log_z=True, zlabel="loss", xlabel="α", ylabel="β"), separators=(",", ":")
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"></head><body><div id="f" style="width:1000px"></div>'
+        f'<script src="{js}"></script><script>var s={spec};Plotly.newPlot("f",s.data,s.layout,s.config)'
+        f".then(function(){{window.__drawn=performance.now();}});</script></body></html>"
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -109,7 +115,7 @@ def main() -> None:
         libs["plotly.js full bundle"] = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     except ImportError:
         print("(plotly not installed: the full bundle is not measured)")
-    for name, src in libs.items():
+    for src in libs.values():
         shutil.copyfile(src, work / src.name)
     (work / "blank.html").write_text("<!doctype html><script>window.__drawn=performance.now()</script>")
     blank = statistics.median(load((work / "blank.html").as_uri())[1] for _ in range(args.reps))
@@ -130,8 +136,11 @@ def main() -> None:
                 busy.append(1000 * (cpu - blank))
             page_bytes = len(html.encode()) + (len((work / f"static_{n}.png").read_bytes()) if src is None else 0)
             js = src.read_bytes() if src else b""
-            print(f"{name:<24}{n:>6}{page_bytes / 1024:>9.0f}{len(js) / 1024:>8.0f}{gz(js) / 1024:>10.0f}"
-                  f"{statistics.median(drawn):>10.0f}{statistics.median(busy):>9.0f}", flush=True)
+            print(
+                f"{name:<24}{n:>6}{page_bytes / 1024:>9.0f}{len(js) / 1024:>8.0f}{gz(js) / 1024:>10.0f}"
+                f"{statistics.median(drawn):>10.0f}{statistics.median(busy):>9.0f}",
+                flush=True,
+            )
     shutil.rmtree(work, ignore_errors=True)
 
 

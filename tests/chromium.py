@@ -10,6 +10,7 @@ Chromium is Debian's `chromium` (`.ci/setup.d/30-chromium.sh` installs it); `CHR
 The flags are those that work on this machine's closed network (no background connections, no GPU) with
 SwiftShader for WebGL, which plotly's 3-D views need.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,10 +24,23 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
-         "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--allow-file-access-from-files"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--allow-file-access-from-files",
+]
 
 
 def binary() -> str | None:
@@ -56,9 +70,17 @@ class Chromium:
         self.timeout = timeout
         self._profile = tempfile.mkdtemp(prefix="chromium-")
         self._proc = subprocess.Popen(
-            [exe, *FLAGS, f"--user-data-dir={self._profile}", "--remote-debugging-port=0",
-             f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                exe,
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                "--remote-debugging-port=0",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = Path(self._profile) / "DevToolsActivePort"
         deadline = time.time() + timeout
         while not port_file.exists() or not port_file.read_text().strip():
@@ -68,14 +90,14 @@ class Chromium:
             time.sleep(0.1)
         port = int(port_file.read_text().split()[0])
         targets = self._targets(port, deadline)
-        self._ws = websocket.create_connection(targets[0]["webSocketDebuggerUrl"], timeout=timeout,
-                                               suppress_origin=True)
+        self._ws = websocket.create_connection(
+            targets[0]["webSocketDebuggerUrl"], timeout=timeout, suppress_origin=True
+        )
         self._id = 0
         self._events: list[dict] = []
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
-                  mobile=False)
+        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
 
     @staticmethod
     def _targets(port: int, deadline: float) -> list[dict]:
@@ -165,8 +187,10 @@ class Chromium:
         """The JSON value of a JavaScript expression in the page (RuntimeError when it throws)."""
         r = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=await_promise)
         if "exceptionDetails" in r:
-            raise RuntimeError(f"{expression[:80]}: {r['exceptionDetails'].get('text')} "
-                               f"{r['exceptionDetails'].get('exception', {}).get('description', '')}")
+            raise RuntimeError(
+                f"{expression[:80]}: {r['exceptionDetails'].get('text')} "
+                f"{r['exceptionDetails'].get('exception', {}).get('description', '')}"
+            )
         return r.get("result", {}).get("value")
 
     def wait_for(self, expression: str, timeout: float = 30, poll: float = 0.2):

@@ -1,5 +1,6 @@
 """Shared fixtures. `smoke_run(name)` executes notebooks/<name>.ipynb once per test run in the smoke profile
 (reports and cache in a temporary folder shared by the xdist workers) and returns its metrics and output folder."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ def execute(nb: Path, out_dir: Path, cache_dir: Path, parameters: dict) -> Path:
     os.environ.update(LAB_REPORTS=str(out_dir), LAB_CACHE=str(cache_dir), LAB_PROGRESS="0")
     try:
         executed = out_dir / nb.name
-        pm.execute_notebook(str(nb), str(executed), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, cwd=str(nb.parent))
+        pm.execute_notebook(
+            str(nb), str(executed), parameters=parameters, kernel_name="python3", progress_bar=False, cwd=str(nb.parent)
+        )
         return executed
     finally:
         for k, v in saved.items():
@@ -67,8 +69,12 @@ def smoke_run(tmp_path_factory):
             if not (section_dir / "metrics.json").is_file() and not failed.is_file():
                 out.mkdir(exist_ok=True)
                 try:
-                    execute(REPO / "notebooks" / f"{name}.ipynb", out, root / "cache",
-                            {"profile": "smoke", "device": "cpu", "seed": 0})
+                    execute(
+                        REPO / "notebooks" / f"{name}.ipynb",
+                        out,
+                        root / "cache",
+                        {"profile": "smoke", "device": "cpu", "seed": 0},
+                    )
                 except Exception as e:  # every test of this notebook reports it; none executes it again
                     failed.write_text(f"{type(e).__name__}: {e}")
                     raise

@@ -1,4 +1,5 @@
 """Tiny float64 nets and data shared by the probe tests (dense Hessians of these are cheap to compute exactly)."""
+
 import torch
 from torch import nn
 
@@ -26,8 +27,9 @@ def assert_claims_checked(metrics: dict, section: str, min_seeds: int = 1) -> No
 
     cfg = sections.profiles(section)[metrics["profile"]]
     assert metrics["seeds"] == list(range(metrics["seed"], metrics["seed"] + cfg.n_seeds)) and cfg.n_seeds >= min_seeds
-    assert {c["id"] for c in metrics["claims"]} == {c.id for c in references.for_section(section)}, \
+    assert {c["id"] for c in metrics["claims"]} == {c.id for c in references.for_section(section)}, (
         "every registry claim of the section is checked, once"
+    )
     assert len(metrics["claims"]) == len({c["id"] for c in metrics["claims"]})
     for c in metrics["claims"]:
         assert c["verdict"] in VERDICTS and c["report"] == c["id"][:3] and c["rule"] and c["ours"]

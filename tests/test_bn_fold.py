@@ -1,4 +1,5 @@
 """BatchNorm folded into convolutions: the same eval-mode outputs and loss grids (float64, to rounding)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,9 @@ def with_bn_stats(m: nn.Module, shape, n_batches: int = 3) -> nn.Module:
 
 def conv_bn_net() -> nn.Module:
     torch.manual_seed(0)
-    return with_bn_stats(nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
-                                       nn.Linear(48, 4)), (2, 6, 6))
+    return with_bn_stats(
+        nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(48, 4)), (2, 6, 6)
+    )
 
 
 class SharedOutput(nn.Module):
@@ -95,8 +97,9 @@ def test_loss_surface_folded_equals_unfolded(normalization):
         g = torch.Generator().manual_seed(1)
         x = torch.randn(12, *shape, generator=g, dtype=torch.float64)
         y = torch.randint(0, 4, (12,), generator=g)
-        kw = dict(steps=3, span=0.5 if normalization else 0.05, normalization=normalization, progress=False,
-                  chunk_size=5)
+        kw = dict(
+            steps=3, span=0.5 if normalization else 0.05, normalization=normalization, progress=False, chunk_size=5
+        )
         a = loss_surface(m, LOSS, (x, y), **kw)
         b = loss_surface(m, LOSS, (x, y), fold_bn=True, **kw)
         np.testing.assert_allclose(b.loss, a.loss, rtol=1e-10)
@@ -114,8 +117,9 @@ def test_fold_fallback_warns_and_model_untouched():
     np.testing.assert_array_equal(b.loss, loss_surface(m, LOSS, (x, y), steps=3, progress=False).loss)
     m2 = conv_bn_net()
     sd2 = {k: v.clone() for k, v in m2.state_dict().items()}
-    loss_surface(m2, LOSS, (torch.randn(4, 2, 6, 6, dtype=torch.float64), torch.arange(4)), steps=3,
-                 fold_bn=True, progress=False)
+    loss_surface(
+        m2, LOSS, (torch.randn(4, 2, 6, 6, dtype=torch.float64), torch.arange(4)), steps=3, fold_bn=True, progress=False
+    )
     for mm, s in [(m, sd), (m2, sd2)]:
         assert all(torch.equal(v, s[k]) for k, v in mm.state_dict().items())
         assert mm.training

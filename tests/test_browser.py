@@ -6,6 +6,7 @@ files, on a machine path, a notebook prompt, an object repr, a warning, or a fig
 referenced twice.
 
 LAB_SCREENSHOTS=<folder> keeps a full-page screenshot of every page opened (to look at them)."""
+
 from __future__ import annotations
 
 import io
@@ -16,9 +17,9 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from chromium import Chromium, binary
 from conftest import NOTEBOOKS, REPO
+
 from lab_utils.report import convert as cv
 
 SECTIONS = [nb.stem for nb in NOTEBOOKS]
@@ -45,11 +46,14 @@ def file_problems(folder: Path, name: str) -> list[str]:
             problems.append(f"{path.name} is missing")
             continue
         text = path.read_text(encoding="utf-8")
-        for pattern, what in ((MACHINE_PATH, "a machine path"), (PROMPT, "a notebook prompt"),
-                              (re.compile(r"PosixPath\(|WindowsPath\("), "an object repr")):
+        for pattern, what in (
+            (MACHINE_PATH, "a machine path"),
+            (PROMPT, "a notebook prompt"),
+            (re.compile(r"PosixPath\(|WindowsPath\("), "an object repr"),
+        ):
             m = pattern.search(text)
             if m:
-                problems.append(f"{path.name}: {what}: …{text[max(0, m.start() - 60):m.end() + 60]!r}…")
+                problems.append(f"{path.name}: {what}: …{text[max(0, m.start() - 60) : m.end() + 60]!r}…")
         if suffix == ".md":
             if "<style" in text:
                 problems.append(f"{path.name}: a raw <style> block (an HTML table instead of a Markdown one)")
@@ -94,8 +98,11 @@ def page_problems(browser: Chromium, folder: Path, name: str, shots: Path | None
     problems = [f"request failed: {f}" for f in page.failed]
     n_views = browser.evaluate("document.querySelectorAll('div.lab-plotly').length") or 0
     if n_views:
-        browser.wait_for("Array.from(document.querySelectorAll('div.lab-plotly'))"
-                         ".every(d => d.getAttribute('data-state'))", timeout=300, poll=0.5)
+        browser.wait_for(
+            "Array.from(document.querySelectorAll('div.lab-plotly')).every(d => d.getAttribute('data-state'))",
+            timeout=300,
+            poll=0.5,
+        )
         for v in browser.evaluate("""Array.from(document.querySelectorAll('div.lab-plotly')).map(d => {
                 const r = d.getBoundingClientRect();
                 return {id: d.id, state: d.getAttribute('data-state'), canvases: d.querySelectorAll('canvas').length,
@@ -105,22 +112,30 @@ def page_problems(browser: Chromium, folder: Path, name: str, shots: Path | None
                 continue
             import base64
 
-            shot = browser.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                                clip={"x": v["x"], "y": v["y"], "width": v["w"], "height": v["h"], "scale": 1})
+            shot = browser.send(
+                "Page.captureScreenshot",
+                format="png",
+                captureBeyondViewport=True,
+                clip={"x": v["x"], "y": v["y"], "width": v["w"], "height": v["h"], "scale": 1},
+            )
             if _nonblank_fraction(base64.b64decode(shot["data"])) < 0.03:
                 problems.append(f"interactive view {v['id']} is blank")
     report = browser.page_report(url)
     problems += [f"JavaScript error: {e}" for e in page.errors + report.errors]
     problems += [f"request failed: {f}" for f in report.failed]
-    for img in browser.evaluate("Array.from(document.images).map(i => ({src: i.getAttribute('src'), "
-                                "ok: i.complete && i.naturalWidth > 0, hidden: i.hidden}))"):
+    for img in browser.evaluate(
+        "Array.from(document.images).map(i => ({src: i.getAttribute('src'), "
+        "ok: i.complete && i.naturalWidth > 0, hidden: i.hidden}))"
+    ):
         if img["hidden"]:  # a fallback shown only without WebGL: its file must exist
             if not (folder / urllib.parse.unquote(img["src"])).is_file():
                 problems.append(f"fallback image {img['src']} is missing")
         elif not img["ok"]:
             problems.append(f"image did not load: {img['src']}")
-    resources = browser.evaluate("Array.from(document.querySelectorAll('script[src], link[href], img[src], "
-                                 "iframe[src]')).map(e => e.src || e.href)")
+    resources = browser.evaluate(
+        "Array.from(document.querySelectorAll('script[src], link[href], img[src], "
+        "iframe[src]')).map(e => e.src || e.href)"
+    )
     problems += [f"fetched from the internet: {r}" for r in resources if re.match(r"https?:", r)]
     for href in browser.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"):
         parsed = urllib.parse.urlparse(href)
@@ -146,8 +161,7 @@ def shots_dir() -> Path | None:
 
 
 def _written_by_this_converter(folder: Path) -> bool:
-    return any(f'content="{cv.GENERATOR}"' in p.read_text(encoding="utf-8")
-               for p in folder.glob("[0-9][0-9]_*.html"))
+    return any(f'content="{cv.GENERATOR}"' in p.read_text(encoding="utf-8") for p in folder.glob("[0-9][0-9]_*.html"))
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -190,14 +204,15 @@ def test_fresh_smoke_render_page(browser, fresh_render, name):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """test_report_convert's demo page: an interactive 3-D figure with two panels."""
-    from test_report_convert import NAME, demo_notebook
     from conftest import execute
+    from test_report_convert import NAME, demo_notebook
 
     root = tmp_path_factory.mktemp("demo-browser")
     out = root / "reports"
     out.mkdir()
-    executed = execute(demo_notebook(root / f"{NAME}.ipynb"), out, root / "cache",
-                       {"profile": "smoke", "device": "cpu", "seed": 0})
+    executed = execute(
+        demo_notebook(root / f"{NAME}.ipynb"), out, root / "cache", {"profile": "smoke", "device": "cpu", "seed": 0}
+    )
     cv.convert(executed, out, index_link=None)
     return out, NAME
 
@@ -207,24 +222,32 @@ def test_interactive_view_draws_turns_together_and_falls_back(browser, demo):
     problems = file_problems(out, name) + page_problems(browser, out, name, shots_dir())
     assert not problems, "\n".join(problems)
     # turning one panel turns the other (what a reader comparing variants needs)
-    browser.evaluate("Plotly.relayout('lab-plotly-1', {'scene.camera': {eye: {x: 0.1, y: 2.2, z: 0.4}}}).then(() => true)",
-                     await_promise=True)
-    assert browser.wait_for("document.getElementById('lab-plotly-1').layout.scene2.camera.eye.y === 2.2",
-                            timeout=30), "the cameras do not turn together"
+    browser.evaluate(
+        "Plotly.relayout('lab-plotly-1', {'scene.camera': {eye: {x: 0.1, y: 2.2, z: 0.4}}}).then(() => true)",
+        await_promise=True,
+    )
+    assert browser.wait_for("document.getElementById('lab-plotly-1').layout.scene2.camera.eye.y === 2.2", timeout=30), (
+        "the cameras do not turn together"
+    )
     # without plotly.js (or WebGL) the reader sees the static picture instead of an empty box
     page = (out / f"{name}.html").read_text()
     broken = out / f"{name}_noscript.html"
     broken.write_text(re.sub(r'<script src="_static/[^"]+"></script>', "", page))
     browser.open(broken.as_uri(), settle=0.5)
     state = browser.evaluate("document.getElementById('lab-plotly-1').getAttribute('data-state')")
-    shown = browser.evaluate("(() => { const i = document.querySelector('img.lab-fallback'); "
-                             "return !i.hidden && i.complete && i.naturalWidth > 0; })()")
+    shown = browser.evaluate(
+        "(() => { const i = document.querySelector('img.lab-fallback'); "
+        "return !i.hidden && i.complete && i.naturalWidth > 0; })()"
+    )
     assert state.startswith("fallback") and shown, state
 
 
 def test_committed_reports_are_small():
     """No data sets or duplicated figures in reports/: every file is a page, a figure, metrics or a script."""
     folder = REPO / "reports"
-    big = [(p, p.stat().st_size) for p in folder.rglob("*") if p.is_file() and ".executed" not in p.parts
-           and p.stat().st_size > 2_500_000]
+    big = [
+        (p, p.stat().st_size)
+        for p in folder.rglob("*")
+        if p.is_file() and ".executed" not in p.parts and p.stat().st_size > 2_500_000
+    ]
     assert not big, big

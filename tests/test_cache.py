@@ -22,8 +22,17 @@ def notices(cache_dir):
 
 
 def run(**kw):
-    return models.trained(SPEC, data.function("sinc", n_train=64, n_test=16), seed=0, device="cpu", epochs=3,
-                          lr=1e-2, loss_fn=F.mse_loss, progress_bar=False, **kw)
+    return models.trained(
+        SPEC,
+        data.function("sinc", n_train=64, n_test=16),
+        seed=0,
+        device="cpu",
+        epochs=3,
+        lr=1e-2,
+        loss_fn=F.mse_loss,
+        progress_bar=False,
+        **kw,
+    )
 
 
 def test_miss_then_hit(fresh_cache, monkeypatch):

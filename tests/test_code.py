@@ -1,5 +1,6 @@
 """Code digests (core.code) and the cache keys built on them: a change to the code that computes a cached result
 recomputes it; a change to prose, a docstring or a comment does not."""
+
 import os
 import shutil
 import subprocess
@@ -23,7 +24,9 @@ def toy_package(tmp_path: Path) -> Path:
     write(pkg, "__init__.py", '"""top"""\n')
     write(pkg, "core/__init__.py", "")
     write(pkg, "core/a.py", "from . import b\ndef f():\n    return b.g()\n")
-    write(pkg, "core/b.py", "def g():\n    from ..report import c  # an import inside a function counts\n    return 1\n")
+    write(
+        pkg, "core/b.py", "def g():\n    from ..report import c  # an import inside a function counts\n    return 1\n"
+    )
     write(pkg, "report/__init__.py", "from .c import h\n")
     write(pkg, "report/c.py", "def h():\n    return 2\n")
     write(pkg, "report/d.py", "from . import h\nimport lab_utils.core.a\n")
@@ -35,24 +38,38 @@ def test_closure_follows_relative_absolute_and_inner_imports(tmp_path):
     assert code.closure(["lab_utils.core.a"], pkg) == ["lab_utils.core.a", "lab_utils.core.b", "lab_utils.report.c"]
     # `from . import h` names no module: the package __init__ (and what it imports) counts
     assert code.closure(["lab_utils.report.d"], pkg) == [
-        "lab_utils.core.a", "lab_utils.core.b", "lab_utils.report", "lab_utils.report.c", "lab_utils.report.d"]
+        "lab_utils.core.a",
+        "lab_utils.core.b",
+        "lab_utils.report",
+        "lab_utils.report.c",
+        "lab_utils.report.d",
+    ]
 
 
 def test_digest_ignores_docstrings_and_comments_but_not_code(tmp_path):
     pkg = toy_package(tmp_path)
     before = code.digest(["lab_utils.core.a"], pkg)
-    write(pkg, "core/b.py", '"""doc"""\ndef g():  # a comment\n    """more doc"""\n'
-          "    from ..report import c\n\n    return 1\n")
+    write(
+        pkg,
+        "core/b.py",
+        '"""doc"""\ndef g():  # a comment\n    """more doc"""\n    from ..report import c\n\n    return 1\n',
+    )
     assert code.digest(["lab_utils.core.a"], pkg) == before
     write(pkg, "report/c.py", "def h():\n    return 3\n")  # a module imported two levels down
     assert code.digest(["lab_utils.core.a"], pkg) != before
 
 
 def test_notebook_modules():
-    cells = ["from lab_utils.sections import start", "from lab_utils.report import claims, plotting\nimport os",
-             "%matplotlib inline"]
-    assert code.notebook_modules(cells) == ["lab_utils.report.claims", "lab_utils.report.plotting",
-                                            "lab_utils.sections"]
+    cells = [
+        "from lab_utils.sections import start",
+        "from lab_utils.report import claims, plotting\nimport os",
+        "%matplotlib inline",
+    ]
+    assert code.notebook_modules(cells) == [
+        "lab_utils.report.claims",
+        "lab_utils.report.plotting",
+        "lab_utils.sections",
+    ]
 
 
 TRAIN_ONCE = """
@@ -74,11 +91,18 @@ def test_edit_to_training_code_recomputes_and_prose_edit_hits(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(copy), "LAB_CACHE": str(cache_dir), "LAB_THREADS": "1"}
 
     def entries() -> set[str]:
-        out = subprocess.run([sys.executable, "-c", TRAIN_ONCE], env=env, cwd=tmp_path, capture_output=True,
-                             text=True)
+        out = subprocess.run([sys.executable, "-c", TRAIN_ONCE], env=env, cwd=tmp_path, capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
-        assert f"{copy}" in subprocess.run([sys.executable, "-c", "import lab_utils; print(lab_utils.__file__)"],
-                                           env=env, cwd=tmp_path, capture_output=True, text=True).stdout
+        assert (
+            f"{copy}"
+            in subprocess.run(
+                [sys.executable, "-c", "import lab_utils; print(lab_utils.__file__)"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         return {p.name for p in cache_dir.glob("*.pt")}
 
     first = entries()

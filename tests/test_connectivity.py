@@ -1,7 +1,9 @@
 """lab_utils.probes.connectivity: interpolation, exact BN re-estimation, barriers and weight matching."""
+
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 from lab_utils import models
 from lab_utils.core.data import Split
@@ -78,8 +80,10 @@ def test_weight_match_maximises_the_inner_product_on_a_one_hidden_layer_mlp():
     a, b = _model(spec, 0), _model(spec, 1)
     sd_a, sd_b = a.state_dict(), b.state_dict()
     sizes, axes = cn.permutation_spec(a)
-    best = max(itertools.permutations(range(5)), key=lambda p: -cn.state_distance(
-        sd_a, cn.apply_permutation(axes, {"P0": torch.tensor(p)}, sd_b)))
+    best = max(
+        itertools.permutations(range(5)),
+        key=lambda p: -cn.state_distance(sd_a, cn.apply_permutation(axes, {"P0": torch.tensor(p)}, sd_b)),
+    )
     aligned = cn.weight_match(a, sd_a, sd_b)
     brute = cn.apply_permutation(axes, {"P0": torch.tensor(best)}, sd_b)
     assert cn.state_distance(aligned, brute) == 0.0
@@ -160,8 +164,13 @@ def test_evaluate_points_reproduces_the_end_points(bn_recompute):
     sd_a, sd_b = a.state_dict(), b.state_dict()
     alphas = [-1.0, 0.0, 0.5, 1.0, 2.0]
     points = [cn.interpolate_state(sd_a, sd_b, t) for t in alphas]
-    path = cn.evaluate_points(a, points, {"train": (split.x_train, split.y_train), "test": (split.x_test, split.y_test)},
-                              bn_inputs=split.x_train if bn_recompute else None)
+    path = cn.evaluate_points(
+        a,
+        F.cross_entropy,
+        {"train": (split.x_train, split.y_train), "test": (split.x_test, split.y_test)},
+        points,
+        bn_inputs=split.x_train if bn_recompute else None,
+    )
     assert set(path) == {"train", "test"}
     assert all(len(v.loss) == len(alphas) and len(v.acc) == len(alphas) for v in path.values())
     for i, m in ((1, a), (3, b)):
@@ -172,9 +181,12 @@ def test_evaluate_points_reproduces_the_end_points(bn_recompute):
         assert path["train"].acc[i] == pytest.approx(ta)
         assert path["test"].acc[i] == pytest.approx(va)
     flat = [torch.cat([p.detach().reshape(-1) for p in m.parameters()]) for m in (a, b)]
-    by_flat = cn.evaluate_points(a, flat, {"train": (split.x_train, split.y_train)}, bn_inputs=split.x_train)
+    by_flat = cn.evaluate_points(a, F.cross_entropy, (split.x_train, split.y_train), flat, bn_inputs=split.x_train)
     if bn_recompute:  # flat points keep the model's buffers; with re-estimation both ways agree exactly
-        assert by_flat["train"].loss[1] == pytest.approx(path["train"].loss[3], rel=1e-5)
+        assert by_flat.loss[1] == pytest.approx(path["train"].loss[3], rel=1e-5)
+    halves = [(split.x_train[:20], split.y_train[:20]), (split.x_train[20:], split.y_train[20:])]
+    by_halves = cn.evaluate_points(a, F.cross_entropy, halves, flat, bn_inputs=split.x_train)
+    np.testing.assert_array_equal(by_halves.loss, by_flat.loss)  # the pairs are one data set
     assert torch.equal(a.state_dict()["0.weight"], sd_a["0.weight"])  # template untouched
 
 

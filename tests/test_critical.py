@@ -1,5 +1,6 @@
 """probes.critical against exact answers: the solver on quadratics and functions with known critical points, the
 index and its tolerance sweep on known spectra, the sampling ratio on quadratics."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,14 @@ import math
 import pytest
 import torch
 
-from lab_utils.probes.critical import (critical_point, critical_points, hessian_index, index_sweep,
-                                       sampling_ratio)
+from lab_utils.probes.critical import (
+    critical_point,
+    critical_points,
+    flat_loss,
+    hessian_index,
+    index_sweep,
+    sampling_ratio,
+)
 from lab_utils.probes.hessian import dense_hessian
 
 
@@ -42,6 +49,7 @@ def t(*v):
 
 
 # ---- the solver -------------------------------------------------------------------------------------------
+
 
 def test_positive_definite_quadratic_lands_on_its_centre():
     f, c = quadratic([10.0, 3.0, 1.0, 0.01, 1e-4])
@@ -127,12 +135,16 @@ def test_a_start_that_is_already_critical_takes_no_step():
 
 # ---- the index ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("eigs, expected", [
-    ([1.0, 2.0, 3.0, 4.0], 1.0),
-    ([-1.0, -2.0, -0.5], 0.0),
-    ([5.0, 1.0, 0.3, -2.0], 0.75),
-    ([3.0, -1.0, 0.0, 0.0, 0.0], 0.5),  # zero eigenvalues are left out
-])
+
+@pytest.mark.parametrize(
+    "eigs, expected",
+    [
+        ([1.0, 2.0, 3.0, 4.0], 1.0),
+        ([-1.0, -2.0, -0.5], 0.0),
+        ([5.0, 1.0, 0.3, -2.0], 0.75),
+        ([3.0, -1.0, 0.0, 0.0, 0.0], 0.5),  # zero eigenvalues are left out
+    ],
+)
 def test_hessian_ratio_exact_on_quadratic(eigs, expected):
     f, c = quadratic(eigs)
     e = torch.linalg.eigvalsh(dense_hessian(f, c.clone()))
@@ -151,12 +163,16 @@ def test_sweep_counts_on_a_known_spectrum():
 
 # ---- the sampling ratio -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("eigs, expected", [
-    ([1.0, 2.0, 3.0], 1.0),
-    ([-1.0, -4.0], 0.0),
-    ([1.0, -1.0], 0.5),
-    ([3.0, -1.0], 2 / 3),  # P(3 u1^2 > u2^2) = (2/pi) atan(sqrt 3) = 2/3, while the Hessian ratio is 1/2
-])
+
+@pytest.mark.parametrize(
+    "eigs, expected",
+    [
+        ([1.0, 2.0, 3.0], 1.0),
+        ([-1.0, -4.0], 0.0),
+        ([1.0, -1.0], 0.5),
+        ([3.0, -1.0], 2 / 3),  # P(3 u1^2 > u2^2) = (2/pi) atan(sqrt 3) = 2/3, while the Hessian ratio is 1/2
+    ],
+)
 def test_sampling_ratio_on_quadratic(eigs, expected):
     f, c = quadratic(eigs, seed=1)
     r = sampling_ratio(f, c.clone(), radius=1e-3, n_samples=20_000, seed=0)
@@ -168,3 +184,23 @@ def test_symmetric_pairs_cancel_a_gradient():
     g = lambda th: f(th) + 1e-3 * th.sum()  # noqa: E731  a linear term: one-sided neighbours are ~half lower
     assert sampling_ratio(g, c.clone(), radius=1e-4, n_samples=4000, seed=0) < 0.7
     assert sampling_ratio(g, c.clone(), radius=1e-4, n_samples=4000, seed=0, symmetric=True) == 1.0
+
+
+# ---- the loss as a function of the weights ------------------------------------------------------------------
+
+
+def test_flat_loss_takes_the_probes_batches():
+    from torch import nn
+    from torch.nn import functional as F
+
+    from lab_utils.core.params import flat_params
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    x, y = torch.randn(10, 2), torch.randn(10, 1)
+    theta = flat_params(m).double()
+    with torch.no_grad():
+        want = float(F.mse_loss(m.double()(x.double()), y.double()))
+    assert float(flat_loss(m, F.mse_loss, (x, y))(theta).detach()) == pytest.approx(want, rel=1e-12)
+    halves = flat_loss(m, F.mse_loss, [(x[:4], y[:4]), (x[4:], y[4:])])  # sample-weighted: all ten at once
+    assert float(halves(theta).detach()) == pytest.approx(want, rel=1e-12)

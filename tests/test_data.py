@@ -58,8 +58,13 @@ def test_missing_data_says_what_to_do(monkeypatch, tmp_path):
 
 
 def test_lab_data_is_searched_first(monkeypatch, tmp_path, fresh_loader):
-    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((3, 28, 28), np.uint8), y_train=np.zeros(3, np.int64),
-             x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.int64))
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=np.zeros((3, 28, 28), np.uint8),
+        y_train=np.zeros(3, np.int64),
+        x_test=np.zeros((2, 28, 28), np.uint8),
+        y_test=np.zeros(2, np.int64),
+    )
     own = tmp_path / "mnist.npz"  # registered as the known file, so the checks pass and its content tells it apart
     monkeypatch.setitem(data.KNOWN_FILES, "mnist", (own.stat().st_size, hashlib.sha256(own.read_bytes()).hexdigest()))
     monkeypatch.setenv("LAB_DATA", str(tmp_path))
@@ -68,6 +73,7 @@ def test_lab_data_is_searched_first(monkeypatch, tmp_path, fresh_loader):
 
 
 # ---- a damaged data file is named, with what is wrong and the fix ------------------------------------------
+
 
 @pytest.fixture
 def fresh_loader(monkeypatch, tmp_path_factory):
@@ -154,7 +160,9 @@ def test_function_targets():
     assert s.x_train.shape == (201, 1)
     assert float(s.y_train[100]) == pytest.approx(1.0)  # x = 0
     x = s.x_train.double().numpy().ravel()
-    assert np.allclose(s.y_train.numpy().ravel(), np.sin(5 * np.pi * x) / (5 * np.pi * x + 1e-300) * (x != 0) + (x == 0), atol=1e-6)
+    assert np.allclose(
+        s.y_train.numpy().ravel(), np.sin(5 * np.pi * x) / (5 * np.pi * x + 1e-300) * (x != 0) + (x == 0), atol=1e-6
+    )
     with pytest.raises(ValueError, match="unknown target"):
         data.function("nope")
 
@@ -169,7 +177,7 @@ def test_crop_flip_matches_reference_loop():
     flip = torch.rand(6, generator=g) < 0.5
     padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
     for i in range(6):
-        ref = padded[i, :, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8]
+        ref = padded[i, :, dy[i] : dy[i] + 8, dx[i] : dx[i] + 8]
         ref = ref.flip(-1) if flip[i] else ref
         assert torch.equal(out[i], ref)
 

@@ -1,4 +1,5 @@
 """models.ensemble: training K members at once through `train.fit` is training each one on its own."""
+
 from __future__ import annotations
 
 import torch
@@ -32,8 +33,16 @@ def test_forward_stacks_the_members_outputs():
 def test_ensemble_training_equals_training_each_member():
     split = data.function("sin2pi", n_train=32, n_test=16)
     ens = Ensemble(members([0, 1, 2]))
-    kw = dict(epochs=40, lr=1e-2, optimizer="adam", weight_decay=1e-4, batch_size=32, scheduler="cosine",
-              eval_every=40, progress_bar=False)
+    kw = dict(
+        epochs=40,
+        lr=1e-2,
+        optimizer="adam",
+        weight_decay=1e-4,
+        batch_size=32,
+        scheduler="cosine",
+        eval_every=40,
+        progress_bar=False,
+    )
     train.fit(ens, split, loss_fn=summed(F.mse_loss), **kw)
     for i, m in enumerate(members([0, 1, 2])):
         train.fit(m, split, loss_fn=F.mse_loss, **kw)

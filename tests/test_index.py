@@ -1,5 +1,6 @@
 """The front page: claim counts that link to each report's claim table, and the reproduction table (every
 registry number beside ours), built from constructed section folders."""
+
 import json
 
 from lab_utils import references
@@ -12,8 +13,19 @@ SECTION = "07_ablation"
 def _section(root, claim_checks, status="ok"):
     d = root / SECTION
     d.mkdir(parents=True)
-    (d / "metrics.json").write_text(json.dumps({"section": SECTION, "profile": "quick", "seed": 0, "seeds": [0, 1],
-                                                "device": "cpu", "headline": {"acc": 0.5}, "claims": claim_checks}))
+    (d / "metrics.json").write_text(
+        json.dumps(
+            {
+                "section": SECTION,
+                "profile": "quick",
+                "seed": 0,
+                "seeds": [0, 1],
+                "device": "cpu",
+                "headline": {"acc": 0.5},
+                "claims": claim_checks,
+            }
+        )
+    )
     (d / "render.json").write_text(json.dumps({"status": status, "seconds": 12.0}))
     (root / f"{SECTION}.md").write_text("# 07\n")
     (root / f"{SECTION}.html").write_text("<h1>07</h1>")
@@ -27,8 +39,9 @@ def test_reproduction_lists_every_registry_number_with_ours_where_measured(tmp_p
     rows = index.reproductions(index.section_runs(tmp_path, manifest.rendered(tmp_path, [SECTION])))
     assert len(rows) == sum(len(c.numbers) for c in regs)  # every number, measured or not
     mine = [r for r in rows if r.ours is not None]
-    assert [(r.claim_id, r.quantity, r.ours, r.reference, r.profile, r.verdict) for r in mine] == \
-        [(first.id, key, 1.25, first.numbers[key], "quick", "holds")]
+    assert [(r.claim_id, r.quantity, r.ours, r.reference, r.profile, r.verdict) for r in mine] == [
+        (first.id, key, 1.25, first.numbers[key], "quick", "holds")
+    ]
     assert all(r.verdict is None and r.profile is None for r in rows if r.claim_id != first.id)
     assert all(r.profile is None for r in rows if r.ours is None)  # "from" names a profile only beside a number
     md_path, html_path = index.write_index(tmp_path, manifest.rendered(tmp_path, [SECTION]))
@@ -41,8 +54,11 @@ def test_reproduction_lists_every_registry_number_with_ours_where_measured(tmp_p
 
 def test_a_failed_section_reproduces_nothing(tmp_path):
     c = next(c for c in references.for_section(SECTION) if c.numbers)
-    _section(tmp_path, [{"id": c.id, "report": c.report, "verdict": "holds",
-                         "reproduced": {next(iter(c.numbers)): 1.0}}], status="failed")
+    _section(
+        tmp_path,
+        [{"id": c.id, "report": c.report, "verdict": "holds", "reproduced": {next(iter(c.numbers)): 1.0}}],
+        status="failed",
+    )
     rows = index.reproductions(index.section_runs(tmp_path, manifest.rendered(tmp_path, [SECTION])))
     assert rows and all(r.ours is None and r.verdict is None for r in rows)
 

@@ -1,6 +1,7 @@
 """A notebook run the way students and researchers run it: JupyterLab started headless on a free local port, the
 notebook opened in the real JupyterLab page in headless Chromium, its parameters cell edited to the smoke profile,
 Run All Cells, then its outputs checked (no error output, every figure shown once and loaded)."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from chromium import Chromium, binary
 from conftest import REPO
 
@@ -45,16 +45,36 @@ def smoke_copy(src: Path, dest: Path) -> Path:
 def jupyterlab(tmp_path):
     """(base URL, token, folder) of a JupyterLab serving `tmp_path`, its kernels writing reports there."""
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "LAB_REPORTS": str(tmp_path / "reports"), "LAB_CACHE": str(tmp_path / "cache"),
-           "LAB_PROGRESS": "0", "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime")}
+    env = {
+        **os.environ,
+        "LAB_REPORTS": str(tmp_path / "reports"),
+        "LAB_CACHE": str(tmp_path / "cache"),
+        "LAB_PROGRESS": "0",
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
+    }
     log = open(tmp_path / "jupyterlab.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={tmp_path}", "--ServerApp.port_retries=0",
-         *(["--allow-root"] if os.geteuid() == 0 else []), "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--ServerApp.token={token}",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--ServerApp.port_retries=0",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while True:
@@ -78,11 +98,15 @@ def jupyterlab(tmp_path):
         log.close()
 
 
-PANEL = ("(window.jupyterapp && Array.from(window.jupyterapp.shell.widgets('main'))"
-         ".find(w => w.context && w.context.path.endsWith('.ipynb')))")
+PANEL = (
+    "(window.jupyterapp && Array.from(window.jupyterapp.shell.widgets('main'))"
+    ".find(w => w.context && w.context.path.endsWith('.ipynb')))"
+)
 CELLS_JSON = f"JSON.stringify(Array.from(({PANEL}).content.model.cells).map(c => c.toJSON()))"
-KERNEL_IDLE = (f"(function(){{var p = {PANEL}; var k = p && p.sessionContext.session && p.sessionContext.session.kernel;"
-               f" return k && k.status === 'idle' ? k.name : '';}})()")
+KERNEL_IDLE = (
+    f"(function(){{var p = {PANEL}; var k = p && p.sessionContext.session && p.sessionContext.session.kernel;"
+    f" return k && k.status === 'idle' ? k.name : '';}})()"
+)
 
 
 def test_notebook_runs_in_jupyterlab(jupyterlab):
@@ -115,8 +139,10 @@ def test_notebook_runs_in_jupyterlab(jupyterlab):
         assert len(names) == len(set(names)), f"a figure is shown twice: {names}"
         assert not any("PosixPath" in json.dumps(o.get("data", {})) for o in outputs), "an object repr is shown"
         # what the page shows: every figure output drawn as a loaded image
-        shown = browser.evaluate("Array.from(document.querySelectorAll('.jp-OutputArea .jp-RenderedImage img'))"
-                                 ".map(i => i.complete && i.naturalWidth > 0)")
+        shown = browser.evaluate(
+            "Array.from(document.querySelectorAll('.jp-OutputArea .jp-RenderedImage img'))"
+            ".map(i => i.complete && i.naturalWidth > 0)"
+        )
         assert shown and all(shown) and len(shown) == len(figures), shown
     assert (folder / "reports" / NOTEBOOK / "metrics.json").exists()
     shutil.rmtree(folder / "cache", ignore_errors=True)

@@ -4,6 +4,7 @@ Each notebook's parameters cell, a cell that injects the knob as papermill does,
 executed in a plain namespace (no kernel, no training: the start cell only resolves the settings), then the run's
 resolved profile must hold the injected value, and so must the `config` that metrics.json records.
 """
+
 from __future__ import annotations
 
 import ast
@@ -149,7 +150,7 @@ def test_no_later_cell_assigns_a_parameter_name(nb):
     change what a re-run of the start cell reads in an interactive session."""
     cells = json.loads(nb.read_text())["cells"]
     _, start = start_cells(nb)
-    after = cells[next(i for i, c in enumerate(cells) if "".join(c["source"]) == start) + 1:]
+    after = cells[next(i for i, c in enumerate(cells) if "".join(c["source"]) == start) + 1 :]
     read = knob_names(nb) | {"profile", "device", "seed"}
     for c in after:
         if c["cell_type"] != "code":

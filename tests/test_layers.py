@@ -5,6 +5,7 @@
 A layer may import the layers listed for it below and its own package; a section may not import another
 section. Imports inside functions count as much as module-level ones.
 """
+
 from __future__ import annotations
 
 import ast
@@ -106,7 +107,7 @@ def test_no_cycles():
         stack.append(n)
         for m in sorted(g[n]):
             if state.get(m) == 1:
-                pytest.fail("import cycle: " + " -> ".join(stack[stack.index(m):] + [m]))
+                pytest.fail("import cycle: " + " -> ".join(stack[stack.index(m) :] + [m]))
             if not state.get(m):
                 visit(m)
         stack.pop()

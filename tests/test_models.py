@@ -8,7 +8,7 @@ from lab_utils import models
 def test_mlp_closed_form_count(depth, width, i, o):
     m = models.mlp(depth, width, i, o)
     assert models.count_params(m) == models.mlp_n_params(depth, width, i, o)
-    assert sum(isinstance(l, torch.nn.Linear) for l in m) == depth + 1
+    assert sum(isinstance(layer, torch.nn.Linear) for layer in m) == depth + 1
 
 
 def test_reference_counts():
@@ -41,7 +41,7 @@ def test_cnn_shapes_and_build():
     spec = dict(kind="cnn", channels=[8, 8, 16, 16], hidden=32, batchnorm=True)
     m = models.build(spec)
     assert m(torch.randn(2, 1, 28, 28)).shape == (2, 10)
-    assert any(isinstance(l, torch.nn.BatchNorm2d) for l in m)
+    assert any(isinstance(layer, torch.nn.BatchNorm2d) for layer in m)
     assert models.spec_n_params(spec) == models.count_params(m)
     c = models.build(dict(kind="cnn", channels=[4], hidden=0, in_channels=3, image_size=32))
     assert c(torch.randn(1, 3, 32, 32)).shape == (1, 10)

@@ -1,15 +1,16 @@
 """01 function fitting: the smoke run's metrics, the reports' nets, and the verdict rules on constructed results."""
+
 import json
 import math
 
 import numpy as np
 import pytest
-
 from small_nets import assert_claims_checked
-from lab_utils.report.metrics import headline_mean
+
 from lab_utils import models, sections
 from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from lab_utils.core.train import Convergence
+from lab_utils.report.metrics import headline_mean
 from lab_utils.sections.function_fitting import compute, figures, text
 
 NAME = "01_function_fitting"
@@ -20,8 +21,12 @@ def test_smoke_metrics(smoke_run):
     cfg = sections.profiles(NAME)["smoke"]
     assert_claims_checked(m, NAME)
     by = {c["id"]: c for c in m["claims"]}
-    for exact in ("000.fitting.target_is_step", "000.fitting.param_counts", "001.fitting.param_counts",
-                  "002.fitting.params_matched"):
+    for exact in (
+        "000.fitting.target_is_step",
+        "000.fitting.param_counts",
+        "001.fitting.param_counts",
+        "002.fitting.params_matched",
+    ):
         assert by[exact]["verdict"] == CONTRADICTED, exact  # arithmetic, independent of the profile
     for report, st in m["studies"].items():
         for name, losses in st["train_mse"].items():
@@ -52,27 +57,48 @@ def test_target_is_not_a_step():
 
 # ---- constructed results: the verdict rules must go each way ---------------------------------------------------
 
+
 def _fit(mse, seed=0):
-    return compute.Fit(seed, [1, 2], [2 * mse, mse], [2 * mse, mse], mse, mse,
-                       Convergence(mse, 1e-4, True, "full-batch ‖∇L‖ ≤ 0.001"), None)
+    return compute.Fit(
+        seed,
+        [1, 2],
+        [2 * mse, mse],
+        [2 * mse, mse],
+        mse,
+        mse,
+        Convergence(mse, 1e-4, True, "full-batch ‖∇L‖ ≤ 0.001"),
+        None,
+    )
 
 
 def _study(report, mses: dict[str, list[float]]):
     spec = next(s for s in compute.STUDIES if s.report == report)
     x = np.linspace(*spec.domain, 5)
-    return compute.Study(report, spec.domain, 2, {n: models.spec_n_params(s) for n, s in spec.nets.items()},
-                         {n: [_fit(v, i) for i, v in enumerate(mses[n])] for n in spec.nets}, x, x,
-                         {n: x for n in spec.nets})
+    return compute.Study(
+        report,
+        spec.domain,
+        2,
+        {n: models.spec_n_params(s) for n, s in spec.nets.items()},
+        {n: [_fit(v, i) for i, v in enumerate(mses[n])] for n in spec.nets},
+        x,
+        x,
+        {n: x for n in spec.nets},
+    )
 
 
 def _run(acc, loss, seed):
-    return compute.CnnRun(seed, [1, 2], [loss + 0.1, loss], [acc - 0.1, acc], [loss + 0.1, loss], [acc - 0.1, acc],
-                          None)
+    return compute.CnnRun(
+        seed, [1, 2], [loss + 0.1, loss], [acc - 0.1, acc], [loss + 0.1, loss], [acc - 0.1, acc], None
+    )
 
 
 def _pair(report, accs: dict[str, list[float]], losses: dict[str, list[float]]):
-    return compute.Pair(report, 2, {"shallow": 1, "deep": 1},
-                        {n: [_run(a, l, i) for i, (a, l) in enumerate(zip(accs[n], losses[n]))] for n in accs})
+    return compute.Pair(
+        report,
+        2,
+        {"shallow": 1, "deep": 1},
+        {n: [_run(a, loss, i) for i, (a, loss) in enumerate(zip(accs[n], losses[n]))] for n in accs},
+    )
 
 
 def _results(s001, s002, p001, p002):
@@ -80,8 +106,11 @@ def _results(s001, s002, p001, p002):
     return {"000": s000, "001": s001, "002": s002}, {"001": p001, "002": p002}
 
 
-CLEAR_001 = {"1-190-1": [1e-4, 1.1e-4, 0.9e-4], "1-10-18-15-10-4-1": [1e-3, 1.2e-3, 0.8e-3],
-             "1-5-10-10-10-5-1": [1e-2, 1.1e-2, 0.9e-2]}
+CLEAR_001 = {
+    "1-190-1": [1e-4, 1.1e-4, 0.9e-4],
+    "1-10-18-15-10-4-1": [1e-3, 1.2e-3, 0.8e-3],
+    "1-5-10-10-10-5-1": [1e-2, 1.1e-2, 0.9e-2],
+}
 CLEAR_002 = {"8×22": [4e-6, 5e-6, 3e-6], "2×50": [5e-5, 6e-5, 5.5e-5], "5×28": [1.5e-4, 1.6e-4, 1.4e-4]}
 
 
@@ -90,10 +119,16 @@ def _verdicts(studies, pairs):
 
 
 def test_orderings_that_hold():
-    p1 = _pair("001", {"shallow": [0.95, 0.95, 0.96], "deep": [0.99, 0.99, 0.995]},
-               {"shallow": [0.2, 0.21, 0.19], "deep": [0.05, 0.04, 0.05]})
-    p2 = _pair("002", {"shallow": [0.995, 0.994, 0.995], "deep": [0.990, 0.991, 0.990]},
-               {"shallow": [0.02] * 3, "deep": [0.03] * 3})
+    p1 = _pair(
+        "001",
+        {"shallow": [0.95, 0.95, 0.96], "deep": [0.99, 0.99, 0.995]},
+        {"shallow": [0.2, 0.21, 0.19], "deep": [0.05, 0.04, 0.05]},
+    )
+    p2 = _pair(
+        "002",
+        {"shallow": [0.995, 0.994, 0.995], "deep": [0.990, 0.991, 0.990]},
+        {"shallow": [0.02] * 3, "deep": [0.03] * 3},
+    )
     v = _verdicts(*_results(_study("001", CLEAR_001), _study("002", CLEAR_002), p1, p2))
     assert v["001.fitting.shallow_190_best"] == HOLDS
     assert v["002.fitting.deepest_best_shallow_beats_middle"] == HOLDS
@@ -102,13 +137,22 @@ def test_orderings_that_hold():
 
 
 def test_orderings_that_are_contradicted():
-    reversed_001 = {"1-190-1": CLEAR_001["1-5-10-10-10-5-1"], "1-10-18-15-10-4-1": CLEAR_001["1-10-18-15-10-4-1"],
-                    "1-5-10-10-10-5-1": CLEAR_001["1-190-1"]}
+    reversed_001 = {
+        "1-190-1": CLEAR_001["1-5-10-10-10-5-1"],
+        "1-10-18-15-10-4-1": CLEAR_001["1-10-18-15-10-4-1"],
+        "1-5-10-10-10-5-1": CLEAR_001["1-190-1"],
+    }
     swapped_002 = dict(CLEAR_002, **{"2×50": CLEAR_002["5×28"], "5×28": CLEAR_002["2×50"]})  # the middle pair
-    p1 = _pair("001", {"shallow": [0.99] * 3, "deep": [0.95, 0.96, 0.95]},
-               {"shallow": [0.05, 0.04, 0.05], "deep": [0.2, 0.21, 0.19]})
-    p2 = _pair("002", {"shallow": [0.990, 0.991, 0.990], "deep": [0.995, 0.994, 0.995]},
-               {"shallow": [0.03] * 3, "deep": [0.02] * 3})
+    p1 = _pair(
+        "001",
+        {"shallow": [0.99] * 3, "deep": [0.95, 0.96, 0.95]},
+        {"shallow": [0.05, 0.04, 0.05], "deep": [0.2, 0.21, 0.19]},
+    )
+    p2 = _pair(
+        "002",
+        {"shallow": [0.990, 0.991, 0.990], "deep": [0.995, 0.994, 0.995]},
+        {"shallow": [0.03] * 3, "deep": [0.02] * 3},
+    )
     v = _verdicts(*_results(_study("001", reversed_001), _study("002", swapped_002), p1, p2))
     assert v["001.fitting.shallow_190_best"] == CONTRADICTED
     assert v["002.fitting.deepest_best_shallow_beats_middle"] == CONTRADICTED  # one wrong pair is enough
@@ -121,10 +165,18 @@ def test_noise_leaves_claims_undecided():
     noisy2 = {k: [1e-5, 1e-4, 1e-6] for k in CLEAR_002}
     p = {"shallow": [0.9, 0.99, 0.95], "deep": [0.95, 0.9, 0.99]}
     losses = {"shallow": [0.1, 0.3, 0.2], "deep": [0.3, 0.1, 0.2]}
-    v = _verdicts(*_results(_study("001", noisy), _study("002", noisy2), _pair("001", p, losses),
-                            _pair("002", p, losses)))
-    assert {v[k] for k in ("001.fitting.shallow_190_best", "002.fitting.deepest_best_shallow_beats_middle",
-                           "001.mnist.deep_cnn_better", "002.mnist.shallow_cnn_better")} == {UNDECIDED}
+    v = _verdicts(
+        *_results(_study("001", noisy), _study("002", noisy2), _pair("001", p, losses), _pair("002", p, losses))
+    )
+    assert {
+        v[k]
+        for k in (
+            "001.fitting.shallow_190_best",
+            "002.fitting.deepest_best_shallow_beats_middle",
+            "001.mnist.deep_cnn_better",
+            "002.mnist.shallow_cnn_better",
+        )
+    } == {UNDECIDED}
 
 
 def test_one_seed_never_decides():
@@ -142,6 +194,7 @@ def test_figures_and_text_from_constructed_results():
         assert fig.axes
     checks = text.checks(studies, pairs, compute.target_check())
     from lab_utils.report import claims
+
     assert claims.table(checks).count("\n") == len(checks) + 1
     m = text.metrics(studies, pairs, compute.target_check())
     json.dumps(m, default=float)
@@ -156,8 +209,12 @@ def test_same_seed_same_metrics_without_cache(smoke_run, tmp_path):
     from conftest import REPO, execute
 
     first, _ = smoke_run(NAME)
-    execute(REPO / "notebooks" / f"{NAME}.ipynb", tmp_path, tmp_path / "cache",
-            {"profile": "smoke", "device": "cpu", "seed": 0})
+    execute(
+        REPO / "notebooks" / f"{NAME}.ipynb",
+        tmp_path,
+        tmp_path / "cache",
+        {"profile": "smoke", "device": "cpu", "seed": 0},
+    )
     second = json.loads((tmp_path / NAME / "metrics.json").read_text())
     strip = lambda m: {k: v for k, v in m.items() if k != "elapsed_s"}  # noqa: E731
     assert strip(first) == strip(second)

@@ -1,5 +1,6 @@
 """02 optimization: the smoke run's metrics, figures and text on hand-made results, and every verdict rule on
 constructed cases that hold, contradict or stay undecided."""
+
 from __future__ import annotations
 
 import math
@@ -9,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from lab_utils.report.metrics import headline_mean
 from lab_utils import models, references
 from lab_utils.core import stats, train
 from lab_utils.core.params import flat_params
 from lab_utils.probes.trajectories import pca2
+from lab_utils.report.metrics import headline_mean
 from lab_utils.sections.optimization import compute, figures, text
 from lab_utils.sections.optimization.compute import MinimalRatio, PCAView, Results, Trajectories
 
@@ -23,6 +24,7 @@ H, C, U = stats.HOLDS, stats.CONTRADICTED, stats.UNDECIDED
 
 
 # ---- the smoke run ----------------------------------------------------------------------------------------
+
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
@@ -55,15 +57,33 @@ def test_smoke_metrics(smoke_run):
         f = m["pca_explained_variance"][key]
         assert len(f) == 2 and f[0] >= f[1] >= 0 and sum(f) <= 1 + 1e-9
     assert 3 <= len(m["headline"]) <= 5
-    for fig in ("pca_trajectories", "run_spreads", "gradient_norms", "pca_trajectories_mnist", "gradient_norms_mnist",
-                "minimal_ratio"):
+    for fig in (
+        "pca_trajectories",
+        "run_spreads",
+        "gradient_norms",
+        "pca_trajectories_mnist",
+        "gradient_norms_mnist",
+        "minimal_ratio",
+    ):
         assert (section_dir / f"{fig}.png").exists()
 
 
 # ---- hand-made results ------------------------------------------------------------------------------------
 
-def make_traj(R=4, S=6, *, end_over_start=0.5, rho_sign=+1, jump=0.3, band=0.01, first_share=0.005, early=(0.9, 0.5),
-              acc=(0.97, 0.975, 0.972, 0.968), seed=0) -> Trajectories:
+
+def make_traj(
+    R=4,
+    S=6,
+    *,
+    end_over_start=0.5,
+    rho_sign=+1,
+    jump=0.3,
+    band=0.01,
+    first_share=0.005,
+    early=(0.9, 0.5),
+    acc=(0.97, 0.975, 0.972, 0.968),
+    seed=0,
+) -> Trajectories:
     """A trajectory experiment whose per-run statistics are set by the arguments (noise from `seed`)."""
     rng = np.random.default_rng(seed)
     loss = np.geomspace(1.0, 1e-2, S)[None] * np.exp(0.05 * rng.normal(size=(R, S)))
@@ -72,21 +92,40 @@ def make_traj(R=4, S=6, *, end_over_start=0.5, rho_sign=+1, jump=0.3, band=0.01,
     T = spe * (S - 1)
     step = np.ones((R, T))
     for e in range(1, S - 1):  # a jump of `jump` (log10) at every epoch start
-        step[:, e * spe:(e + 1) * spe] = 10 ** (jump * np.linspace(1, 0, spe))[None]
+        step[:, e * spe : (e + 1) * spe] = 10 ** (jump * np.linspace(1, 0, spe))[None]
     step *= np.exp(0.01 * rng.normal(size=(R, T)))
     wn = 10 * (1 + band * np.linspace(0, 1, S))[None] * np.ones((R, 1))
     start = 5 + 0.1 * rng.normal(size=R)
     view = PCAView(rng.normal(size=(R * S, 2)), np.array([0.6, 0.2]), np.array([0.9, 0.05]))
-    conv = [train.Convergence(float(loss[i, -1]), float(grad[i, -1]), False, "full-batch ‖∇L‖ ≤ 0.001")
-            for i in range(R)]
+    conv = [
+        train.Convergence(float(loss[i, -1]), float(grad[i, -1]), False, "full-batch ‖∇L‖ ≤ 0.001") for i in range(R)
+    ]
     return Trajectories(
-        label="toy", model="toy net", loss_name="MSE", seeds=list(range(R)), snapshot_epochs=epochs,
-        steps_per_epoch=spe, n_params=1000, first_layer_params=10, n_train=100, loss=loss, grad_norm=grad,
-        weight_norm=wn, step_loss=step, step_grad_norm=step, whole=view, first_layer=view, start_spread=start,
+        label="toy",
+        model="toy net",
+        loss_name="MSE",
+        seeds=list(range(R)),
+        snapshot_epochs=epochs,
+        steps_per_epoch=spe,
+        n_params=1000,
+        first_layer_params=10,
+        n_train=100,
+        loss=loss,
+        grad_norm=grad,
+        weight_norm=wn,
+        step_loss=step,
+        step_grad_norm=step,
+        whole=view,
+        first_layer=view,
+        start_spread=start,
         end_spread=start * end_over_start * np.exp(0.02 * rng.normal(size=R)),
         first_layer_share=first_share * np.exp(0.05 * rng.normal(size=R)),
-        first_layer_early=early[0] + 0.01 * rng.normal(size=R), rest_early=early[1] + 0.01 * rng.normal(size=R),
-        test_metric=np.array(acc[:R]), test_metric_name="test accuracy", convergence=conv)
+        first_layer_early=early[0] + 0.01 * rng.normal(size=R),
+        rest_early=early[1] + 0.01 * rng.normal(size=R),
+        test_metric=np.array(acc[:R]),
+        test_metric_name="test accuracy",
+        convergence=conv,
+    )
 
 
 def make_ratio(kinds_of_runs=None, mse=None, sampling=None, converged=None, P=6) -> MinimalRatio:
@@ -107,12 +146,32 @@ def make_ratio(kinds_of_runs=None, mse=None, sampling=None, converged=None, P=6)
     sampling = np.ones(R) if sampling is None else np.asarray(sampling, dtype=float)
     converged = np.ones(R, dtype=bool) if converged is None else np.asarray(converged)
     return MinimalRatio(
-        model="toy", seeds=list(range(R)), n_params=P, n_points=64, target_variance=0.5, weight_decay=1e-4,
-        adam_steps=10, grad_tol=1e-6, zero_tol=1e-8, zero_tols=(1e-10, 1e-8, 1e-6, 1e-4), n_neighbours=100,
-        radius=1e-3, adam_mse=mse * 2, adam_grad_norm=np.full(R, 1e-3), adam_sampling=np.full(R, 0.5), mse=mse,
-        objective=mse + 1e-3, grad_norm=np.where(converged, 1e-8, 1e-3), converged=converged,
-        n_iter=np.full(R, 20), distance=np.full(R, 0.5), theta_norm=np.full(R, 5.0), eigenvalues=np.array(eig),
-        sampling=sampling, solver_grad_norms=[[1e-3, 1e-5, 1e-8]] * R)
+        model="toy",
+        seeds=list(range(R)),
+        n_params=P,
+        n_points=64,
+        target_variance=0.5,
+        weight_decay=1e-4,
+        adam_steps=10,
+        grad_tol=1e-6,
+        zero_tol=1e-8,
+        zero_tols=(1e-10, 1e-8, 1e-6, 1e-4),
+        n_neighbours=100,
+        radius=1e-3,
+        adam_mse=mse * 2,
+        adam_grad_norm=np.full(R, 1e-3),
+        adam_sampling=np.full(R, 0.5),
+        mse=mse,
+        objective=mse + 1e-3,
+        grad_norm=np.where(converged, 1e-8, 1e-3),
+        converged=converged,
+        n_iter=np.full(R, 20),
+        distance=np.full(R, 0.5),
+        theta_norm=np.full(R, 5.0),
+        eigenvalues=np.array(eig),
+        sampling=sampling,
+        solver_grad_norms=[[1e-3, 1e-5, 1e-8]] * R,
+    )
 
 
 def results(sine=None, mnist="default", ratio=None) -> Results:
@@ -126,8 +185,12 @@ def verdict(checks, claim_id):
 
 def test_figures_and_text_from_hand_made_results():
     res = results()
-    for fig in (figures.pca(res.sine), figures.spreads(res.sine), figures.gradients(res.sine),
-                figures.minimal_ratio(res.ratio)):
+    for fig in (
+        figures.pca(res.sine),
+        figures.spreads(res.sine),
+        figures.gradients(res.sine),
+        figures.minimal_ratio(res.ratio),
+    ):
         assert isinstance(fig, matplotlib.figure.Figure)
         matplotlib.pyplot.close(fig)
     for s in (text.setting(res), text.trajectories_text(res.sine), text.gradient_text(res.mnist), text.ratio_text(res)):
@@ -138,7 +201,9 @@ def test_figures_and_text_from_hand_made_results():
         ids = [c.id for c in checks if c.verdict == v]
         assert (f"{v.capitalize()}: " + ", ".join(f"`{i}`" for i in ids) + ".") in text.summary(checks)
     m = text.metrics(res)
-    assert 3 <= len(m["headline"]) <= 5 and all(isinstance(headline_mean(v), (int, float)) for v in m["headline"].values())
+    assert 3 <= len(m["headline"]) <= 5 and all(
+        isinstance(headline_mean(v), (int, float)) for v in m["headline"].values()
+    )
     assert len(m["minimal_ratio"]) == 10
     rows = text.minima_table(res)
     assert sum(r["runs"] for r in rows) == 10
@@ -157,6 +222,7 @@ def test_prose_follows_the_numbers():
 
 
 # ---- verdict rules on constructed cases -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("ratio, expected", [(0.5, H), (2.0, C), (1.0, U)])
 def test_spread_rule(ratio, expected):
@@ -199,11 +265,14 @@ def test_later_layers_rule(share, expected):
 
 @pytest.mark.parametrize("early, expected", [((0.9, 0.5), H), ((0.5, 0.9), C), ((0.7, 0.7), U)])
 def test_early_layers_rule(early, expected):
-    assert verdict(text.checks(results(mnist=make_traj(early=early))), "001.trajectories.early_layers_settle") == expected
+    assert (
+        verdict(text.checks(results(mnist=make_traj(early=early))), "001.trajectories.early_layers_settle") == expected
+    )
 
 
-@pytest.mark.parametrize("acc, expected", [((0.97, 0.975, 0.972, 0.968), H), ((0.97, 0.972, 0.971, 0.5), U),
-                                           ((0.5, 0.9, 0.6, 0.2), C)])
+@pytest.mark.parametrize(
+    "acc, expected", [((0.97, 0.975, 0.972, 0.968), H), ((0.97, 0.972, 0.971, 0.5), U), ((0.5, 0.9, 0.6, 0.2), C)]
+)
 def test_equally_good_rule(acc, expected):
     checks = text.checks(results(mnist=make_traj(acc=acc)))
     assert verdict(checks, "002.trajectories.distinct_but_equally_good") == expected
@@ -253,6 +322,7 @@ def test_no_correlation_rule():
 
 # ---- the interval helpers and derived quantities ----------------------------------------------------------
 
+
 def test_wilson_interval_known_values():
     iv = text.wilson_interval(0, 100)
     assert iv.lo == 0 and iv.hi == pytest.approx(0.0370, abs=1e-4)
@@ -285,6 +355,7 @@ def test_sawtooth_jump_and_band_width_values():
 
 
 # ---- compute pieces against exact answers -----------------------------------------------------------------
+
 
 def test_pca_known_answer():
     rng = np.random.default_rng(0)

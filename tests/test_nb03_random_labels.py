@@ -1,5 +1,6 @@
 """Notebook 03: the smoke run's metrics, the label helpers, and the figures, prose and verdict rules on hand-made
 results (no training)."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -10,21 +11,22 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from small_nets import assert_claims_checked  # noqa: E402
 
-from lab_utils.report.metrics import headline_mean
 from lab_utils import references, sections  # noqa: E402
 from lab_utils.core.data import Split  # noqa: E402
 from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED  # noqa: E402
 from lab_utils.core.train import Convergence  # noqa: E402
 from lab_utils.report import claims  # noqa: E402
+from lab_utils.report.metrics import headline_mean
 from lab_utils.sections.random_labels import compute, figures, text  # noqa: E402
 from lab_utils.sections.random_labels.profile import PROFILES  # noqa: E402
-from small_nets import assert_claims_checked  # noqa: E402
 
 NAME = "03_random_labels"
 
 
 # ---- the smoke run ------------------------------------------------------------------------------------------------
+
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
@@ -41,13 +43,14 @@ def test_smoke_metrics(smoke_run):
         assert all(0 <= a <= 1 for a in s["final_train_acc"] + s["final_test_acc"])
     true, perm = m["settings"][0], m["settings"][1]
     assert true["setting"] == "true labels" and perm["setting"] == "permuted labels"
-    assert np.mean(true["final_test_acc"]) > 0.3            # the true labels are learnable in smoke ...
-    assert np.mean(perm["final_test_acc"]) < 0.25           # ... the permuted ones are not
+    assert np.mean(true["final_test_acc"]) > 0.3  # the true labels are learnable in smoke ...
+    assert np.mean(perm["final_test_acc"]) < 0.25  # ... the permuted ones are not
     assert {p.stem for p in section_dir.glob("*.png")} == {"memorization", "high_lr", "fc_sizes"}
     assert 3 <= len(m["headline"]) <= 5
 
 
 # ---- label helpers ------------------------------------------------------------------------------------------------
+
 
 def _toy(n: int = 1000) -> Split:
     y = torch.arange(n) % 10
@@ -58,7 +61,7 @@ def test_permute_labels_keeps_histogram_and_changes_labels():
     s = _toy()
     p = compute.permute_labels(s, seed=3)
     assert torch.equal(torch.bincount(p.y_train, minlength=10), torch.bincount(s.y_train, minlength=10))
-    assert 0.8 < (p.y_train != s.y_train).float().mean() < 0.97   # ~90 % change for a random permutation
+    assert 0.8 < (p.y_train != s.y_train).float().mean() < 0.97  # ~90 % change for a random permutation
     assert p.x_train is s.x_train and torch.equal(p.y_test, s.y_test)
     assert p.spec["label_permutation_seed"] == 3 and "label_permutation_seed" not in s.spec
     assert torch.equal(compute.permute_labels(s, seed=3).y_train, p.y_train)
@@ -70,7 +73,7 @@ def test_randomize_labels_replaces_train_and_test_labels():
     r = compute.randomize_labels(s, seed=1)
     for new, old in ((r.y_train, s.y_train), (r.y_test, s.y_test)):
         assert new.dtype == old.dtype and len(new) == len(old)
-        assert 0.8 < (new != old).float().mean() < 0.97         # independent of the old labels
+        assert 0.8 < (new != old).float().mean() < 0.97  # independent of the old labels
         assert set(new.tolist()) <= set(range(10))
     assert r.spec["random_test_labels"] and torch.equal(compute.randomize_labels(s, seed=1).y_test, r.y_test)
     assert not torch.equal(compute.randomize_labels(s, seed=2).y_train, r.y_train)
@@ -79,7 +82,7 @@ def test_randomize_labels_replaces_train_and_test_labels():
 def test_epochs_to_fit():
     e = [1, 2, 3, 4, 5, 6]
     a = [0.1, 0.5, 0.949, 0.95, 0.2, 0.99]
-    assert compute.epochs_to_fit(e, a, 0.95) == 4          # the first epoch at or above, not the last
+    assert compute.epochs_to_fit(e, a, 0.95) == 4  # the first epoch at or above, not the last
     assert compute.epochs_to_fit(e, a, 0.99) == 6
     assert compute.epochs_to_fit(e, a, 0.999) is None
     assert compute.epochs_to_fit([1, 2], [float("nan"), 1.0], 0.9) == 2
@@ -88,8 +91,18 @@ def test_epochs_to_fit():
 
 # ---- hand-made results --------------------------------------------------------------------------------------------
 
-def fake(name: str, final_train_acc, *, final_test_acc=None, test_loss_end=None, n_params: int = 1000,
-         epochs: int = 20, start_acc=0.1, late_acc=None) -> compute.SeedRuns:
+
+def fake(
+    name: str,
+    final_train_acc,
+    *,
+    final_test_acc=None,
+    test_loss_end=None,
+    n_params: int = 1000,
+    epochs: int = 20,
+    start_acc=0.1,
+    late_acc=None,
+) -> compute.SeedRuns:
     """Per-seed curves rising linearly from `start_acc` to the final value (through `late_acc` at 80 % of the budget
     when given); test loss from 2.3 to `test_loss_end`."""
     n = len(final_train_acc)
@@ -106,11 +119,17 @@ def fake(name: str, final_train_acc, *, final_test_acc=None, test_loss_end=None,
     starts = start_acc if isinstance(start_acc, (list, tuple)) else [start_acc] * n
     tr = [ramp(starts[i], f, None if late_acc is None else late_acc[i]) for i, f in enumerate(final_train_acc)]
     return compute.SeedRuns(
-        name, n_params, list(range(n)), ep,
-        train_loss=[list(2.3 * (1 - np.asarray(r)) + 0.01) for r in tr], train_acc=tr,
-        test_loss=[ramp(2.3, e) for e in test_loss_end], test_acc=[ramp(0.1, a) for a in final_test_acc],
+        name,
+        n_params,
+        list(range(n)),
+        ep,
+        train_loss=[list(2.3 * (1 - np.asarray(r)) + 0.01) for r in tr],
+        train_acc=tr,
+        test_loss=[ramp(2.3, e) for e in test_loss_end],
+        test_acc=[ramp(0.1, a) for a in final_test_acc],
         convergence=[Convergence(0.3, 0.5, False, "full-batch ‖∇L‖ ≤ 0.01 and training loss ≤ 0.05")] * n,
-        diverged_at_epoch=[None] * n)
+        diverged_at_epoch=[None] * n,
+    )
 
 
 def results(case: str) -> compute.Results:
@@ -119,30 +138,48 @@ def results(case: str) -> compute.Results:
     if case == "holds":
         perm = fake("permuted labels", [0.99, 0.995, 0.985], test_loss_end=[5, 5.5, 6])
         true = fake("true labels", [1.0, 1.0, 1.0], start_acc=0.97, final_test_acc=[0.95] * 3)
-        hl = fake("permuted labels", [0.95, 0.96, 0.94], final_test_acc=[0.27, 0.28, 0.26], test_loss_end=[4, 4.2, 4.4],
-                  epochs=12)
-        fc_in = [fake(f"w{i}", [0.1, 0.11, 0.105], n_params=p, epochs=50,
-                      late_acc=[0.09, 0.1, 0.095]) for i, p in enumerate((1600, 41350))]
+        hl = fake(
+            "permuted labels",
+            [0.95, 0.96, 0.94],
+            final_test_acc=[0.27, 0.28, 0.26],
+            test_loss_end=[4, 4.2, 4.4],
+            epochs=12,
+        )
+        fc_in = [
+            fake(f"w{i}", [0.1, 0.11, 0.105], n_params=p, epochs=50, late_acc=[0.09, 0.1, 0.095])
+            for i, p in enumerate((1600, 41350))
+        ]
         fc_out = [fake("big", [0.99, 0.98, 0.995], n_params=203_530, epochs=50)]
     elif case == "contradicted":
         # fitted at epoch 1 (before the true labels, which never are), then forgotten: not memorized at the end
         perm = fake("permuted labels", [0.4, 0.42, 0.41], test_loss_end=[1.0, 1.1, 1.2], start_acc=0.96)
         true = fake("true labels", [0.5, 0.55, 0.52], start_acc=0.2)
-        hl = fake("permuted labels", [0.3, 0.32, 0.31], final_test_acc=[0.10, 0.11, 0.09], test_loss_end=[1, 1.1, 1.2],
-                  epochs=12)
-        fc_in = [fake(f"w{i}", [0.97, 0.975, 0.965], n_params=p, epochs=50,
-                      late_acc=[1.0, 1.0, 1.0]) for i, p in enumerate((1600, 41350))]
+        hl = fake(
+            "permuted labels",
+            [0.3, 0.32, 0.31],
+            final_test_acc=[0.10, 0.11, 0.09],
+            test_loss_end=[1, 1.1, 1.2],
+            epochs=12,
+        )
+        fc_in = [
+            fake(f"w{i}", [0.97, 0.975, 0.965], n_params=p, epochs=50, late_acc=[1.0, 1.0, 1.0])
+            for i, p in enumerate((1600, 41350))
+        ]
         fc_out = [fake("big", [0.3, 0.31, 0.32], final_test_acc=[0.5, 0.5, 0.5], n_params=203_530, epochs=50)]
     else:  # seeds disagree
         perm = fake("permuted labels", [0.99, 0.5, 0.9], test_loss_end=[5, 1.0, 2.5])
         true = fake("true labels", [1.0, 0.5, 1.0], start_acc=[0.97, 0.2, 0.97])
-        hl = fake("permuted labels", [0.99, 0.5, 0.9], final_test_acc=[0.27, 0.1, 0.2], test_loss_end=[5, 1, 2.5],
-                  epochs=12)
-        fc_in = [fake(f"w{i}", [0.99, 0.1, 0.5], n_params=p, epochs=50,
-                      late_acc=[0.5, 0.2, 0.5]) for i, p in enumerate((1600, 41350))]
+        hl = fake(
+            "permuted labels", [0.99, 0.5, 0.9], final_test_acc=[0.27, 0.1, 0.2], test_loss_end=[5, 1, 2.5], epochs=12
+        )
+        fc_in = [
+            fake(f"w{i}", [0.99, 0.1, 0.5], n_params=p, epochs=50, late_acc=[0.5, 0.2, 0.5])
+            for i, p in enumerate((1600, 41350))
+        ]
         fc_out = [fake("big", [0.99, 0.5, 0.9], n_params=203_530, epochs=50)]
-    return compute.Results(cfg, compute.Memorization(true, perm, 1000), compute.HighLR(hl, 2000),
-                           compute.FCSizes(fc_in, fc_out, 6000))
+    return compute.Results(
+        cfg, compute.Memorization(true, perm, 1000), compute.HighLR(hl, 2000), compute.FCSizes(fc_in, fc_out, 6000)
+    )
 
 
 @pytest.mark.parametrize("case", ["holds", "contradicted", "undecided"])
@@ -190,8 +227,11 @@ def test_without_a_larger_net_the_expectation_is_undecided():
 def test_figures_and_prose_from_hand_made_results():
     r = results("undecided")
     thr = r.cfg.fit_threshold
-    for fig in (figures.memorization(r.memorization, thr), figures.high_lr(r.high_lr, thr),
-                figures.fc_sizes(r.fc, thr)):
+    for fig in (
+        figures.memorization(r.memorization, thr),
+        figures.high_lr(r.high_lr, thr),
+        figures.fc_sizes(r.fc, thr),
+    ):
         assert isinstance(fig, Figure) and fig.axes
     assert "permuted" in text.memorization_text(r.memorization, r.cfg)
     assert "lr" in text.high_lr_text(r.high_lr, r.cfg)

@@ -1,5 +1,6 @@
 """Notebook 04: the smoke run's metrics, the size families, and the criteria, figures and prose on hand-made
 sweeps (no training): curves built to pass and to fail each criterion."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -9,6 +10,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from small_nets import assert_claims_checked  # noqa: E402
 
 from lab_utils import models, sections  # noqa: E402
 from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED  # noqa: E402
@@ -16,12 +18,12 @@ from lab_utils.core.train import Convergence  # noqa: E402
 from lab_utils.report import claims  # noqa: E402
 from lab_utils.sections.capacity import compute, figures, text  # noqa: E402
 from lab_utils.sections.capacity.profile import CHANNELS_001, PROFILES  # noqa: E402
-from small_nets import assert_claims_checked  # noqa: E402
 
 NAME = "04_capacity"
 
 
 # ---- the smoke run ------------------------------------------------------------------------------------------------
+
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
@@ -35,17 +37,20 @@ def test_smoke_metrics(smoke_run):
         for r in rows:
             assert r["seeds"] == m["seeds"] and len(r["test_acc"]) == cfg.n_seeds
             assert all(0 <= a <= 1 for a in r["train_acc"] + r["test_acc"])
-            assert r["test_acc_sd"] is not None and r["test_acc_sd"] >= 0   # sample sd over 2 seeds
+            assert r["test_acc_sd"] is not None and r["test_acc_sd"] >= 0  # sample sd over 2 seeds
             assert len(r["convergence"]) == cfg.n_seeds
             for c in r["convergence"]:
                 assert {"train_loss", "grad_norm", "converged", "criterion"} <= set(c)
     c = m["cifar"]["sizes"]
-    assert abs(np.log(c[0]["n_params"] / cfg.cifar_p_min)) < 0.1 and abs(np.log(c[-1]["n_params"] / cfg.cifar_p_max)) < 0.1
+    assert (
+        abs(np.log(c[0]["n_params"] / cfg.cifar_p_min)) < 0.1 and abs(np.log(c[-1]["n_params"] / cfg.cifar_p_max)) < 0.1
+    )
     assert {p.stem for p in section_dir.glob("*.png")} == {"cifar", "mnist"}
     assert 3 <= len(m["headline"]) <= 5
 
 
 # ---- families -----------------------------------------------------------------------------------------------------
+
 
 def test_fc_family_is_log_spaced():
     specs = compute.fc_family("cifar10", (4, 8), 100_000, 500_000, 8)
@@ -54,7 +59,7 @@ def test_fc_family_is_log_spaced():
     assert np.all(np.abs(np.log(p / np.geomspace(100_000, 500_000, 8))) < 0.01)
     assert all(s["channels"] == [4, 8] and s["in_channels"] == 3 for s in specs)
     with pytest.raises(ValueError):
-        compute.fc_family("mnist", (4, 8), 1000, 1100, 10)      # too narrow: widths would repeat
+        compute.fc_family("mnist", (4, 8), 1000, 1100, 10)  # too narrow: widths would repeat
     with pytest.raises(ValueError):
         compute.fc_family("mnist", (4, 8), 5000, 1000, 3)
 
@@ -72,13 +77,14 @@ def test_thirds_and_knee():
     assert text.thirds(3) == ([0], [1], [2])
     with pytest.raises(ValueError):
         text.thirds(2)
-    assert text.knee_params() == 1e5                       # the registry's 10^5
+    assert text.knee_params() == 1e5  # the registry's 10^5
     sw = sweep([1_000, 10_000, 49_999, 50_000, 300_000], [[0.9] * 3] * 5)
     assert text.knee_index(sw, 1e5) == 3
     assert text.knee_index(sw, 1e7) is None
 
 
 # ---- hand-made sweeps ---------------------------------------------------------------------------------------------
+
 
 def sweep(n_params, test_acc, *, train_acc=None, test_loss=None, train_loss=None, dataset="mnist") -> compute.Sweep:
     """A Sweep from per-size lists of per-seed values (train acc defaults to test acc + 5 pp)."""
@@ -88,8 +94,19 @@ def sweep(n_params, test_acc, *, train_acc=None, test_loss=None, train_loss=None
     train_loss = np.asarray(train_loss if train_loss is not None else 1 - train_acc)
     n_seeds = test_acc.shape[1]
     conv = [Convergence(0.1, 0.5, False, "full-batch ‖∇L‖ ≤ 0.01")] * n_seeds
-    sizes = [compute.Size(f"size {i}", int(p), list(range(n_seeds)), list(train_acc[i]), list(test_acc[i]),
-                          list(train_loss[i]), list(test_loss[i]), conv) for i, p in enumerate(n_params)]
+    sizes = [
+        compute.Size(
+            f"size {i}",
+            int(p),
+            list(range(n_seeds)),
+            list(train_acc[i]),
+            list(test_acc[i]),
+            list(train_loss[i]),
+            list(test_loss[i]),
+            conv,
+        )
+        for i, p in enumerate(n_params)
+    ]
     return compute.Sweep(dataset, "hand-made", 5000, 2000, 5, 32, 1e-3, sizes)
 
 
@@ -102,12 +119,15 @@ def noisy(curve, sd=0.002, n_seeds=3, seed=0):
 P_MNIST = [750, 2_000, 5_000, 12_000, 30_000, 50_000, 80_000, 120_000, 200_000, 300_000]
 
 
-@pytest.mark.parametrize("curve, expected", [
-    ([0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972], HOLDS),        # rises, then flat
-    ([0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.84, 0.88, 0.92, 0.96], CONTRADICTED),      # keeps rising past the knee
-    ([0.9, 0.95, 0.97, 0.97, 0.97, 0.97, 0.95, 0.93, 0.9, 0.88], CONTRADICTED),    # falls after the knee
-    ([0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.92, 0.92, 0.92, 0.92], CONTRADICTED),  # never rose
-])
+@pytest.mark.parametrize(
+    "curve, expected",
+    [
+        ([0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972], HOLDS),  # rises, then flat
+        ([0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.84, 0.88, 0.92, 0.96], CONTRADICTED),  # keeps rising past the knee
+        ([0.9, 0.95, 0.97, 0.97, 0.97, 0.97, 0.95, 0.93, 0.9, 0.88], CONTRADICTED),  # falls after the knee
+        ([0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.92, 0.92, 0.92, 0.92], CONTRADICTED),  # never rose
+    ],
+)
 def test_saturation_criterion_on_constructed_curves(curve, expected):
     verdict, ev = text.saturation(sweep(P_MNIST, noisy(curve)), 1e5)
     assert verdict == expected, ev
@@ -119,7 +139,7 @@ def test_saturation_is_undecided_when_seeds_disagree_or_nothing_follows_the_knee
     assert text.saturation(sweep(P_MNIST, noisy(flat, sd=0.03)), 1e5)[0] == UNDECIDED
     verdict, ev = text.saturation(sweep(P_MNIST[:6], noisy(flat[:6])), 1e5)
     assert verdict == UNDECIDED and ev["after_knee"] is None
-    assert text.saturation(sweep(P_MNIST[:3], noisy(flat[:3])), 1e5)[0] == UNDECIDED   # no size reaches the knee
+    assert text.saturation(sweep(P_MNIST[:3], noisy(flat[:3])), 1e5)[0] == UNDECIDED  # no size reaches the knee
 
 
 P_CIFAR = [100_000, 120_000, 150_000, 180_000, 220_000, 270_000, 330_000, 400_000, 450_000, 500_000]
@@ -127,15 +147,19 @@ P_CIFAR = [100_000, 120_000, 150_000, 180_000, 220_000, 270_000, 330_000, 400_00
 
 CURVES_000 = {  # test acc, train acc, test loss, train loss per size
     # report 000's picture: underfit, a mid-range test optimum, overfitting at the large end
-    "classical": ([0.40, 0.45, 0.50, 0.55, 0.57, 0.57, 0.56, 0.54, 0.53, 0.52],
-                  [0.45, 0.55, 0.65, 0.75, 0.85, 0.92, 0.96, 0.98, 0.99, 0.995],
-                  [1.7, 1.6, 1.5, 1.4, 1.35, 1.35, 1.45, 1.6, 1.7, 1.8],
-                  [0.55, 0.45, 0.35, 0.25, 0.15, 0.08, 0.04, 0.02, 0.01, 0.005]),
+    "classical": (
+        [0.40, 0.45, 0.50, 0.55, 0.57, 0.57, 0.56, 0.54, 0.53, 0.52],
+        [0.45, 0.55, 0.65, 0.75, 0.85, 0.92, 0.96, 0.98, 0.99, 0.995],
+        [1.7, 1.6, 1.5, 1.4, 1.35, 1.35, 1.45, 1.6, 1.7, 1.8],
+        [0.55, 0.45, 0.35, 0.25, 0.15, 0.08, 0.04, 0.02, 0.01, 0.005],
+    ),
     # its opposite: test keeps improving, training gets worse, the gap closes: every claim of report 000 fails
-    "monotone": ([0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85],
-                 [0.70, 0.70, 0.70, 0.70, 0.70, 0.68, 0.66, 0.64, 0.62, 0.60],
-                 [1.7, 1.6, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.9, 0.8],
-                 [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.6, 0.7, 0.8, 0.9]),
+    "monotone": (
+        [0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85],
+        [0.70, 0.70, 0.70, 0.70, 0.70, 0.68, 0.66, 0.64, 0.62, 0.60],
+        [1.7, 1.6, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.9, 0.8],
+        [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.6, 0.7, 0.8, 0.9],
+    ),
 }
 
 
@@ -145,17 +169,19 @@ def cifar_case(case: str) -> compute.Sweep:
         te, tr, tl, trl = (noisy(c, 0.002 if i < 2 else 0.01) for i, c in enumerate(CURVES_000[case]))
     else:
         a, b = CURVES_000["classical"], CURVES_000["monotone"]
-        te, tr, tl, trl = (np.stack([np.asarray(x), np.asarray(y), (np.asarray(x) + np.asarray(y)) / 2], axis=1)
-                           for x, y in zip(a, b))
+        te, tr, tl, trl = (
+            np.stack([np.asarray(x), np.asarray(y), (np.asarray(x) + np.asarray(y)) / 2], axis=1) for x, y in zip(a, b)
+        )
     return sweep(P_CIFAR, te, train_acc=tr, test_loss=tl, train_loss=trl, dataset="cifar10")
 
 
-@pytest.mark.parametrize("case, expected", [("classical", HOLDS), ("monotone", CONTRADICTED),
-                                            ("mixed", UNDECIDED)])
+@pytest.mark.parametrize("case, expected", [("classical", HOLDS), ("monotone", CONTRADICTED), ("mixed", UNDECIDED)])
 def test_report_000_criteria_on_constructed_sweeps(case, expected):
-    got = {c.id: c.verdict for c in text.checks(compute.Results(PROFILES["quick"], cifar_case(case),
-                                                                 sweep(P_MNIST, noisy([0.9] * 10))))
-           if c.report == "000"}
+    got = {
+        c.id: c.verdict
+        for c in text.checks(compute.Results(PROFILES["quick"], cifar_case(case), sweep(P_MNIST, noisy([0.9] * 10))))
+        if c.report == "000"
+    }
     assert len(got) == 5 and set(got.values()) == {expected}, got
 
 
@@ -176,8 +202,11 @@ def test_report_001_checks():
 
 
 def test_figures_prose_and_metrics_from_hand_made_sweeps():
-    res = compute.Results(PROFILES["quick"], cifar_case("classical"),
-                          sweep(P_MNIST, noisy([0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972])))
+    res = compute.Results(
+        PROFILES["quick"],
+        cifar_case("classical"),
+        sweep(P_MNIST, noisy([0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972])),
+    )
     for fig in (figures.capacity(res.cifar, mark_thirds=True), figures.capacity(res.mnist, knee_params=1e5)):
         assert isinstance(fig, Figure) and len(fig.axes) == 3
     s = text.sweep_text(res.cifar)

@@ -1,20 +1,20 @@
 """05 interpolation: the smoke run's metrics, the verdict rules on constructed results (each way), figures and
 prose from hand-made results, and the pieces the section relies on (the barrier, BN nets under weight matching)."""
+
 import math
 
 import matplotlib
 import numpy as np
 import pytest
 import torch
+from small_nets import assert_claims_checked  # noqa: E402
 
-from lab_utils.report.metrics import headline_mean
 from lab_utils import models, sections
 from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from lab_utils.core.train import Convergence
 from lab_utils.probes import connectivity
+from lab_utils.report.metrics import headline_mean
 from lab_utils.sections.interpolation import compute, figures, text
-
-from small_nets import assert_claims_checked  # noqa: E402
 
 matplotlib.use("Agg")
 NAME = "05_interpolation"
@@ -57,9 +57,21 @@ ALPHAS = compute.alpha_grid(31, -1.0, 2.0)
 
 
 def _minimum(role, seed, loss=0.01, acc=0.98):
-    return compute.Minimum(role, 64 if role == "small" else 1024, 1e-3, seed, 6, 100,
-                           Convergence(loss, 0.01, True, "full-batch ‖∇L‖ ≤ 0.05"), 0.05, acc, 10.0, [1, 2],
-                           [0.1, loss], [0.9, acc])
+    return compute.Minimum(
+        role,
+        64 if role == "small" else 1024,
+        1e-3,
+        seed,
+        6,
+        100,
+        Convergence(loss, 0.01, True, "full-batch ‖∇L‖ ≤ 0.05"),
+        0.05,
+        acc,
+        10.0,
+        [1, 2],
+        [0.1, loss],
+        [0.9, acc],
+    )
 
 
 def _path(height, far_acc=(0.2, 0.2), entropy=None, end_loss=0.05):
@@ -82,10 +94,12 @@ def _study(heights, name="mnist", aligned_heights=None, far_acc=(0.2, 0.2), bn=F
         paths = {"plain": _path(h, far_acc, 1.0 if bn else None), "aligned": _path(ha, far_acc, 1.0 if bn else None)}
         if bn:
             paths["stale"] = _path(h * stale_factor, far_acc, 2.2)
-        pairs.append(compute.Pair(s, _minimum("small", s), _minimum("large", s + 10_000), paths,
-                                  {"plain": 10.0, "aligned": 8.0}))
-    return compute.Study(name, "001" if name != "cifar10" else "000", "mnist", "MLP 784-8-10", 1000, bn, 600, 100,
-                         100, "cosine", pairs)
+        pairs.append(
+            compute.Pair(s, _minimum("small", s), _minimum("large", s + 10_000), paths, {"plain": 10.0, "aligned": 8.0})
+        )
+    return compute.Study(
+        name, "001" if name != "cifar10" else "000", "mnist", "MLP 784-8-10", 1000, bn, 600, 100, 100, "cosine", pairs
+    )
 
 
 def _results(**studies):
@@ -118,8 +132,13 @@ def test_side_rule_goes_each_way_and_per_side():
     p = mixed.pairs[0]
     path = p.paths["plain"]
     kept = np.where(path.alphas > 1, 0.9, path.test_acc)  # one seed keeps its accuracy beyond alpha = 1
-    mixed.pairs[0] = compute.Pair(p.seed, p.small, p.large, {**p.paths, "plain": compute.Path(
-        path.alphas, path.train_loss, path.train_acc, path.test_loss, kept)}, p.distance)
+    mixed.pairs[0] = compute.Pair(
+        p.seed,
+        p.small,
+        p.large,
+        {**p.paths, "plain": compute.Path(path.alphas, path.train_loss, path.train_acc, path.test_loss, kept)},
+        p.distance,
+    )
     assert _verdict(_results(mnist=mixed), "001.interpolation.collapse_above_1") == UNDECIDED
 
 
@@ -130,24 +149,43 @@ def test_cifar_rules_and_separate_basins():
     res = _results(mnist=_study([1.0] * 3), cifar10=_study([1.0, 1.1, 0.9], "cifar10", [0.0, 0.0, 0.01]))
     assert _verdict(res, "000.interpolation.separate_basins") == CONTRADICTED
     assert {c.id for c in text.checks(_results(mnist=_study([1.0] * 3)))} == {
-        "001.interpolation.double_well", "001.interpolation.collapse_below_0", "001.interpolation.collapse_above_1"}
+        "001.interpolation.double_well",
+        "001.interpolation.collapse_below_0",
+        "001.interpolation.collapse_above_1",
+    }
 
 
 def test_figures_and_prose_from_constructed_results():
-    res = _results(mnist=_study([1.0, 1.2, 0.9]), mnist_bn=_study([1.0, 1.1, 0.8], "mnist_bn", bn=True),
-                   cifar10=_study([0.5, 0.6, 0.4], "cifar10", [0.1, 0.1, 0.1]))
+    res = _results(
+        mnist=_study([1.0, 1.2, 0.9]),
+        mnist_bn=_study([1.0, 1.1, 0.8], "mnist_bn", bn=True),
+        cifar10=_study([0.5, 0.6, 0.4], "cifar10", [0.1, 0.1, 0.1]),
+    )
     assert res.bn is res.studies["mnist_bn"]
-    for fig in (figures.training(res), figures.paths(res.studies["mnist"]), figures.barriers(res),
-                figures.extrapolation(res.studies["mnist"]), figures.batchnorm(res.bn),
-                figures.paths(res.studies["cifar10"])):
+    for fig in (
+        figures.training(res),
+        figures.paths(res.studies["mnist"]),
+        figures.barriers(res),
+        figures.extrapolation(res.studies["mnist"]),
+        figures.batchnorm(res.bn),
+        figures.paths(res.studies["cifar10"]),
+    ):
         assert fig.axes
         matplotlib.pyplot.close(fig)
-    for prose in (text.scale(res), text.minima_note(res), text.barrier_text(res), text.outside_text(res),
-                  text.bn_text(res), text.cifar_text(res)):
+    for prose in (
+        text.scale(res),
+        text.minima_note(res),
+        text.barrier_text(res),
+        text.outside_text(res),
+        text.bn_text(res),
+        text.cifar_text(res),
+    ):
         assert prose.startswith("**")
     assert "3 of 3" not in text.minima_note(res) and "18 of 18 end points meet it." in text.minima_note(res)
     m = text.metrics(res)
-    assert 3 <= len(m["headline"]) <= 5 and all(isinstance(headline_mean(v), (int, float)) for v in m["headline"].values())
+    assert 3 <= len(m["headline"]) <= 5 and all(
+        isinstance(headline_mean(v), (int, float)) for v in m["headline"].values()
+    )
 
 
 def test_bn_text_reads_the_difference():
@@ -169,6 +207,7 @@ def test_unconverged_end_points_are_named():
 
 
 # ---- pieces -------------------------------------------------------------------------------------------------------
+
 
 def test_alpha_grid_contains_the_end_points():
     for prof in ("quick", "full"):

@@ -1,5 +1,6 @@
 """06 sensitivity: the smoke run's metrics, the verdict rules on constructed curves (each way: the U-shape rule
 must be able to fail), figures and prose from hand-made results, the run budgets and the input-gradient probe."""
+
 import dataclasses
 import math
 
@@ -7,6 +8,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+from small_nets import assert_claims_checked  # noqa: E402
 from torch.nn import functional as F
 
 from lab_utils import references, sections
@@ -16,8 +18,6 @@ from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from lab_utils.core.train import Convergence
 from lab_utils.probes import input_gradient_norm
 from lab_utils.sections.sensitivity import compute, figures, text
-
-from small_nets import assert_claims_checked  # noqa: E402
 
 matplotlib.use("Agg")
 NAME = "06_sensitivity"
@@ -60,9 +60,14 @@ def test_u_rule_holds_on_a_u():
     assert v == HOLDS and li.lo > math.log(1.05) and ri.lo > math.log(1.05)
 
 
-@pytest.mark.parametrize("shape", [[3, 2.5, 2, 1.5, 1.2, 1.1, 1.0],    # falling: no right arm
-                                   [1, 1.2, 1.5, 2, 2.5, 3, 4],        # rising: no left arm
-                                   [1, 1, 1, 1, 1, 1, 1]])             # flat: no arm
+@pytest.mark.parametrize(
+    "shape",
+    [
+        [3, 2.5, 2, 1.5, 1.2, 1.1, 1.0],  # falling: no right arm
+        [1, 1.2, 1.5, 2, 2.5, 3, 4],  # rising: no left arm
+        [1, 1, 1, 1, 1, 1, 1],
+    ],
+)  # flat: no arm
 def test_u_rule_fails_on_monotone_and_flat_curves(shape):
     assert text.u_verdict(_curves(shape), SIZES, LEFT, BOTTOM, RIGHT)[0] == CONTRADICTED
 
@@ -86,8 +91,9 @@ def test_highest_rule():
 
 
 def _trained(bs, seed, acc, jac, grad, lam=1.0, converged=True):
-    return compute.Trained(bs, seed, 100, 1.0, Convergence(0.01, 0.01, converged, "c"), acc, 0.1, acc, jac, grad,
-                           lam, True)
+    return compute.Trained(
+        bs, seed, 100, 1.0, Convergence(0.01, 0.01, converged, "c"), acc, 0.1, acc, jac, grad, lam, True
+    )
 
 
 def _sweep(report, sizes, acc, jac, grad, n=3, noise=0.01, seed=0):
@@ -97,17 +103,21 @@ def _sweep(report, sizes, acc, jac, grad, n=3, noise=0.01, seed=0):
         for i, b in enumerate(sizes):
             e = math.exp(rng.normal(0, noise))
             runs.append(_trained(b, s, 1 - (1 - acc[i]) * e, jac[i] * e, grad[i] * e, lam=1.0 + i * e))
-    return compute.Sweep(report, "mnist", "MLP 784-8-10", 100, 600, 100, "steps", 100, 1e-3, "cosine", list(sizes),
-                         list(range(n)), runs)
+    return compute.Sweep(
+        report, "mnist", "MLP 784-8-10", 100, 600, 100, "steps", 100, 1e-3, "cosine", list(sizes), list(range(n)), runs
+    )
 
 
 def _results(s0=None, s1=None, s2=None):
-    s0 = s0 or _sweep("000", [32, 64, 128, 256, 512], [0.6, 0.58, 0.55, 0.5, 0.45], [1, 1.2, 1.4, 1.6, 2],
-                      [1, 1.1, 1.3, 1.5, 2])
-    s1 = s1 or _sweep("001", SIZES, [0.95, 0.96, 0.97, 0.98, 0.98, 0.98, 0.96], [3, 2, 1.5, 1, 1, 1, 2],
-                      [3, 2, 1.5, 1, 1, 1, 2])
-    s2 = s2 or _sweep("002", [5, 25, 125, 500, 1500], [0.9, 0.95, 0.97, 0.96, 0.95], [3, 2, 1, 1.5, 2],
-                      [3, 2, 1, 1.5, 2])
+    s0 = s0 or _sweep(
+        "000", [32, 64, 128, 256, 512], [0.6, 0.58, 0.55, 0.5, 0.45], [1, 1.2, 1.4, 1.6, 2], [1, 1.1, 1.3, 1.5, 2]
+    )
+    s1 = s1 or _sweep(
+        "001", SIZES, [0.95, 0.96, 0.97, 0.98, 0.98, 0.98, 0.96], [3, 2, 1.5, 1, 1, 1, 2], [3, 2, 1.5, 1, 1, 1, 2]
+    )
+    s2 = s2 or _sweep(
+        "002", [5, 25, 125, 500, 1500], [0.9, 0.95, 0.97, 0.96, 0.95], [3, 2, 1, 1.5, 2], [3, 2, 1, 1.5, 2]
+    )
     return compute.Results({"000": s0, "001": s1, "002": s2}, 0.05, 0.05, "full-batch ‖∇L‖ ≤ 0.05", 100)
 
 
@@ -122,17 +132,28 @@ def test_every_claim_holds_on_curves_shaped_as_the_reports_say():
 
 
 def test_claims_are_contradicted_by_the_opposite_curves():
-    s0 = _sweep("000", [32, 64, 128, 256, 512], [0.45, 0.5, 0.55, 0.58, 0.6], [2, 1.6, 1.4, 1.2, 1],
-                [2, 1.5, 1.3, 1.1, 1])
-    s1 = _sweep("001", SIZES, [0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93], [1, 1.2, 1.5, 2, 2.5, 3, 4],
-                [1, 1.2, 1.5, 2, 2.5, 3, 4])
+    s0 = _sweep(
+        "000", [32, 64, 128, 256, 512], [0.45, 0.5, 0.55, 0.58, 0.6], [2, 1.6, 1.4, 1.2, 1], [2, 1.5, 1.3, 1.1, 1]
+    )
+    s1 = _sweep(
+        "001",
+        SIZES,
+        [0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93],
+        [1, 1.2, 1.5, 2, 2.5, 3, 4],
+        [1, 1.2, 1.5, 2, 2.5, 3, 4],
+    )
     v = _verdicts(_results(s0, s1))
-    for cid in ("000.sensitivity.accuracy_falls", "000.sensitivity.sensitivity_rises", "001.sensitivity.u_shape",
-                "001.sensitivity.test_peaks_mid"):
+    for cid in (
+        "000.sensitivity.accuracy_falls",
+        "000.sensitivity.sensitivity_rises",
+        "001.sensitivity.u_shape",
+        "001.sensitivity.test_peaks_mid",
+    ):
         assert v[cid] == CONTRADICTED, cid
     assert v["000.sensitivity.inverse_relation"] == HOLDS  # accuracy up, sensitivity down: still inverse
-    together = _sweep("000", [32, 64, 128, 256, 512], [0.45, 0.5, 0.55, 0.58, 0.6], [1, 1.2, 1.4, 1.6, 2],
-                      [1, 1.1, 1.3, 1.5, 2])
+    together = _sweep(
+        "000", [32, 64, 128, 256, 512], [0.45, 0.5, 0.55, 0.58, 0.6], [1, 1.2, 1.4, 1.6, 2], [1, 1.1, 1.3, 1.5, 2]
+    )
     assert _verdicts(_results(together))["000.sensitivity.inverse_relation"] == CONTRADICTED
 
 
@@ -152,13 +173,16 @@ def test_figures_and_prose_from_constructed_results():
 
 def test_unconverged_runs_are_named():
     s1 = _results().sweeps["001"]
-    runs = [dataclasses.replace(r, convergence=Convergence(0.5, 0.9, False, "c")) if r.batch_size == 16 else r
-            for r in s1.runs]
+    runs = [
+        dataclasses.replace(r, convergence=Convergence(0.5, 0.9, False, "c")) if r.batch_size == 16 else r
+        for r in s1.runs
+    ]
     note = text.convergence_note(_results(s1=dataclasses.replace(s1, runs=runs)))
     assert "sweep 001, batch 16 (0/3" in note
 
 
 # ---- budgets and the probe ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("bs", [5, 16, 100])
 def test_fixed_steps_and_fixed_epochs_budgets(bs):
@@ -183,15 +207,20 @@ def test_profiles_use_the_reports_batch_sizes_and_enough_seeds():
 
 def test_input_gradient_norm_matches_per_sample_autograd():
     torch.manual_seed(0)
-    m = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.BatchNorm2d(3), torch.nn.ReLU(),
-                            torch.nn.Flatten(), torch.nn.Linear(75, 4)).double()
+    m = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 3, 3, padding=1),
+        torch.nn.BatchNorm2d(3),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(75, 4),
+    ).double()
     m.train()
     m(torch.randn(8, 1, 5, 5, dtype=torch.float64))  # non-trivial running statistics
     x, y = torch.randn(11, 1, 5, 5, dtype=torch.float64), torch.randint(0, 4, (11,))
 
     def one(xi, yi):
         xi = xi[None].clone().requires_grad_(True)
-        g, = torch.autograd.grad(F.cross_entropy(m(xi), yi[None]), xi)
+        (g,) = torch.autograd.grad(F.cross_entropy(m(xi), yi[None]), xi)
         return float(g.norm())
 
     m.eval()
@@ -205,10 +234,19 @@ def test_input_gradient_norm_matches_per_sample_autograd():
 
 def test_fit_note_reads_sensitivity_against_the_fit():
     res = _results()
-    fitted = {r: dataclasses.replace(sw, runs=[dataclasses.replace(x, convergence=Convergence(
-        1 / x.input_grad, 0.01, True, "c")) for x in sw.runs]) for r, sw in res.sweeps.items()}
+    fitted = {
+        r: dataclasses.replace(
+            sw,
+            runs=[dataclasses.replace(x, convergence=Convergence(1 / x.input_grad, 0.01, True, "c")) for x in sw.runs],
+        )
+        for r, sw in res.sweeps.items()
+    }
     note = text.fit_note(dataclasses.replace(res, sweeps=fitted))
     assert "In every sweep the nets that fit their training set more closely are the more sensitive" in note
-    unrelated = {r: dataclasses.replace(sw, runs=[dataclasses.replace(x, convergence=Convergence(
-        x.input_grad, 0.01, True, "c")) for x in sw.runs]) for r, sw in res.sweeps.items()}
+    unrelated = {
+        r: dataclasses.replace(
+            sw, runs=[dataclasses.replace(x, convergence=Convergence(x.input_grad, 0.01, True, "c")) for x in sw.runs]
+        )
+        for r, sw in res.sweeps.items()
+    }
     assert "In every sweep" not in text.fit_note(dataclasses.replace(res, sweeps=unrelated))

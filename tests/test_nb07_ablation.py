@@ -1,5 +1,6 @@
 """Notebook 07 in the smoke profile (its metrics), its figures and text on hand-made results, and every verdict rule
 it applies on constructed cases that hold, are contradicted and stay undecided."""
+
 from __future__ import annotations
 
 import json
@@ -12,11 +13,13 @@ import torch
 
 matplotlib.use("Agg")
 
-from lab_utils.report.metrics import headline_mean
 from lab_utils import models, references, sections  # noqa: E402
 from lab_utils.core import data, stats, train  # noqa: E402
 from lab_utils.probes import grid_coords  # noqa: E402
-from lab_utils.report.metrics import to_jsonable  # noqa: E402
+from lab_utils.report.metrics import (
+    headline_mean,
+    to_jsonable,  # noqa: E402
+)
 from lab_utils.sections.ablation import compute, figures, text  # noqa: E402
 
 NAME = "07_ablation"
@@ -27,6 +30,7 @@ HOLDS, CONTRADICTED, UNDECIDED = stats.HOLDS, stats.CONTRADICTED, stats.UNDECIDE
 
 
 # ---- the smoke run ----------------------------------------------------------------------------------------
+
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
@@ -56,41 +60,85 @@ def test_smoke_metrics(smoke_run):
     for c in conv:
         assert set(c) >= {"variant", "seed", "train_loss", "grad_norm", "converged", "criterion"}
         assert "‖∇L‖" in c["criterion"]
-    assert set(m["headline"]) == {"test acc skip+BN", "test acc BN only", "λmax skip+BN", "λmax BN only",
-                                  "skip only diverged (seeds)"}
-    for fig in ("training", "layer_gradients", "landscape_contours", "landscape_surfaces", "landscape_slice",
-                "landscape_reference_units", "loss_ranges", "hessian_top_eigenvalues", "sharpness_vs_accuracy"):
+    assert set(m["headline"]) == {
+        "test acc skip+BN",
+        "test acc BN only",
+        "λmax skip+BN",
+        "λmax BN only",
+        "skip only diverged (seeds)",
+    }
+    for fig in (
+        "training",
+        "layer_gradients",
+        "landscape_contours",
+        "landscape_surfaces",
+        "landscape_slice",
+        "landscape_reference_units",
+        "loss_ranges",
+        "hessian_top_eigenvalues",
+        "sharpness_vs_accuracy",
+    ):
         assert (section_dir / f"{fig}.png").is_file(), fig
 
 
 # ---- hand-made results ------------------------------------------------------------------------------------
 
+
 def _grid(units: str, rng: float, base: float = 2.0, steps: int = 3) -> compute.Grid:
     c = grid_coords(steps, 1.0)
-    pattern = np.add.outer(c ** 2, c ** 2) / 2  # 0 at the centre, 1 at the corners
+    pattern = np.add.outer(c**2, c**2) / 2  # 0 at the centre, 1 at the corners
     return compute.Grid(units, c, base + rng * pattern, None, 0.01)
 
 
-def seed_run(name: str, seed: int, *, acc: float = 0.5, top_k=(10.0, 5.0), converged: bool = True,
-             ref_range: float = 1e-3, filter_range: float = 1.0, factor: float = 1.0, diverged: bool = False,
-             grad_norm: float = 0.5, train_loss: float = 1.0) -> compute.SeedRun:
+def seed_run(
+    name: str,
+    seed: int,
+    *,
+    acc: float = 0.5,
+    top_k=(10.0, 5.0),
+    converged: bool = True,
+    ref_range: float = 1e-3,
+    filter_range: float = 1.0,
+    factor: float = 1.0,
+    diverged: bool = False,
+    grad_norm: float = 0.5,
+    train_loss: float = 1.0,
+) -> compute.SeedRun:
     skip, bn = next(k for k, v in compute.NAMES.items() if v == name)
     depth = np.arange(len(WEIGHTS))
     init = 0.5 * factor ** (len(WEIGHTS) - 2 - depth)  # geometric over depth, the classifier last
     grads = compute.LayerGrads(WEIGHTS, init, None if diverged else init / 2)
-    conv = train.Convergence(math.nan if diverged else train_loss, math.nan if diverged else grad_norm,
-                             (not diverged) and grad_norm <= CFG.grad_tol, f"full-batch ‖∇L‖ ≤ {CFG.grad_tol:g}")
-    common = dict(variant=name, skip=skip, batchnorm=bn, seed=seed, epochs=[1, 2],
-                  steps=8, convergence=conv, grads=grads)
+    conv = train.Convergence(
+        math.nan if diverged else train_loss,
+        math.nan if diverged else grad_norm,
+        (not diverged) and grad_norm <= CFG.grad_tol,
+        f"full-batch ‖∇L‖ ≤ {CFG.grad_tol:g}",
+    )
+    common = dict(
+        variant=name, skip=skip, batchnorm=bn, seed=seed, epochs=[1, 2], steps=8, convergence=conv, grads=grads
+    )
     if diverged:
-        return compute.SeedRun(**common, train_loss=[math.nan], test_loss=[math.nan], test_acc=[math.nan],
-                               diverged_at_epoch=1, diverged_at_step=2)
+        return compute.SeedRun(
+            **common,
+            train_loss=[math.nan],
+            test_loss=[math.nan],
+            test_acc=[math.nan],
+            diverged_at_epoch=1,
+            diverged_at_step=2,
+        )
     h = compute.Hessian(float(top_k[0]) * 0.99, 5, False, list(top_k), converged, 7, 3 * top_k[0], 1.5, 9)
-    return compute.SeedRun(**common, train_loss=[2.0, 1.5], test_loss=[2.1, 1.8], test_acc=[acc / 2, acc],
-                           diverged_at_epoch=None, diverged_at_step=None,
-                           filter_grid=_grid("filter", filter_range), ref_grid=_grid("reference", ref_range),
-                           slice=compute.Slice(grid_coords(5, 1.0), 2.0 + filter_range * grid_coords(5, 1.0) ** 2),
-                           hessian=h)
+    return compute.SeedRun(
+        **common,
+        train_loss=[2.0, 1.5],
+        test_loss=[2.1, 1.8],
+        test_acc=[acc / 2, acc],
+        diverged_at_epoch=None,
+        diverged_at_step=None,
+        filter_grid=_grid("filter", filter_range),
+        ref_grid=_grid("reference", ref_range),
+        slice=compute.Slice(grid_coords(5, 1.0), 2.0 + filter_range * grid_coords(5, 1.0) ** 2),
+        hessian=h,
+    )
 
 
 def results(spec: dict[str, list[dict]]) -> compute.Results:
@@ -106,14 +154,19 @@ def results(spec: dict[str, list[dict]]) -> compute.Results:
 def baseline(**over) -> dict[str, list[dict]]:
     """A run where report 003's picture holds: skip+BN best, skip only diverged, BN only sharper, plain at chance."""
     spec = {
-        SB: [dict(acc=0.850, top_k=(7.0, 3.0), ref_range=5e-4, factor=1.0),
-             dict(acc=0.852, top_k=(7.1, 3.1), ref_range=5.1e-4, factor=1.01)],
+        SB: [
+            dict(acc=0.850, top_k=(7.0, 3.0), ref_range=5e-4, factor=1.0),
+            dict(acc=0.852, top_k=(7.1, 3.1), ref_range=5.1e-4, factor=1.01),
+        ],
         S: [dict(diverged=True), dict(diverged=True)],
-        B: [dict(acc=0.840, top_k=(90.0, 40.0), ref_range=2.4e-3), dict(acc=0.841, top_k=(91.0, 40.0),
-                                                                         ref_range=2.5e-3)],
-        N: [dict(acc=0.100, top_k=(0.10, 0.05), ref_range=1e-6, filter_range=4e3, factor=0.9, train_loss=2.3025),
-            dict(acc=0.1001, top_k=(0.101, 0.05), ref_range=1.1e-6, filter_range=5e3, factor=0.905,
-                 train_loss=2.3027)],
+        B: [
+            dict(acc=0.840, top_k=(90.0, 40.0), ref_range=2.4e-3),
+            dict(acc=0.841, top_k=(91.0, 40.0), ref_range=2.5e-3),
+        ],
+        N: [
+            dict(acc=0.100, top_k=(0.10, 0.05), ref_range=1e-6, filter_range=4e3, factor=0.9, train_loss=2.3025),
+            dict(acc=0.1001, top_k=(0.101, 0.05), ref_range=1.1e-6, filter_range=5e3, factor=0.905, train_loss=2.3027),
+        ],
     }
     spec.update(over)
     return spec
@@ -134,50 +187,89 @@ def test_every_registry_claim_is_checked_once_with_a_valid_verdict():
 
 def test_report_picture_holds_where_the_numbers_say_so():
     v = verdicts(results(baseline()))
-    for k in ("skip_bn_beats_bn_only", "skip_only_diverges", "plain_net_at_chance", "skip_reduces_lambda_max",
-              "skip_lowers_loss_range", "plain_net_flat_landscape", "plain_net_small_lambda", "vanishing_gradient"):
+    for k in (
+        "skip_bn_beats_bn_only",
+        "skip_only_diverges",
+        "plain_net_at_chance",
+        "skip_reduces_lambda_max",
+        "skip_lowers_loss_range",
+        "plain_net_flat_landscape",
+        "plain_net_small_lambda",
+        "vanishing_gradient",
+    ):
         assert v[k] == HOLDS, k
     assert v["skip_more_critical_than_bn"] == CONTRADICTED  # the diverged skip-only net counts at chance
-    assert v["lambda_reduction_92_percent"] == HOLDS            # 1 - 7 / 90 = 92.2 %
-    assert v["condition_number_near_one"] == CONTRADICTED       # lambda_2 / lambda_1 ~ 0.43 < 1 / 1.05
+    assert v["lambda_reduction_92_percent"] == HOLDS  # 1 - 7 / 90 = 92.2 %
+    assert v["condition_number_near_one"] == CONTRADICTED  # lambda_2 / lambda_1 ~ 0.43 < 1 / 1.05
 
 
 def test_reversed_numbers_contradict():
-    spec = baseline(**{
-        SB: [dict(acc=0.80, top_k=(90.0, 40.0), ref_range=3e-3), dict(acc=0.801, top_k=(91.0, 40.0), ref_range=3.1e-3)],
-        B: [dict(acc=0.85, top_k=(7.0, 3.0), ref_range=5e-4), dict(acc=0.851, top_k=(7.1, 3.0), ref_range=5e-4)],
-        S: [dict(acc=0.90), dict(acc=0.901)],
-        N: [dict(acc=0.40, top_k=(300.0, 100.0), ref_range=1e-2, factor=1.2, train_loss=1.6),
-            dict(acc=0.41, top_k=(301.0, 100.0), ref_range=1.1e-2, factor=1.21, train_loss=1.61)],
-    })
+    spec = baseline(
+        **{
+            SB: [
+                dict(acc=0.80, top_k=(90.0, 40.0), ref_range=3e-3),
+                dict(acc=0.801, top_k=(91.0, 40.0), ref_range=3.1e-3),
+            ],
+            B: [dict(acc=0.85, top_k=(7.0, 3.0), ref_range=5e-4), dict(acc=0.851, top_k=(7.1, 3.0), ref_range=5e-4)],
+            S: [dict(acc=0.90), dict(acc=0.901)],
+            N: [
+                dict(acc=0.40, top_k=(300.0, 100.0), ref_range=1e-2, factor=1.2, train_loss=1.6),
+                dict(acc=0.41, top_k=(301.0, 100.0), ref_range=1.1e-2, factor=1.21, train_loss=1.61),
+            ],
+        }
+    )
     v = verdicts(results(spec))
-    for k in ("skip_bn_beats_bn_only", "skip_only_diverges", "plain_net_at_chance", "skip_reduces_lambda_max",
-              "lambda_reduction_92_percent", "skip_lowers_loss_range", "plain_net_flat_landscape",
-              "plain_net_small_lambda", "vanishing_gradient"):
+    for k in (
+        "skip_bn_beats_bn_only",
+        "skip_only_diverges",
+        "plain_net_at_chance",
+        "skip_reduces_lambda_max",
+        "lambda_reduction_92_percent",
+        "skip_lowers_loss_range",
+        "plain_net_flat_landscape",
+        "plain_net_small_lambda",
+        "vanishing_gradient",
+    ):
         assert v[k] == CONTRADICTED, k
     assert v["skip_more_critical_than_bn"] == HOLDS  # the skip-only net trains and beats BN only
 
 
 def test_noisy_or_missing_evidence_stays_undecided():
-    spec = baseline(**{
-        SB: [dict(acc=0.80, top_k=(7.0, 6.99), ref_range=5e-4), dict(acc=0.90, top_k=(70.0, 69.99), converged=False)],
-        B: [dict(acc=0.85, top_k=(9.0, 8.99), ref_range=1e-3), dict(acc=0.84, top_k=(9.0, 8.99), ref_range=1e-4)],
-        S: [dict(diverged=True), dict(acc=0.3)],
-        N: [dict(acc=0.10, top_k=(0.1, 0.0999), ref_range=1e-6, factor=0.8, train_loss=2.3026),
-            dict(acc=0.25, top_k=(0.1, 0.0999), ref_range=1e-3, factor=1.2, train_loss=2.1)],
-    })
+    spec = baseline(
+        **{
+            SB: [
+                dict(acc=0.80, top_k=(7.0, 6.99), ref_range=5e-4),
+                dict(acc=0.90, top_k=(70.0, 69.99), converged=False),
+            ],
+            B: [dict(acc=0.85, top_k=(9.0, 8.99), ref_range=1e-3), dict(acc=0.84, top_k=(9.0, 8.99), ref_range=1e-4)],
+            S: [dict(diverged=True), dict(acc=0.3)],
+            N: [
+                dict(acc=0.10, top_k=(0.1, 0.0999), ref_range=1e-6, factor=0.8, train_loss=2.3026),
+                dict(acc=0.25, top_k=(0.1, 0.0999), ref_range=1e-3, factor=1.2, train_loss=2.1),
+            ],
+        }
+    )
     v = verdicts(results(spec))
-    for k in ("skip_bn_beats_bn_only", "skip_only_diverges", "plain_net_at_chance", "skip_reduces_lambda_max",
-              "lambda_reduction_92_percent", "skip_lowers_loss_range", "plain_net_flat_landscape",
-              "plain_net_small_lambda", "condition_number_near_one", "vanishing_gradient",
-              "lambda_predicts_generalization"):
+    for k in (
+        "skip_bn_beats_bn_only",
+        "skip_only_diverges",
+        "plain_net_at_chance",
+        "skip_reduces_lambda_max",
+        "lambda_reduction_92_percent",
+        "skip_lowers_loss_range",
+        "plain_net_flat_landscape",
+        "plain_net_small_lambda",
+        "condition_number_near_one",
+        "vanishing_gradient",
+        "lambda_predicts_generalization",
+    ):
         assert v[k] == UNDECIDED, k
 
 
 def test_unconverged_lanczos_is_left_out():
     spec = baseline(**{SB: [dict(top_k=(7.0, 3.0), converged=False), dict(top_k=(7.1, 3.1), converged=False)]})
     res = results(spec)
-    assert all(r.hessian.lambda_max is None and r.hessian.condition is None for r in res.runs[SB])
+    assert all(r.hessian.lambda_max is None and r.hessian.condition_top_k is None for r in res.runs[SB])
     v = verdicts(res)
     assert v["skip_reduces_lambda_max"] == UNDECIDED and v["plain_net_small_lambda"] == UNDECIDED
     assert text.metrics(res)["headline"]["λmax skip+BN"] == "Lanczos not converged (2 probed)"
@@ -186,8 +278,9 @@ def test_unconverged_lanczos_is_left_out():
 def test_correlation_rule_needs_strength_and_sign():
     def spec_for(pairs):
         it = iter(pairs)
-        return baseline(**{n: [dict(acc=a, top_k=(lam, lam / 2)) for a, lam in (next(it), next(it))]
-                           for n in (SB, B, N)})
+        return baseline(
+            **{n: [dict(acc=a, top_k=(lam, lam / 2)) for a, lam in (next(it), next(it))] for n in (SB, B, N)}
+        )
 
     falling = [(0.90, 1.0), (0.80, 2.0), (0.70, 3.0), (0.60, 4.0), (0.50, 5.0), (0.40, 6.0)]
     assert verdicts(results(spec_for(falling)))["lambda_predicts_generalization"] == HOLDS
@@ -205,6 +298,7 @@ def test_condition_rule_never_confirms_from_a_lower_bound():
 
 
 # ---- prose, table, metrics, figures on hand-made results --------------------------------------------------
+
 
 def test_prose_follows_the_numbers():
     res = results(baseline())
@@ -238,8 +332,9 @@ def test_metrics_are_plain_numbers():
     json.dumps(to_jsonable(m))
 
 
-@pytest.mark.parametrize("fig", ["training", "surfaces", "slices", "loss_ranges", "eigenvalues", "layer_gradients",
-                                 "sharpness_vs_accuracy"])
+@pytest.mark.parametrize(
+    "fig", ["training", "surfaces", "slices", "loss_ranges", "eigenvalues", "layer_gradients", "sharpness_vs_accuracy"]
+)
 def test_figures_draw_from_results_only(fig):
     import matplotlib.pyplot as plt
 
@@ -280,6 +375,7 @@ def test_reference_points_come_from_the_registry():
 
 
 # ---- computation helpers ----------------------------------------------------------------------------------
+
 
 def test_decay_factor_recovers_a_geometric_profile():
     assert compute.decay_factor(0.9 ** (18 - np.arange(19))) == pytest.approx(0.9)
@@ -345,7 +441,7 @@ def test_weights_digest_sees_parameters_and_bn_buffers():
 
 def test_variant_models_have_the_switches():
     counts = {k: models.spec_n_params(compute.spec(*k)) for k in compute.VARIANTS}
-    assert counts[(True, True)] == counts[(False, True)]      # skips add no parameters (option A)
+    assert counts[(True, True)] == counts[(False, True)]  # skips add no parameters (option A)
     assert counts[(True, False)] == counts[(False, False)]
     assert [compute.variant_name(*k) for k in compute.VARIANTS] == [SB, S, B, N]
 

@@ -1,5 +1,6 @@
 """Notebook 08 in the smoke profile (its metrics), and the section's figures, text and verdict rules on
 hand-made results objects: cases that hold, contradict and stay undecided."""
+
 from __future__ import annotations
 
 import math
@@ -8,12 +9,11 @@ import matplotlib
 import numpy as np
 import pytest
 
-from lab_utils.report.metrics import headline_mean
 from lab_utils import models, references, sections
 from lab_utils.core import stats
+from lab_utils.report.metrics import headline_mean
 from lab_utils.sections.optimizer_probes import compute, figures, text
-from lab_utils.sections.optimizer_probes.compute import (OPTIMIZERS, PAIRS, Curvature, Endpoint, Path, Results,
-                                                         Subspace)
+from lab_utils.sections.optimizer_probes.compute import OPTIMIZERS, PAIRS, Curvature, Endpoint, Path, Results, Subspace
 
 matplotlib.use("Agg")
 NAME = "08_optimizer_probes"
@@ -22,17 +22,49 @@ SEEDS = [0, 1, 2]
 
 # ---- hand-made results ----------------------------------------------------------------------------------------
 
+
 def curv(opt, seed, lam=10.0, lam_min=-1.0, ratio=0.5, fisher=0.8, err=0.01):
     a = [-1.0, -0.5, 0.0, 0.5, 1.0]
-    return Curvature(opt, seed, [lam, lam / 2, lam / 3], lam_min, err, True, 50, 5.0, 0.5, [0.0, 1.0, 2.0],
-                     [0.1, 0.5, 0.4], ratio * lam, 1.0, fisher * lam, 0.01, 1.0, 0.01, a,
-                     [0.01 + 0.5 * lam * x * x for x in a], [0.01 + 1e-3 * x * x for x in a])
+    return Curvature(
+        opt,
+        seed,
+        [lam, lam / 2, lam / 3],
+        lam_min,
+        err,
+        True,
+        50,
+        5.0,
+        0.5,
+        [0.0, 1.0, 2.0],
+        [0.1, 0.5, 0.4],
+        ratio * lam,
+        1.0,
+        fisher * lam,
+        0.01,
+        1.0,
+        0.01,
+        a,
+        [0.01 + 0.5 * lam * x * x for x in a],
+        [0.01 + 1e-3 * x * x for x in a],
+    )
 
 
 def endpoint(opt, seed, acc=0.5, first=0.2, control=False, converged=True):
-    return Endpoint(opt, seed, compute.model_seed(seed, opt, control), control, [1, 2, 3], [1.0, 0.1, 0.01],
-                    [1.5, 1.2, 1.1], [first, 0.4, acc], 0.01 if converged else 0.9, 0.01 if converged else 2.0,
-                    converged, "full-batch ‖∇L‖ ≤ 0.1 and training loss ≤ 0.05", 300)
+    return Endpoint(
+        opt,
+        seed,
+        compute.model_seed(seed, opt, control),
+        control,
+        [1, 2, 3],
+        [1.0, 0.1, 0.01],
+        [1.5, 1.2, 1.1],
+        [first, 0.4, acc],
+        0.01 if converged else 0.9,
+        0.01 if converged else 2.0,
+        converged,
+        "full-batch ‖∇L‖ ≤ 0.1 and training loss ≤ 0.05",
+        300,
+    )
 
 
 def path(a, b, seed, lin=1.0, neb=0.5, bez=0.4, lowest="inside", control=False):
@@ -41,14 +73,37 @@ def path(a, b, seed, lin=1.0, neb=0.5, bez=0.4, lowest="inside", control=False):
     alpha = [-0.5, 0.0, 0.5, 1.0, 1.5]
     outside = {"end": (0.5, 0.05), "start": (0.5, 0.5), "before": (0.05, 0.5), "inside": (0.5, 0.5)}[lowest]
     lin_loss = [outside[0], 0.1, 0.1 + lin, 0.1, outside[1]]
-    return Path(a, b, seed, control, 10.0, alpha, lin_loss, [0.0, 0.5, 1.0], [0.1, 0.1 + neb, 0.1], None,
-                None if control else [0.0, 0.5, 1.0], None if control else [0.1, 0.1 + bez, 0.1])
+    return Path(
+        a,
+        b,
+        seed,
+        control,
+        10.0,
+        alpha,
+        lin_loss,
+        [0.0, 0.5, 1.0],
+        [0.1, 0.1 + neb, 0.1],
+        None,
+        None if control else [0.0, 0.5, 1.0],
+        None if control else [0.1, 0.1 + bez, 0.1],
+    )
 
 
 def subspace(seed, accs=(0.11, 0.2, 0.4), dims=(15, 100, 1000), baseline=0.4):
     d90 = next((d for d, a in zip(dims, accs) if a >= 0.9 * baseline), None)
-    return Subspace(seed, list(dims), list(accs), ["dense"] * len(dims), baseline, 0.9 * baseline, d90,
-                    None if d90 is None else float(d90), 20_000, 5, 512)
+    return Subspace(
+        seed,
+        list(dims),
+        list(accs),
+        ["dense"] * len(dims),
+        baseline,
+        0.9 * baseline,
+        d90,
+        None if d90 is None else float(d90),
+        20_000,
+        5,
+        512,
+    )
 
 
 def settings():
@@ -67,12 +122,20 @@ def results(lam=None, ratio=None, acc=None, lam_min=None, paths=None, subs=None,
     lam_min = lam_min or {o: -3.0 for o in OPTIMIZERS}
     jit = {0: 1.0, 1: 1.02, 2: 0.98}
     cv = [curv(o, s, lam[o] * jit[s], lam_min[o] * jit[s], ratio[o] * jit[s]) for o in OPTIMIZERS for s in SEEDS]
-    eps = [endpoint(o, s, acc[o] + 0.005 * (s - 1), {"SGD": 0.3, "SGD+momentum": 0.35, "AdamW": 0.45}[o],
-                    converged=converged) for o in OPTIMIZERS for s in SEEDS]
+    eps = [
+        endpoint(
+            o, s, acc[o] + 0.005 * (s - 1), {"SGD": 0.3, "SGD+momentum": 0.35, "AdamW": 0.45}[o], converged=converged
+        )
+        for o in OPTIMIZERS
+        for s in SEEDS
+    ]
     eps += [endpoint("SGD+momentum", s, control=True) for s in SEEDS]
     if paths is None:
-        paths = [path(a, b, s, neb=0.3 + 0.2 * i + 0.01 * s, bez=0.35 + 0.2 * i + 0.01 * s, lowest=low)
-                 for s in SEEDS for i, ((a, b), low) in enumerate(zip(PAIRS, ("end", "start", "start")))]
+        paths = [
+            path(a, b, s, neb=0.3 + 0.2 * i + 0.01 * s, bez=0.35 + 0.2 * i + 0.01 * s, lowest=low)
+            for s in SEEDS
+            for i, ((a, b), low) in enumerate(zip(PAIRS, ("end", "start", "start")))
+        ]
         paths += [path("SGD", "SGD+momentum", s, lin=0.01, neb=0.0, control=True) for s in SEEDS]
     subs = subs if subs is not None else [subspace(s) for s in SEEDS]
     return Results(SEEDS, settings(), eps, cv, paths, subs)
@@ -83,6 +146,7 @@ def verdicts(res) -> dict[str, str]:
 
 
 # ---- the smoke run ------------------------------------------------------------------------------------------------
+
 
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
@@ -101,7 +165,7 @@ def test_smoke_metrics(smoke_run):
     assert len({s for _, s in seeds}) == len(seeds), "no two end points share an initialisation"
     for o in m["optimizers"]:
         assert len(o["lambda_max"]) == len(m["seeds"])
-        for lmax, lmin, kappa, err in zip(o["lambda_max"], o["lambda_min"], o["condition"], o["lambda_err"]):
+        for lmax, lmin, kappa, err in zip(o["lambda_max"], o["lambda_min"], o["condition_extremes"], o["lambda_err"]):
             assert lmin <= lmax
             if abs(lmin) > err:
                 assert kappa == pytest.approx(lmax / abs(lmin), rel=1e-9)  # condition_extremes
@@ -122,6 +186,7 @@ def test_smoke_metrics(smoke_run):
 
 
 # ---- profiles and seeds -----------------------------------------------------------------------------------------
+
 
 def test_profiles_follow_the_brief_and_the_report():
     for prof in ("smoke", "quick", "full"):
@@ -160,16 +225,26 @@ def test_pairs_are_the_reports_order():
 
 # ---- verdict rules on constructed cases ------------------------------------------------------------------------
 
+
 def test_every_registered_claim_is_checked_and_the_report_like_case_holds():
     res = results()
     v = verdicts(res)
     assert set(v) == {c.id for c in references.for_section(NAME)}
-    for cid in ("004.accuracy.sgd_lowest", "004.accuracy.adamw_best", "004.training.adamw_fastest_early",
-                "004.curvature.momentum_flattest", "004.curvature.adamw_sharpest", "004.curvature.indefinite",
-                "004.noise.ratio_above_one", "004.noise.adamw_lowest",
-                "004.interpolation.sgd_to_sgd_momentum_min_beyond",
-                "004.interpolation.sgd_momentum_to_adamw_min_at_start", "004.interpolation.adamw_to_sgd_min_at_start",
-                "004.neb.barriers_separate_minima", "004.neb.sgd_sgd_momentum_most_connected"):
+    for cid in (
+        "004.accuracy.sgd_lowest",
+        "004.accuracy.adamw_best",
+        "004.training.adamw_fastest_early",
+        "004.curvature.momentum_flattest",
+        "004.curvature.adamw_sharpest",
+        "004.curvature.indefinite",
+        "004.noise.ratio_above_one",
+        "004.noise.adamw_lowest",
+        "004.interpolation.sgd_to_sgd_momentum_min_beyond",
+        "004.interpolation.sgd_momentum_to_adamw_min_at_start",
+        "004.interpolation.adamw_to_sgd_min_at_start",
+        "004.neb.barriers_separate_minima",
+        "004.neb.sgd_sgd_momentum_most_connected",
+    ):
         assert v[cid] == stats.HOLDS, cid
     assert v["004.noise.sgd_highest"] == stats.CONTRADICTED  # SGD+momentum's ratio is the highest here, as in 004
 
@@ -181,19 +256,31 @@ def test_sharpness_verdicts_hold_contradict_and_stay_undecided():
     assert verdicts(results(lam=sharp))["004.curvature.momentum_flattest"] == stats.CONTRADICTED
     assert verdicts(results(lam=sharp))["004.curvature.adamw_sharpest"] == stats.CONTRADICTED
     res = results(lam={"SGD": 100.0, "SGD+momentum": 100.0, "AdamW": 100.0})  # ties: jitter only, same per seed
-    res.curvature[:] = [curv(c.optimizer, c.seed, 100.0 * (1 + 0.1 * ((c.seed + OPTIMIZERS.index(c.optimizer)) % 3)))
-                        for c in res.curvature]
+    res.curvature[:] = [
+        curv(c.optimizer, c.seed, 100.0 * (1 + 0.1 * ((c.seed + OPTIMIZERS.index(c.optimizer)) % 3)))
+        for c in res.curvature
+    ]
     assert verdicts(res)["004.curvature.momentum_flattest"] == stats.UNDECIDED
 
 
 def test_one_seed_decides_nothing():
     res = results()
-    one = Results([0], res.settings, [e for e in res.endpoints if e.seed == 0],
-                  [c for c in res.curvature if c.seed == 0], [p for p in res.paths if p.seed == 0],
-                  [s for s in res.subspace if s.seed == 0])
+    one = Results(
+        [0],
+        res.settings,
+        [e for e in res.endpoints if e.seed == 0],
+        [c for c in res.curvature if c.seed == 0],
+        [p for p in res.paths if p.seed == 0],
+        [s for s in res.subspace if s.seed == 0],
+    )
     v = verdicts(one)
-    for cid in ("004.curvature.momentum_flattest", "004.accuracy.sgd_lowest", "004.noise.ratio_above_one",
-                "004.curvature.indefinite", "004.interpolation.sgd_to_sgd_momentum_min_beyond"):
+    for cid in (
+        "004.curvature.momentum_flattest",
+        "004.accuracy.sgd_lowest",
+        "004.noise.ratio_above_one",
+        "004.curvature.indefinite",
+        "004.interpolation.sgd_to_sgd_momentum_min_beyond",
+    ):
         assert v[cid] == stats.UNDECIDED, cid
 
 
@@ -210,17 +297,18 @@ def test_indefinite_and_condition():
     assert verdicts(results())["004.curvature.indefinite"] == stats.HOLDS
     pos = results(lam_min={o: 1e-4 for o in OPTIMIZERS})  # within the error bound of 0: not negative
     assert verdicts(pos)["004.curvature.indefinite"] == stats.CONTRADICTED
-    assert all(c.condition is None for c in pos.curvature)
+    assert all(c.condition_extremes is None for c in pos.curvature)
     one_convex = results(lam_min={"SGD": -3.0, "SGD+momentum": 1e-4, "AdamW": -3.0})  # in every seed
     assert verdicts(one_convex)["004.curvature.indefinite"] == stats.CONTRADICTED
     mixed = results()  # one seed's SGD+momentum end point without a resolved negative eigenvalue
-    mixed.curvature[:] = [curv(c.optimizer, c.seed, lam_min=1e-4 if (c.optimizer, c.seed) == ("SGD+momentum", 0)
-                               else -3.0) for c in mixed.curvature]
+    mixed.curvature[:] = [
+        curv(c.optimizer, c.seed, lam_min=1e-4 if (c.optimizer, c.seed) == ("SGD+momentum", 0) else -3.0)
+        for c in mixed.curvature
+    ]
     assert verdicts(mixed)["004.curvature.indefinite"] == stats.UNDECIDED
     c = curv("SGD", 0, lam=20.0, lam_min=-4.0)
-    assert c.condition == pytest.approx(5.0)
-    ordered = results(lam={"SGD": 100.0, "SGD+momentum": 30.0, "AdamW": 300.0},
-                      lam_min={o: -3.0 for o in OPTIMIZERS})
+    assert c.condition_extremes == pytest.approx(5.0)
+    ordered = results(lam={"SGD": 100.0, "SGD+momentum": 30.0, "AdamW": 300.0}, lam_min={o: -3.0 for o in OPTIMIZERS})
     assert verdicts(ordered)["004.curvature.condition_order"] == stats.HOLDS
     reversed_ = results(lam={"SGD": 100.0, "SGD+momentum": 300.0, "AdamW": 30.0})
     assert verdicts(reversed_)["004.curvature.condition_order"] == stats.CONTRADICTED
@@ -248,8 +336,9 @@ def test_barrier_verdicts():
     assert verdicts(results(paths=high))["004.neb.barriers_separate_minima"] == stats.HOLDS
     around = [path(a, b, s, neb=(0.02, 0.1, 0.4)[s], bez=1.0) for s in SEEDS for a, b in PAIRS]
     assert verdicts(results(paths=around))["004.neb.barriers_separate_minima"] == stats.UNDECIDED
-    worst_first = [path(a, b, s, neb=(2.0 if i == 0 else 0.5) + 0.01 * s, bez=9.0)
-                   for s in SEEDS for i, (a, b) in enumerate(PAIRS)]
+    worst_first = [
+        path(a, b, s, neb=(2.0 if i == 0 else 0.5) + 0.01 * s, bez=9.0) for s in SEEDS for i, (a, b) in enumerate(PAIRS)
+    ]
     assert verdicts(results(paths=worst_first))["004.neb.sgd_sgd_momentum_most_connected"] == stats.CONTRADICTED
     assert path("SGD", "AdamW", 0, neb=0.5, bez=0.2).best_barrier == pytest.approx(0.2)
     assert path("SGD", "AdamW", 0, neb=0.5, control=True).best_barrier == pytest.approx(0.5)
@@ -280,25 +369,38 @@ def test_accuracy_verdicts():
     assert v["004.accuracy.sgd_lowest"] == stats.CONTRADICTED and v["004.accuracy.adamw_best"] == stats.CONTRADICTED
     tie = {"SGD": 0.6, "SGD+momentum": 0.7, "AdamW": 0.7}
     res = results(acc=tie)
-    res.endpoints[:] = [endpoint(e.optimizer, e.seed, e.final_acc + (0.01 * (e.seed - 1) if e.optimizer == "AdamW"
-                                                                   else 0.0), control=e.control)
-                        for e in res.endpoints]
+    res.endpoints[:] = [
+        endpoint(
+            e.optimizer,
+            e.seed,
+            e.final_acc + (0.01 * (e.seed - 1) if e.optimizer == "AdamW" else 0.0),
+            control=e.control,
+        )
+        for e in res.endpoints
+    ]
     assert verdicts(res)["004.accuracy.adamw_best"] == stats.UNDECIDED
 
 
 # ---- figures and text on hand-made results -------------------------------------------------------------------------
 
+
 def test_figures_draw_from_results_only(tmp_path):
     res = results()
-    figs = {"training": figures.training(res.endpoints), "curvature": figures.curvature(res.curvature),
-            "spectra": figures.spectra(res.curvature), "eigen_lines": figures.eigen_lines(res.curvature),
-            "intrinsic": figures.intrinsic(res.subspace), "paths": figures.paths(res.paths),
-            "edge": figures.intrinsic([subspace(s, accs=(0.1, 0.12, 0.2)) for s in SEEDS])}
+    figs = {
+        "training": figures.training(res.endpoints),
+        "curvature": figures.curvature(res.curvature),
+        "spectra": figures.spectra(res.curvature),
+        "eigen_lines": figures.eigen_lines(res.curvature),
+        "intrinsic": figures.intrinsic(res.subspace),
+        "paths": figures.paths(res.paths),
+        "edge": figures.intrinsic([subspace(s, accs=(0.1, 0.12, 0.2)) for s in SEEDS]),
+    }
     for name, fig in figs.items():
         fig.savefig(tmp_path / f"{name}.png")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     assert len(figs["paths"].axes) == len(PAIRS) + 1  # the control has its own panel
     import matplotlib.pyplot as plt
+
     plt.close("all")
 
 
@@ -310,8 +412,9 @@ def test_text_states_the_numbers_and_the_failures():
     conv = text.convergence_text(bad.endpoints, bad.settings)
     assert "0 of 9 end points meet it" in conv and "not converged" in conv
     assert "not converged" in text.verdict_intro(bad)
-    assert "control" in text.paths_text(res.paths).lower() and "removes most of the barrier" in \
-        text.paths_text(res.paths)
+    assert "control" in text.paths_text(res.paths).lower() and "removes most of the barrier" in text.paths_text(
+        res.paths
+    )
     noise = text.noise_text(res.curvature, res.settings)
     assert "λ_F/λ_H" in noise and "above 1" in noise
     low = results(ratio={o: 0.3 for o in OPTIMIZERS})
@@ -331,4 +434,6 @@ def test_metrics_carry_convergence_and_a_numeric_headline():
         v = headline_mean(v)
         assert isinstance(v, (int, float)) and math.isfinite(v), label
     assert m["headline"]["λmax SGD+momentum ÷ min(SGD, AdamW)"]["mean"] == pytest.approx(0.3, rel=0.05)
-    assert np.isclose(m["headline"]["noise ratio λ_C/λ_H (all end points)"]["mean"], np.mean([2.0, 3.0, 1.5]), rtol=0.05)
+    assert np.isclose(
+        m["headline"]["noise ratio λ_C/λ_H (all end points)"]["mean"], np.mean([2.0, 3.0, 1.5]), rtol=0.05
+    )

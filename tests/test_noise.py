@@ -1,5 +1,6 @@
 """lab_utils.probes.noise against exact answers on tiny models: per-sample gradients vs a loop of single-sample
 backward passes, and the top eigenvalue of the gradient covariance vs a dense covariance built explicitly."""
+
 import torch
 from torch.nn import functional as F
 
@@ -9,8 +10,7 @@ from lab_utils.probes import linalg, noise
 
 def _tiny_cnn():
     torch.manual_seed(0)
-    m = models.build(dict(kind="cnn", channels=[3], hidden=5, in_channels=1, image_size=6, n_classes=3,
-                          batchnorm=True))
+    m = models.build(dict(kind="cnn", channels=[3], hidden=5, in_channels=1, image_size=6, n_classes=3, batchnorm=True))
     # non-trivial BN running stats, so eval mode differs from the initial identity
     with torch.no_grad():
         m.train()
@@ -27,11 +27,11 @@ def test_per_sample_grads_match_loop_of_single_backward():
     m = _tiny_cnn()
     x, y = _data()
     before = {k: v.clone() for k, v in m.state_dict().items()}
-    G = noise.per_sample_grads(m, F.cross_entropy, x, y, chunk_size=7)
+    G = noise.per_sample_grads(m, F.cross_entropy, (x, y), chunk_size=7)
     rows = []
     for i in range(len(x)):
         m.zero_grad()
-        F.cross_entropy(m(x[i:i + 1]), y[i:i + 1]).backward()
+        F.cross_entropy(m(x[i : i + 1]), y[i : i + 1]).backward()
         rows.append(torch.cat([p.grad.reshape(-1) for p in m.parameters()]))
     ref = torch.stack(rows)
     assert G.shape == (len(x), models.count_params(m))
@@ -44,7 +44,7 @@ def test_per_sample_grads_match_loop_of_single_backward():
 def test_covariance_top_eigenvalue_matches_dense_covariance():
     m = _tiny_cnn()
     x, y = _data(30)
-    G = noise.per_sample_grads(m, F.cross_entropy, x, y).double()
+    G = noise.per_sample_grads(m, F.cross_entropy, (x, y)).double()
     g_bar = G.mean(0)
     C = sum(torch.outer(g - g_bar, g - g_bar) for g in G) / len(G)  # dense, by the definition
     exact = float(torch.linalg.eigvalsh(C)[-1])
@@ -54,10 +54,21 @@ def test_covariance_top_eigenvalue_matches_dense_covariance():
     # the chunked matvec is C v
     v = torch.randn(G.shape[1], dtype=torch.float64)
     torch.testing.assert_close(noise.covariance_matvec(G, chunk_size=4)(v), C @ v)
-    stats = noise.gradient_noise(m, F.cross_entropy, x, y)
+    stats = noise.gradient_noise(m, F.cross_entropy, (x, y))
     assert abs(stats.lambda_c - exact) < 1e-4 * exact  # float32 G
     assert abs(stats.trace_c - float(torch.trace(C))) < 1e-4 * float(torch.trace(C))
     assert abs(stats.grad_norm - float(g_bar.norm())) < 1e-5
+
+
+def test_batches_are_the_samples_in_order():
+    m = _tiny_cnn()
+    x, y = _data(13)
+    one = noise.per_sample_grads(m, F.cross_entropy, (x, y), chunk_size=4)
+    split = noise.per_sample_grads(m, F.cross_entropy, [(x[:5], y[:5]), (x[5:], y[5:])], chunk_size=4)
+    torch.testing.assert_close(split, one, rtol=1e-6, atol=1e-7)
+    a = noise.gradient_noise(m, F.cross_entropy, (x, y))
+    b = noise.gradient_noise(m, F.cross_entropy, [(x[:5], y[:5]), (x[5:], y[5:])])
+    assert abs(a.lambda_c - b.lambda_c) < 1e-5 * a.lambda_c and a.n == b.n == 13
 
 
 def test_lanczos_top_on_known_spectrum():

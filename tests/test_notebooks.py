@@ -1,4 +1,5 @@
 """Every notebook: stored clean, one literal `parameters` cell, validates its parameters, and runs in smoke."""
+
 from __future__ import annotations
 
 import ast
@@ -40,14 +41,15 @@ def test_one_literal_parameters_cell(nb):
     assert names["profile"] == "quick" and names["device"] == "auto"
     knobs = {k: v for k, v in names.items() if k not in ("profile", "device", "seed")}
     assert all(v is None for v in knobs.values()), f"{nb.name}: knobs default to None (take the profile's value)"
+    from nbformat.v4 import new_code_cell
     from papermill.translators import PythonTranslator  # what papermill and `papermill --help-notebook` see
 
-    from nbformat.v4 import new_code_cell
     cell = new_code_cell(src)
     assert [p.name for p in PythonTranslator.inspect(cell)] == list(names), "papermill cannot parse a line"
     following = "".join(cs[tagged[0] + 1]["source"])
-    assert "sections import start" in following and "start(" in following, \
+    assert "sections import start" in following and "start(" in following, (
         f"{nb.name}: the cell after the parameters must call lab_utils.sections.start"
+    )
     assert "globals())" in following, f"{nb.name}: start must read the parameters from the notebook's globals()"
     from lab_utils import sections  # start reads profile, device, seed and the profile's fields, nothing else
 
@@ -71,11 +73,14 @@ def test_smoke_run_writes_metrics_and_figures(smoke_run, name):
     assert list(section_dir.glob("*.png")), "no figure written"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"profile": "huge"}, "profile='huge' is not allowed"),
-    ({"device": "tpu"}, "device='tpu' is not allowed"),
-    ({"seed": -3}, "seed=-3 is not allowed"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"profile": "huge"}, "profile='huge' is not allowed"),
+        ({"device": "tpu"}, "device='tpu' is not allowed"),
+        ({"seed": -3}, "seed=-3 is not allowed"),
+    ],
+)
 def test_bad_parameter_stops_with_clear_line(tmp_path, bad, message):
     import papermill as pm
 
@@ -93,5 +98,6 @@ def test_no_model_training_or_probe_code_in_notebooks(nb):
         if c["cell_type"] != "code":
             continue
         for node in ast.walk(ast.parse("".join(c["source"]))):
-            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While,
-                                         ast.Lambda)), f"{nb.name}: {type(node).__name__} in a code cell"
+            assert not isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda)
+            ), f"{nb.name}: {type(node).__name__} in a code cell"

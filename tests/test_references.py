@@ -1,6 +1,7 @@
 """The claim registry against the reference reports themselves: every claim names a report and a section that
 exist, ids are unique, and every number in a claim's `numbers` is written in its report's text (so a mistyped or
 invented reference number fails here)."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@ over base seeds, up-to-date skips, staged installs, kernel start-up retries and 
 
 Most tests render tiny notebooks (a parameters cell and one line of work) from a temporary folder (`--notebooks`),
 so they exercise the renderer, not the sections; one renders section 01 in the smoke profile end to end."""
+
 from __future__ import annotations
 
 import json
@@ -18,30 +19,37 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import REPO
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import REPO
 from lab_utils import render
 from lab_utils.render import manifest, outputs, plan
 from lab_utils.report import index
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--profile", "huge"], "profile='huge' is not allowed"),
-    (["-p", "profile", "huge"], "profile='huge' is not allowed"),
-    (["--seed", "x"], "seed='x' is not allowed"),
-    (["--seeds", "3-1"], "the range 3-1 is empty"),
-    (["--seeds", "0,a"], "--seeds '0,a' is not allowed"),
-    (["--seed", "1", "--seeds", "0,1"], "not both"),
-    (["--jobs", "0"], "--jobs 0 is not allowed"),
-    (["--only", "99"], "no notebook numbered 99"),
-    (["--only", "01", "-p", "n_seeds", "0"], "n_seeds=0 is not allowed"),
-    (["--only", "01", "-p", "warp", "9"], "-p warp: no selected notebook has a parameter of that name"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--profile", "huge"], "profile='huge' is not allowed"),
+        (["-p", "profile", "huge"], "profile='huge' is not allowed"),
+        (["--seed", "x"], "seed='x' is not allowed"),
+        (["--seeds", "3-1"], "the range 3-1 is empty"),
+        (["--seeds", "0,a"], "--seeds '0,a' is not allowed"),
+        (["--seed", "1", "--seeds", "0,1"], "not both"),
+        (["--jobs", "0"], "--jobs 0 is not allowed"),
+        (["--only", "99"], "no notebook numbered 99"),
+        (["--only", "01", "-p", "n_seeds", "0"], "n_seeds=0 is not allowed"),
+        (["--only", "01", "-p", "warp", "9"], "-p warp: no selected notebook has a parameter of that name"),
+    ],
+)
 def test_bad_parameters_fail_fast(args, message, tmp_path):
     t0 = time.time()
-    p = subprocess.run([sys.executable, "-m", "lab_utils.render", "--out", str(tmp_path), *args],
-                       capture_output=True, text=True, cwd=REPO)
+    p = subprocess.run(
+        [sys.executable, "-m", "lab_utils.render", "--out", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert p.returncode == 2
     assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert time.time() - t0 < 120
@@ -153,8 +161,10 @@ def test_sweep_parallel_index_up_to_date_and_force(tmp_path, nbs, fixed_source):
     assert "seed x2: 2 ± 2 (n = 3)" in idx
     assert "| c.one | 000 | 01_one | 1 / 2 / 0 | 3 |" in idx
     assert "[2](2/02_two.md)" in idx
-    summaries = index.sweep_summaries({s: out / "seeds" / str(s) for s in (0, 1, 2)},
-                                      {s: manifest.rendered(out / "seeds" / str(s), ["01_one", "02_two"]) for s in (0, 1, 2)})
+    summaries = index.sweep_summaries(
+        {s: out / "seeds" / str(s) for s in (0, 1, 2)},
+        {s: manifest.rendered(out / "seeds" / str(s), ["01_one", "02_two"]) for s in (0, 1, 2)},
+    )
     h = {x.label: x for x in summaries[0].headline}["seed x2"]
     assert (h.mean, h.sd, h.n) == (2.0, 2.0, 3) and summaries[0].ok == (0, 1, 2)
 
@@ -216,10 +226,14 @@ def test_code_change_executes_and_its_reason_is_named(tmp_path, nbs, fixed_sourc
 
 
 def test_notices_go_to_the_log_not_the_report(tmp_path, nbs, fixed_source):
-    tiny_notebook(nbs / "01_one.ipynb", WRITE_METRICS + textwrap.dedent("""\
+    tiny_notebook(
+        nbs / "01_one.ipynb",
+        WRITE_METRICS
+        + textwrap.dedent("""\
         from lab_utils.core import notice
         notice.log("cache entry " + "abc.pt is unreadable (EOFError); recomputing it")
-        """))
+        """),
+    )
     out = tmp_path / "out"
     rc, so, err = rendered(out, "--notebooks", str(nbs))
     assert rc == 0, err
@@ -228,8 +242,7 @@ def test_notices_go_to_the_log_not_the_report(tmp_path, nbs, fixed_source):
     assert "1 notice in" in so
 
 
-def test_interrupted_install_leaves_old_outputs_or_incomplete_never_a_mix(tmp_path, nbs, fixed_source,
-                                                                          monkeypatch):
+def test_interrupted_install_leaves_old_outputs_or_incomplete_never_a_mix(tmp_path, nbs, fixed_source, monkeypatch):
     tiny_notebook(nbs / "01_one.ipynb", WRITE_METRICS)
     out = tmp_path / "out"
     assert rendered(out, "--notebooks", str(nbs))[0] == 0
@@ -245,7 +258,7 @@ def test_interrupted_install_leaves_old_outputs_or_incomplete_never_a_mix(tmp_pa
     rc, so, err = rendered(out, "--notebooks", str(nbs), "-p", "label", "b")
     assert rc == 130 and "interrupted" in err
     monkeypatch.setattr(outputs, "_replace", real_replace)
-    assert (out / "01_one.html").read_bytes() == old_html          # the old HTML, but ...
+    assert (out / "01_one.html").read_bytes() == old_html  # the old HTML, but ...
     assert manifest.rendered_one(out, "01_one").status == "incomplete"  # ... not passed off as complete
     assert "| incomplete |" in (out / "index.md").read_text()
     rc, so, _ = rendered(out, "--notebooks", str(nbs), "-p", "label", "b")
@@ -270,9 +283,15 @@ def test_kernel_start_failures_are_retried_in_parallel(tmp_path, nbs, fixed_sour
     spec_dir = tmp_path / "jupyter" / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
     (tmp_path / "flaky.py").write_text(FLAKY_KERNEL)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, str(tmp_path / "flaky.py"), "-f", "{connection_file}"],
-        "display_name": "flaky", "language": "python"}))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, str(tmp_path / "flaky.py"), "-f", "{connection_file}"],
+                "display_name": "flaky",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("FLAKY_DIR", str(tmp_path))
     monkeypatch.setenv("LAB_KERNEL_START_TIMEOUT", "60")
@@ -295,14 +314,31 @@ def test_render_killed_half_way_resumes_to_the_same_metrics(tmp_path, nbs):
     rest, and the metrics equal those of an uninterrupted render."""
     for i in (1, 2):
         tiny_notebook(nbs / f"0{i}_n.ipynb", SLOW_METRICS)
-    cmd = [sys.executable, "-m", "lab_utils.render", "--profile", "smoke", "--device", "cpu", "--notebooks", str(nbs),
-           "--seeds", "0,1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lab_utils.render",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--notebooks",
+        str(nbs),
+        "--seeds",
+        "0,1",
+    ]
     whole = tmp_path / "whole"
     assert subprocess.run(cmd + ["--out", str(whole)], cwd=REPO, capture_output=True).returncode == 0
 
     killed = tmp_path / "killed"
-    p = subprocess.Popen(cmd + ["--out", str(killed)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         text=True, start_new_session=True)
+    p = subprocess.Popen(
+        cmd + ["--out", str(killed)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     for line in p.stdout:
         if "] ok " in line:
             break
@@ -325,6 +361,7 @@ def test_render_killed_half_way_resumes_to_the_same_metrics(tmp_path, nbs):
 
 def test_sweep_summary_statistics_and_overlap(tmp_path):
     """The index's data side on hand-made folders: mean ± sample sd, n, claim tallies, failures, overlaps."""
+
     def fake(root: Path, name: str, status: str, metrics: dict | None):
         (root / name).mkdir(parents=True)
         if metrics is not None:
@@ -333,11 +370,19 @@ def test_sweep_summary_statistics_and_overlap(tmp_path):
 
     roots = {s: tmp_path / str(s) for s in (0, 1, 2, 3)}
     for s in (0, 1, 2):
-        fake(roots[s], "01_x", "ok", {"seed": s, "seeds": [s, s + 1], "profile": "smoke", "device": "cpu",
-                                      "headline": {"acc": [0.5, 0.7, 0.9][s], "tag": "big" if s else "small",
-                                                   "nan": None},
-                                      "claims": [{"id": "k", "report": "001",
-                                                  "verdict": ["holds", "holds", "undecided"][s]}]})
+        fake(
+            roots[s],
+            "01_x",
+            "ok",
+            {
+                "seed": s,
+                "seeds": [s, s + 1],
+                "profile": "smoke",
+                "device": "cpu",
+                "headline": {"acc": [0.5, 0.7, 0.9][s], "tag": "big" if s else "small", "nan": None},
+                "claims": [{"id": "k", "report": "001", "verdict": ["holds", "holds", "undecided"][s]}],
+            },
+        )
     fake(roots[3], "01_x", "failed", None)
     (s,) = index.sweep_summaries(roots, {seed: manifest.rendered(r, ["01_x"]) for seed, r in roots.items()})
     assert s.ok == (0, 1, 2) and s.failed == ((3, "E"),) and s.missing == ()
@@ -347,16 +392,34 @@ def test_sweep_summary_statistics_and_overlap(tmp_path):
     (t,) = s.claims
     assert (t.id, t.holds, t.contradicted, t.undecided, t.n) == ("k", 2, 0, 1, 3)
     assert s.overlapping_seeds
-    md, _ = index.write_sweep_index(tmp_path, roots, {seed: manifest.rendered(r, ["01_x"]) for seed, r in roots.items()})
+    md, _ = index.write_sweep_index(
+        tmp_path, roots, {seed: manifest.rendered(r, ["01_x"]) for seed, r in roots.items()}
+    )
     text = md.read_text()
     assert "acc: 0.7 ± 0.2 (n = 3)" in text and "not independent" in text
     assert "3/4 ok; failed: 3" in text
 
 
 def test_render_01_smoke_end_to_end(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "lab_utils.render", "--profile", "smoke", "--device", "cpu",
-                        "--only", "01", "--out", str(tmp_path)], capture_output=True, text=True, cwd=REPO,
-                       env={**os.environ, "LAB_CACHE": str(tmp_path / "cache")})
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lab_utils.render",
+            "--profile",
+            "smoke",
+            "--device",
+            "cpu",
+            "--only",
+            "01",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "LAB_CACHE": str(tmp_path / "cache")},
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     name = "01_function_fitting"
     html = (tmp_path / f"{name}.html").read_text()

@@ -1,6 +1,7 @@
 """The Ray backend on a local Ray instance (2 CPUs, no dashboard): two smoke executions of section 01 (base seeds 0
 and 1) come back to the driver with the same metrics as the local backend's. Needs the extra
 requirements-ray.txt (CI installs it in .ci/setup.d/20-ray.sh); skipped without it outside CI."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 if os.environ.get("CI") != "true":
@@ -28,9 +28,29 @@ def without_timings(obj):
 
 def render(tmp_path, name, *args):
     env = {**os.environ, "LAB_THREADS": "1", "LAB_RAY_NUM_CPUS": "2", "LAB_CACHE": str(tmp_path / f"cache-{name}")}
-    p = subprocess.run([sys.executable, "-m", "lab_utils.render", "--profile", "smoke", "--device", "cpu",
-                        "--only", "01", "--seeds", "0,1", "--out", str(tmp_path / name), *args],
-                       capture_output=True, text=True, cwd=REPO, env=env, timeout=1800)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lab_utils.render",
+            "--profile",
+            "smoke",
+            "--device",
+            "cpu",
+            "--only",
+            "01",
+            "--seeds",
+            "0,1",
+            "--out",
+            str(tmp_path / name),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=1800,
+    )
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     return p.stdout
 

@@ -1,6 +1,7 @@
 """report.convert on a small notebook that uses every kind of output a section makes (seconds, no training):
 the HTML and Markdown read like a paper (parameters table, folded code, no prompts/reprs/warnings, one file per
 figure, clean tables, no machine paths), stale figures go, interactive figures ship their JavaScript once."""
+
 from __future__ import annotations
 
 import json
@@ -9,41 +10,55 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import REPO, execute
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from conftest import REPO, execute
 from lab_utils.report import convert as cv
 from lab_utils.report import interactive
 
 NAME = "98_demo"
 
 CELLS = [
-    ("md", "# 98 · Demo: a report that reads like a paper\n\nIntro with math $y = \\sin(5\\pi x)/(5\\pi x)$ and "
-           "$\\lambda_\\max$.\n\n$$\\theta(\\alpha) = (1-\\alpha)\\,\\theta_1 + \\alpha\\,\\theta_2$$"),
+    (
+        "md",
+        "# 98 · Demo: a report that reads like a paper\n\nIntro with math $y = \\sin(5\\pi x)/(5\\pi x)$ and "
+        "$\\lambda_\\max$.\n\n$$\\theta(\\alpha) = (1-\\alpha)\\,\\theta_1 + \\alpha\\,\\theta_2$$",
+    ),
     ("params", 'profile = "quick"\ndevice = "auto"\nseed = 0\nwidth = None'),
-    ("code", "import dataclasses, types, time, warnings\nfrom pathlib import Path\nimport numpy as np\n"
-             "import matplotlib.pyplot as plt\nfrom IPython.display import Markdown, display\n"
-             "from lab_utils import report\nfrom lab_utils.core import session\n"
-             "from lab_utils.report import plotting, interactive\n"
-             "@dataclasses.dataclass(frozen=True)\nclass Demo:\n    width: int = 8\n    sizes: tuple = (1, 2)\n"
-             "    lr: float = 0.001\n"
-             "run = session.start('98_demo', {p: Demo() for p in ('smoke', 'quick', 'full')}, profile=profile,\n"
-             "                    device=device, seed=seed, on_start=plotting.set_theme, width=width)\n"
-             "cfg = run.cfg\ncfg"),
+    (
+        "code",
+        "import dataclasses, types, time, warnings\nfrom pathlib import Path\nimport numpy as np\n"
+        "import matplotlib.pyplot as plt\nfrom IPython.display import Markdown, display\n"
+        "from lab_utils import report\nfrom lab_utils.core import session\n"
+        "from lab_utils.report import plotting, interactive\n"
+        "@dataclasses.dataclass(frozen=True)\nclass Demo:\n    width: int = 8\n    sizes: tuple = (1, 2)\n"
+        "    lr: float = 0.001\n"
+        "run = session.start('98_demo', {p: Demo() for p in ('smoke', 'quick', 'full')}, profile=profile,\n"
+        "                    device=device, seed=seed, on_start=plotting.set_theme, width=width)\n"
+        "cfg = run.cfg\ncfg",
+    ),
     ("md", "## 1 · Figures\n\nA saved figure, an inline one and an interactive one."),
     ("code", "fig, ax = plt.subplots()\nax.plot([0, 1], [0, 1])\nplotting.save_fig(run, fig, 'line')"),
     ("code", "fig, ax = plt.subplots()\nax.plot([0, 1], [1, 0]);"),
-    ("code", "c = np.linspace(-1, 1, 5)\nA, B = np.meshgrid(c, c, indexing='ij')\n"
-             "grids = {'plain': (c, c, np.exp(A**2 + 2 * B**2)), 'skip': (c, c, np.exp(A**2 + B**2 + 1))}\n"
-             "fig = plt.figure()\nax = fig.add_subplot(projection='3d')\nax.plot_surface(A, B, grids['plain'][2])\n"
-             "interactive.save_surfaces(run, fig, 'surfaces', grids, xlabel='α', ylabel='β', zlabel='loss', "
-             "log_z=True)"),
+    (
+        "code",
+        "c = np.linspace(-1, 1, 5)\nA, B = np.meshgrid(c, c, indexing='ij')\n"
+        "grids = {'plain': (c, c, np.exp(A**2 + 2 * B**2)), 'skip': (c, c, np.exp(A**2 + B**2 + 1))}\n"
+        "fig = plt.figure()\nax = fig.add_subplot(projection='3d')\nax.plot_surface(A, B, grids['plain'][2])\n"
+        "interactive.save_surfaces(run, fig, 'surfaces', grids, xlabel='α', ylabel='β', zlabel='loss', "
+        "log_z=True)",
+    ),
     ("md", "## 2 · Tables and text"),
-    ("code", "report.table([{'name': 'a', 'n_params': 1200, 'acc': 0.5}, {'name': 'b|c', 'n_params': 3, "
-             "'acc': None}])"),
+    (
+        "code",
+        "report.table([{'name': 'a', 'n_params': 1200, 'acc': 0.5}, {'name': 'b|c', 'n_params': 3, 'acc': None}])",
+    ),
     ("code", "import pandas as pd\npd.DataFrame({'variant': ['x', 'y'], 'λ': [1.5, 2.0]}).set_index('variant')"),
-    ("code", "print('trained in', 3, 'epochs')\nprint('written to', run.out_dir / 'x.npz')\n"
-             "display(Markdown('| claim | verdict |\\n|---|---|\\n| deep fits better | **holds** |'))"),
+    (
+        "code",
+        "print('trained in', 3, 'epochs')\nprint('written to', run.out_dir / 'x.npz')\n"
+        "display(Markdown('| claim | verdict |\\n|---|---|\\n| deep fits better | **holds** |'))",
+    ),
     ("code", "report.write_metrics(run, {'headline': {'acc': 0.5}})"),
 ]
 
@@ -102,7 +117,9 @@ def test_no_machine_paths(rendered):
     out, page, md = rendered
     for text in (page, md):
         assert str(REPO) not in text and str(out) not in text and str(out.parent) not in text
-        assert not re.search(r"(?<![\w.])/(home|root|tmp|work|Users)/", text), re.findall(r"/(?:tmp|work|root)/\S+", text)
+        assert not re.search(r"(?<![\w.])/(home|root|tmp|work|Users)/", text), re.findall(
+            r"/(?:tmp|work|root)/\S+", text
+        )
     assert "written to reports/98_demo/x.npz" in page
 
 
@@ -166,8 +183,10 @@ def test_rerender_keeps_only_what_it_makes(rendered, tmp_path):
 def test_failing_notebook_shows_its_traceback_with_short_paths(tmp_path):
     import papermill as pm
 
-    nb = demo_notebook(tmp_path / f"{NAME}.ipynb", extra=["from lab_utils.core import paths\n"
-                                                            "raise RuntimeError(f'boom in {paths.REPO_ROOT}/x')"])
+    nb = demo_notebook(
+        tmp_path / f"{NAME}.ipynb",
+        extra=["from lab_utils.core import paths\nraise RuntimeError(f'boom in {paths.REPO_ROOT}/x')"],
+    )
     out = tmp_path / "reports"
     out.mkdir()
     with pytest.raises(pm.PapermillExecutionError):

@@ -1,12 +1,12 @@
 """ResNet-20 (option-A shortcuts): parameter counts derived by hand, the four skip x BN variants."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-from lab_utils.models import build, count_params
-from lab_utils.models import resnet20
+from lab_utils.models import build, count_params, resnet20
 
 VARIANTS = [(True, True), (True, False), (False, True), (False, False)]
 

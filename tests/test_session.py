@@ -9,15 +9,18 @@ from lab_utils.core.session import ParameterError
 S = "01_function_fitting"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(profile="huge"), "profile='huge' is not allowed: use one of 'smoke', 'quick', 'full'"),
-    (dict(device="tpu"), "device='tpu' is not allowed"),
-    (dict(seed=-1), "seed=-1 is not allowed"),
-    (dict(seed=1.5), "seed=1.5 is not allowed"),
-    (dict(n_seeds=0), "n_seeds=0 is not allowed: use an integer >= 1"),
-    (dict(n_seeds="10"), "n_seeds='10' is not allowed: use an integer"),
-    (dict(no_such_knob=1), "no_such_knob=1 is not a parameter of 01_function_fitting"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(profile="huge"), "profile='huge' is not allowed: use one of 'smoke', 'quick', 'full'"),
+        (dict(device="tpu"), "device='tpu' is not allowed"),
+        (dict(seed=-1), "seed=-1 is not allowed"),
+        (dict(seed=1.5), "seed=1.5 is not allowed"),
+        (dict(n_seeds=0), "n_seeds=0 is not allowed: use an integer >= 1"),
+        (dict(n_seeds="10"), "n_seeds='10' is not allowed: use an integer"),
+        (dict(no_such_knob=1), "no_such_knob=1 is not a parameter of 01_function_fitting"),
+    ],
+)
 def test_bad_parameters_give_one_clear_line(kwargs, message, tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
     with pytest.raises(ParameterError) as err:
@@ -35,7 +38,9 @@ def test_auto_device_and_overrides(tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_REPORTS", str(tmp_path))
     run = sections.start(S, profile="smoke", device="auto", seed=3, n_seeds=4, n_points=None)
     assert run.cfg.n_seeds == 4 and run.seed == 3 and run.seeds == [3, 4, 5, 6]
-    assert run.device.type == ("cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu")
+    assert run.device.type == (
+        "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    )
     assert run.out_dir == tmp_path / S and run.out_dir.is_dir()
     assert run.cfg.n_points == sections.profiles(S)["smoke"].n_points
 

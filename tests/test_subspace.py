@@ -1,5 +1,6 @@
 """lab_utils.subspace: projections against explicit matrices, z = 0 gives theta_0, identity-column subspaces
 reproduce plain (masked) SGD exactly, and the d_int90 rule."""
+
 import math
 
 import numpy as np
@@ -89,8 +90,16 @@ def test_identity_columns_reproduce_plain_sgd():
     split = _tiny_split()
     full, sub_model, p = _twins()
     train.fit(full, split, epochs=2, lr=0.1, optimizer="sgd", batch_size=16, seed=5, progress_bar=False)
-    fit_subspace(sub_model, subspace.ColumnSelection(p, range(p)), split, epochs=2, lr=0.1,
-                 optimizer="sgd", batch_size=16, seed=5)
+    fit_subspace(
+        sub_model,
+        subspace.ColumnSelection(p, range(p)),
+        split,
+        epochs=2,
+        lr=0.1,
+        optimizer="sgd",
+        batch_size=16,
+        seed=5,
+    )
     torch.testing.assert_close(flat_params(sub_model), flat_params(full), rtol=1e-5, atol=1e-6)
 
 
@@ -111,10 +120,11 @@ def test_selected_columns_train_only_those_coordinates_like_masked_sgd():
                 i = 0
                 for prm in ref.parameters():
                     k = prm.numel()
-                    prm -= 0.1 * prm.grad * mask[i:i + k].view_as(prm)
+                    prm -= 0.1 * prm.grad * mask[i : i + k].view_as(prm)
                     i += k
-    fit_subspace(sub_model, subspace.ColumnSelection(p, idx), split, epochs=2, lr=0.1,
-                 optimizer="sgd", batch_size=16, seed=2)
+    fit_subspace(
+        sub_model, subspace.ColumnSelection(p, idx), split, epochs=2, lr=0.1, optimizer="sgd", batch_size=16, seed=2
+    )
     got = flat_params(sub_model)
     torch.testing.assert_close(got, flat_params(ref), rtol=1e-5, atol=1e-6)
     frozen = mask == 0

@@ -1,5 +1,6 @@
 """Trace estimators (Hutchinson, Hutch++, Lanczos-deflated) and hessian_curvature's shared work, against the exact
 trace of a tiny conv + BN net's dense float64 Hessian."""
+
 from __future__ import annotations
 
 import math
@@ -7,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from small_nets import conv_bn_net, data  # noqa: E402
 from torch import nn
 from torch.func import functional_call
 
@@ -14,12 +16,8 @@ from lab_utils.core.params import flatten, trainable, unflatten
 from lab_utils.probes import hessian_curvature, hessian_eigenvalues, hessian_spectrum, hessian_trace
 from lab_utils.probes.trace import deflated_samples, hutchinson, hutchpp, lanczos_deflated
 
-from small_nets import conv_bn_net, data  # noqa: E402
-
 torch.set_num_threads(1)
 LOSS = nn.functional.cross_entropy
-
-
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +59,11 @@ def test_unbiased_and_stderr_calibrated(estimator):
     """Over 60 seeds the estimates centre on the exact trace and the reported stderr matches their spread."""
     A = spiked()
     mv = lambda v: A @ v  # noqa: E731
-    f = {"hutchinson": lambda g: hutchinson(mv, len(A), 30, g, torch.float64),
-         "hutch++": lambda g: hutchpp(mv, len(A), 30, g, torch.float64),
-         "lanczos": lambda g: lanczos_deflated(mv, len(A), 30, g, torch.float64)}[estimator]
+    f = {
+        "hutchinson": lambda g: hutchinson(mv, len(A), 30, g, torch.float64),
+        "hutch++": lambda g: hutchpp(mv, len(A), 30, g, torch.float64),
+        "lanczos": lambda g: lanczos_deflated(mv, len(A), 30, g, torch.float64),
+    }[estimator]
     ts = [f(torch.Generator().manual_seed(s)) for s in range(60)]
     est = np.array([t.estimate for t in ts])
     se = np.array([t.stderr for t in ts])
@@ -154,19 +154,22 @@ def test_curvature_spectrum_matches_hessian_spectrum_form(setup):
     ref = hessian_spectrum(m, LOSS, (x, y), n_iter=25, n_runs=30, seed=0)
     mean_c = np.trapezoid(c.spectrum.grid * c.spectrum.density, c.spectrum.grid)
     mean_r = np.trapezoid(ref.grid * ref.density, ref.grid)
-    se = math.sqrt(2 * ((H ** 2).sum() - (H.diagonal() ** 2).sum()).item() / 30) / n
+    se = math.sqrt(2 * ((H**2).sum() - (H.diagonal() ** 2).sum()).item() / 30) / n
     scale = torch.linalg.eigvalsh(H).abs().max().item()
     for mean in (mean_c, mean_r):
         assert abs(mean - H.trace().item() / n) <= 4 * se + 1e-3 * scale
 
 
-@pytest.mark.parametrize("call", [
-    lambda m, b: hessian_trace(m, LOSS, b, method="hutch+"),
-    lambda m, b: hessian_trace(m, LOSS, b, n_samples=2, method="hutch++", n_deflate=1),
-    lambda m, b: hessian_trace(m, LOSS, b, n_samples=3, method="lanczos", n_deflate=3),
-    lambda m, b: hessian_curvature(m, LOSS, b, n_runs=-1),
-    lambda m, b: hessian_curvature(m, LOSS, b, k=0),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, b: hessian_trace(m, LOSS, b, method="hutch+"),
+        lambda m, b: hessian_trace(m, LOSS, b, n_samples=2, method="hutch++", n_deflate=1),
+        lambda m, b: hessian_trace(m, LOSS, b, n_samples=3, method="lanczos", n_deflate=3),
+        lambda m, b: hessian_curvature(m, LOSS, b, n_runs=-1),
+        lambda m, b: hessian_curvature(m, LOSS, b, k=0),
+    ],
+)
 def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):
         call(conv_bn_net(), data(8))
@@ -179,9 +182,11 @@ def test_model_left_bit_identical():
     m[0].bias.requires_grad_(False)
     sd = {k: v.clone() for k, v in m.state_dict().items()}
     modes = [mod.training for mod in m.modules()]
-    for probe in [lambda: hessian_trace(m, LOSS, (x, y), n_samples=6, method="hutch++"),
-                  lambda: hessian_trace(m, LOSS, (x, y), n_samples=6, method="lanczos"),
-                  lambda: hessian_curvature(m, LOSS, (x, y), k=2, n_iter=5, n_runs=2, trace_samples=2)]:
+    for probe in [
+        lambda: hessian_trace(m, LOSS, (x, y), n_samples=6, method="hutch++"),
+        lambda: hessian_trace(m, LOSS, (x, y), n_samples=6, method="lanczos"),
+        lambda: hessian_curvature(m, LOSS, (x, y), k=2, n_iter=5, n_runs=2, trace_samples=2),
+    ]:
         probe()
         assert all(torch.equal(v, sd[k]) for k, v in m.state_dict().items())
         assert [mod.training for mod in m.modules()] == modes

@@ -2,7 +2,6 @@ import math
 
 import pytest
 import torch
-
 from torch.nn import functional as F
 
 from lab_utils import models
@@ -45,16 +44,36 @@ def test_nan_is_recorded_not_raised():
 
 def test_max_steps_and_cosine_schedule():
     m = models.mlp(1, 8)
-    h = train.fit(m, toy(), epochs=100, max_steps=10, lr=0.1, optimizer="sgd", scheduler="cosine",
-                  loss_fn=F.mse_loss, batch_size=64, progress_bar=False)
+    h = train.fit(
+        m,
+        toy(),
+        epochs=100,
+        max_steps=10,
+        lr=0.1,
+        optimizer="sgd",
+        scheduler="cosine",
+        loss_fn=F.mse_loss,
+        batch_size=64,
+        progress_bar=False,
+    )
     assert h["steps"] == 10 and h["epoch"][-1] == 3
     assert h["lr"][-1] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_snapshots_and_grad_norms():
     m = models.mlp(2, 8)
-    h = train.fit(m, toy(), epochs=4, lr=1e-2, loss_fn=F.mse_loss, batch_size=128, snapshot_every=2,
-                  track_grad_norm=True, track_layer_grad_norms=True, progress_bar=False)
+    h = train.fit(
+        m,
+        toy(),
+        epochs=4,
+        lr=1e-2,
+        loss_fn=F.mse_loss,
+        batch_size=128,
+        snapshot_every=2,
+        track_grad_norm=True,
+        track_layer_grad_norms=True,
+        progress_bar=False,
+    )
     assert h["snapshot_epochs"] == [0, 2, 4]
     assert torch.equal(h["snapshots"][-1], flat_params(m).cpu())
     assert len(h["grad_norm"]) == h["steps"] == 8
@@ -77,12 +96,21 @@ def test_bad_arguments():
         train.fit(m, toy(), epochs=1, lr=1, optimizer="lbfgs", loss_fn=F.mse_loss, progress_bar=False)
     with pytest.raises(ValueError, match="scheduler"):
         train.fit(m, toy(), epochs=1, lr=1, scheduler="step", loss_fn=F.mse_loss, progress_bar=False)
+    with pytest.raises(ValueError, match="scheduler None"):  # one spelling: "constant", never None
+        train.fit(m, toy(), epochs=1, lr=1, scheduler=None, loss_fn=F.mse_loss, progress_bar=False)
+
+
+def test_constant_learning_rate_is_the_default_and_never_changes():
+    h = train.fit(models.mlp(1, 4), toy(), epochs=3, lr=0.1, optimizer="sgd", loss_fn=F.mse_loss, progress_bar=False)
+    assert h["lr"] == [0.1, 0.1, 0.1]
 
 
 def test_step_loss_is_the_minibatch_loss():
     torch.manual_seed(0)
     m = models.mlp(1, 8)
-    h = train.fit(m, toy(), epochs=2, lr=1e-2, loss_fn=F.mse_loss, batch_size=256, track_step_loss=True, progress_bar=False)
+    h = train.fit(
+        m, toy(), epochs=2, lr=1e-2, loss_fn=F.mse_loss, batch_size=256, track_step_loss=True, progress_bar=False
+    )
     assert len(h["step_loss"]) == h["steps"] == 2
     torch.manual_seed(0)
     fresh = models.mlp(1, 8)

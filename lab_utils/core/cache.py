@@ -9,6 +9,7 @@ of old code; a change elsewhere (prose, figures, the HTML converter) keeps them.
 in the render's log (`core.notice`). Trained models are cached by `lab_utils.models.trained`, which builds on
 `cached`.
 """
+
 from __future__ import annotations
 
 import hashlib

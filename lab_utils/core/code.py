@@ -7,6 +7,7 @@ not a module); the `__init__` files of the packages above a module count only wh
 them. Each module counts by its syntax tree without docstrings (`ast.dump`), so a comment, a docstring or a
 reformatting changes no digest, while any change to what the code does changes it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -54,7 +55,7 @@ def _imports(name: str, package_dir: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 up = package.split(".")
-                base = ".".join(up[:len(up) - node.level + 1] + ([node.module] if node.module else []))
+                base = ".".join(up[: len(up) - node.level + 1] + ([node.module] if node.module else []))
             else:
                 base = node.module or ""
             if base.split(".")[0] != PACKAGE:
@@ -81,8 +82,12 @@ def _without_docstrings(tree: ast.Module) -> ast.Module:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 node.body = body[1:] or [ast.Pass()]
     return tree
 

@@ -9,6 +9,7 @@ A found file must be the known one (`KNOWN_FILES`, the table of ../shared/data/R
 every load, its sha256 once per (path, size, mtime), remembered in `CHECKSUM_MEMO`; a file that differs or does not
 load stops with one `DataFileError` naming the file and the fix. Our own downloads are only checked to load.
 """
+
 from __future__ import annotations
 
 import functools
@@ -41,8 +42,8 @@ KNOWN_FILES = {
 # {"<resolved path>|<size>|<mtime_ns>": sha256}: hashing cifar10.npz costs about a second, so once per file version
 CHECKSUM_MEMO = DOWNLOAD_DIR.parent / "data-checksums.json"
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
-CHANCE_ACCURACY = 0.1             # MNIST and CIFAR-10 both have 10 balanced classes
-CHANCE_LOSS = math.log(10)        # cross-entropy of the uniform prediction over 10 classes (2.303)
+CHANCE_ACCURACY = 0.1  # MNIST and CIFAR-10 both have 10 balanced classes
+CHANCE_LOSS = math.log(10)  # cross-entropy of the uniform prediction over 10 classes (2.303)
 
 
 @dataclass
@@ -84,8 +85,10 @@ def _fix(name: str, path: Path) -> str:
     if path.parent.resolve() == DOWNLOAD_DIR.resolve():
         return "delete it so that lab_utils downloads it again"
     if path.parent.resolve() == SHARED_DIR.resolve():
-        return (f"the shared copy is damaged: restore it (see {SHARED_DIR / 'README.md'}), or set LAB_DATA to a "
-                f"folder holding an intact copy")
+        return (
+            f"the shared copy is damaged: restore it (see {SHARED_DIR / 'README.md'}), or set LAB_DATA to a "
+            f"folder holding an intact copy"
+        )
     return f"copy it again from {SHARED_DIR / (name + '.npz')}, or delete it so that lab_utils downloads it"
 
 
@@ -227,8 +230,15 @@ def load(
         rng = np.random.default_rng(noise_seed)
         flip = rng.random(len(y_train)) < label_noise
         y_train[flip] = rng.integers(0, 10, flip.sum())
-    spec = dict(dataset=name, n_train=len(itr), n_test=len(ite), flatten=flatten, label_noise=label_noise,
-                subset_seed=subset_seed, noise_seed=noise_seed if label_noise > 0 else None)
+    spec = dict(
+        dataset=name,
+        n_train=len(itr),
+        n_test=len(ite),
+        flatten=flatten,
+        label_noise=label_noise,
+        subset_seed=subset_seed,
+        noise_seed=noise_seed if label_noise > 0 else None,
+    )
     return Split(
         _to_tensor(a["x_train"][itr], name, device, flatten),
         torch.from_numpy(y_train).to(device),
@@ -239,6 +249,7 @@ def load(
 
 
 # ---- 1-D regression targets -------------------------------------------------------------------------------
+
 
 def _sinc(x: np.ndarray) -> np.ndarray:
     return np.sinc(5 * x)  # numpy's sinc is sin(pi t)/(pi t): this is sin(5 pi x) / (5 pi x), 1 at x = 0
@@ -276,6 +287,7 @@ def function(
 
 # ---- minibatches and augmentation on preloaded tensors ----------------------------------------------------
 
+
 def minibatches(
     x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = True, generator: torch.Generator | None = None
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -298,8 +310,8 @@ def crop_flip(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torc
     dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(x.device)
     dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(x.device)
     flip = (torch.rand(n, generator=generator) < 0.5).to(x.device)
-    rows = (dy.view(n, 1) + torch.arange(h, device=x.device).view(1, h))  # (n, h)
-    cols = (dx.view(n, 1) + torch.arange(w, device=x.device).view(1, w))  # (n, w)
+    rows = dy.view(n, 1) + torch.arange(h, device=x.device).view(1, h)  # (n, h)
+    cols = dx.view(n, 1) + torch.arange(w, device=x.device).view(1, w)  # (n, w)
     cols = torch.where(flip.view(n, 1), cols.flip(1), cols)
     idx_r = rows.view(n, 1, h, 1).expand(n, x.shape[1], h, w + 2 * pad)
     out = padded.gather(2, idx_r)

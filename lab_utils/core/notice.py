@@ -2,6 +2,7 @@
 render's log, not in a chapter: inside a render (`$LAB_LOG` set by the renderer to the execution's log file)
 a notice is appended there; interactively it goes to the Python logger `lab_utils`, which shows it on stderr
 only when logging is configured (`logging.basicConfig()`), so it never lands in a report."""
+
 from __future__ import annotations
 
 import logging

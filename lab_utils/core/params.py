@@ -9,6 +9,7 @@ critical points, trajectory snapshots) goes through these functions. The order i
     load_flat(model, theta)                   # write it back, in place
     functional_call(model, param_dict(model, theta), (x,))   # or evaluate without touching the model
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -39,7 +40,7 @@ def unflatten(vec: torch.Tensor, like: Sequence[torch.Tensor]) -> list[torch.Ten
     """Split a flat vector into views shaped like `like` (raises when the sizes do not add up)."""
     out, i = [], 0
     for t in like:
-        out.append(vec[i:i + t.numel()].view_as(t))
+        out.append(vec[i : i + t.numel()].view_as(t))
         i += t.numel()
     if i != vec.numel():
         raise ValueError(f"flat vector has {vec.numel()} entries, parameters have {i}")

@@ -1,4 +1,5 @@
 """Where the lab reads and writes: repository root, report folder, run cache."""
+
 from __future__ import annotations
 
 import hashlib

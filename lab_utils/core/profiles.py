@@ -8,6 +8,7 @@
 A section's `profile.py` defines one frozen dataclass whose fields are made with `knob(...)` (bounds that a
 notebook override is checked against) and a dict `PROFILES = {"smoke": ..., "quick": ..., "full": ...}`.
 """
+
 from __future__ import annotations
 
 import dataclasses

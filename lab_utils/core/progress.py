@@ -1,5 +1,6 @@
 """Progress bars: `tqdm.auto` (a widget in JupyterLab, text in a terminal); `LAB_PROGRESS=0` turns them off,
 as `render.sh` does so that rendered reports stay clean."""
+
 from __future__ import annotations
 
 import os

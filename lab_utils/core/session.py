@@ -7,6 +7,7 @@ that is a field of the section's profile from the notebook's namespace, so each 
 profile field, also one the parameters cell does not list) reaches the run. A value that is not allowed stops with
 one `ParameterError` line.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -73,7 +74,7 @@ def check_seed(seed: Any) -> int:
 
 
 def resolve_device(device: Any) -> torch.device:
-    """"auto" -> cuda > mps > cpu; an explicit device that this machine lacks is an error."""
+    """ "auto" -> cuda > mps > cpu; an explicit device that this machine lacks is an error."""
     name = device.split(":")[0] if isinstance(device, str) else None
     if name not in DEVICES:
         _fail(f"device={device!r} is not allowed: use one of {', '.join(map(repr, DEVICES))}")
@@ -168,15 +169,22 @@ def namespace_parameters(namespace: Mapping[str, Any], knobs: typing.Iterable[st
     return {k: v for k, v in namespace.items() if k in wanted}
 
 
-def gather_parameters(section: str, profiles: Mapping[str, Any], namespace: Mapping[str, Any] | None,
-                      params: Mapping[str, Any]) -> dict[str, Any]:
+def gather_parameters(
+    section: str, profiles: Mapping[str, Any], namespace: Mapping[str, Any] | None, params: Mapping[str, Any]
+) -> dict[str, Any]:
     """Defaults, then what `namespace` holds, then the keyword `params` (the most explicit wins)."""
     found = namespace_parameters(namespace, knob_fields(section, profiles)) if namespace is not None else {}
     return {**RUN_PARAMETERS, **found, **params}
 
 
-def start(section: str, profiles: Mapping[str, Any], namespace: Mapping[str, Any] | None = None, *,
-          on_start: typing.Callable[[], None] | None = None, **params: Any) -> Run:
+def start(
+    section: str,
+    profiles: Mapping[str, Any],
+    namespace: Mapping[str, Any] | None = None,
+    *,
+    on_start: typing.Callable[[], None] | None = None,
+    **params: Any,
+) -> Run:
     """Validate the notebook's parameters and prepare the run.
 
     namespace: the notebook's `globals()`. `profile` ("quick"), `device` ("auto"), `seed` (0) and every name that

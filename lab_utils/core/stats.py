@@ -20,8 +20,19 @@ Rules (each returns the verdict string; the section says in its prose which rule
                                         every part holds, contradicted when any part is contradicted
 
 Intervals are Student-t confidence intervals of the mean over seeds, with the sample standard deviation
-(ddof = 1); with a single value the interval is unbounded, so nothing is decided from one seed.
+(ddof = 1); with a single value the interval is unbounded, so nothing is decided from one seed. Shares of runs get
+a Wilson interval (`wilson_interval`) and correlations a Fisher-z interval (`correlation_interval`), as
+`Interval`s, so that the same rules decide them.
+
+The general statistics every section uses, one of each (values are taken as finite floats: None, NaN and inf are
+left out; units are those of the values unless stated):
+
+    finite(values), mean(values), mean_sd(values)    the finite values; their mean (NaN for none); mean, sd, n
+    t_quantile(n), z_quantile()                      the two-sided Student-t / normal multipliers of an interval
+    mean_interval, paired_interval                   t-intervals of a mean and of a mean per-seed difference
+    wilson_interval(k, n), correlation_interval(c)   a share k / n; Spearman's or Pearson's r
 """
+
 from __future__ import annotations
 
 import math
@@ -50,7 +61,6 @@ class Interval:
     def half_width(self) -> float:
         return (self.hi - self.lo) / 2
 
-
     def text(self, scale: float = 1.0, unit: str = "", digits: int = 3, signed: bool = False) -> str:
         """The one way prose shows an interval: "12.3 pp (95 % CI 4.1 – 20.5 pp, n = 3)", values times `scale`
         in `digits` significant digits, `unit` after each ("" none, " pp", " %", " nats"), a sign on the mean
@@ -77,32 +87,65 @@ def finite(values: Sequence[float | None]) -> np.ndarray:
     return a[np.isfinite(a)]
 
 
+def mean(values: Sequence[float | None]) -> float:
+    """The mean of the finite values, in their units; NaN when there is none (empty input, or only None / NaN /
+    inf), which metrics.json writes as null and `report.fmt.num` shows as a dash."""
+    a = finite(values)
+    return float(a.mean()) if len(a) else math.nan
+
+
 def mean_sd(values: Sequence[float | None]) -> tuple[float, float, int]:
-    """Mean, sample standard deviation (ddof=1; NaN for n < 2) and count of the finite values."""
+    """Mean, sample standard deviation (ddof=1; NaN for n < 2) and count of the finite values (mean NaN for none)."""
     a = finite(values)
     if not len(a):
         return math.nan, math.nan, 0
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else math.nan, len(a)
 
 
-def mean_interval(values: Sequence[float | None], confidence: float = CONFIDENCE) -> Interval:
-    """The Student-t interval of the mean of the finite values (unbounded for n < 2)."""
+def t_quantile(n: int, confidence: float = CONFIDENCE) -> float:
+    """The two-sided Student-t multiplier of a mean of n values: the (1 + confidence) / 2 quantile of t with n - 1
+    degrees of freedom (unitless: the interval's half-width in standard errors); inf for n < 2 (no interval)."""
     from scipy import stats
 
+    return float(stats.t.ppf(0.5 + confidence / 2, n - 1)) if n >= 2 else math.inf
+
+
+def z_quantile(confidence: float = CONFIDENCE) -> float:
+    """The two-sided normal multiplier: the (1 + confidence) / 2 quantile of N(0, 1) (1.959963984540054 at 95 %)."""
+    from scipy import stats
+
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def mean_interval(values: Sequence[float | None], confidence: float = CONFIDENCE) -> Interval:
+    """The Student-t interval of the mean of the finite values (unbounded for n < 2; mean NaN for none)."""
     m, sd, n = mean_sd(values)
     if n < 2:
         return Interval(m, sd, n, -math.inf, math.inf, confidence)
-    h = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    h = t_quantile(n, confidence) * sd / math.sqrt(n)
     return Interval(m, sd, n, m - h, m + h, confidence)
 
 
-def paired_interval(a: Sequence[float | None], b: Sequence[float | None],
-                    confidence: float = CONFIDENCE) -> Interval:
+def paired_interval(a: Sequence[float | None], b: Sequence[float | None], confidence: float = CONFIDENCE) -> Interval:
     """Interval of the mean per-seed difference a_i - b_i (pairs with a non-finite member are dropped)."""
     if len(a) != len(b):
         raise ValueError(f"paired values need equal lengths, got {len(a)} and {len(b)}")
     d = [x - y if x is not None and y is not None else None for x, y in zip(a, b)]
     return mean_interval(d, confidence)
+
+
+def wilson_interval(k: int, n: int, confidence: float = CONFIDENCE) -> Interval:
+    """The Wilson score interval of a share k / n (k successes of n runs; a fraction in [0, 1]), defined at k = 0
+    and k = n unlike the t-interval of 0/1 values: centre (k + z^2/2) / (n + z^2), half-width
+    z / (n + z^2) * sqrt(k (n - k) / n + z^2 / 4), clipped to [0, 1], z = `z_quantile(confidence)`. mean is k / n
+    and sd the binomial sd sqrt(p (1 - p)); n = 0 gives mean NaN and an unbounded interval."""
+    if n == 0:
+        return Interval(math.nan, math.nan, 0, -math.inf, math.inf, confidence)
+    z = z_quantile(confidence)
+    p = k / n
+    centre = (k + z**2 / 2) / (n + z**2)
+    half = z / (n + z**2) * math.sqrt(k * (n - k) / n + z**2 / 4)
+    return Interval(p, math.sqrt(p * (1 - p)), n, max(0.0, centre - half), min(1.0, centre + half), confidence)
 
 
 def direction_verdict(iv: Interval, direction: int, margin: float = 0.0) -> str:
@@ -145,7 +188,6 @@ class Correlation:
     n: int
 
 
-
 def correlation(x: Sequence[float | None], y: Sequence[float | None], method: str = "spearman") -> Correlation:
     """Spearman or Pearson correlation of the pairs where both values are finite; NaN (not an error) when fewer
     than 3 pairs remain or either side is constant."""
@@ -161,6 +203,19 @@ def correlation(x: Sequence[float | None], y: Sequence[float | None], method: st
         return Correlation(method, math.nan, math.nan, int(len(a)))
     res = (stats.spearmanr if method == "spearman" else stats.pearsonr)(a, b)
     return Correlation(method, float(res[0]), float(res[1]), int(len(a)))
+
+
+def correlation_interval(c: Correlation, confidence: float = CONFIDENCE) -> Interval:
+    """The Fisher-z interval of a correlation (unitless, in [-1, 1]): tanh(atanh(r) -+ z se), z =
+    `z_quantile(confidence)`, with se = 1 / sqrt(n - 3) for Pearson's r and the Bonett-Wright
+    sqrt((1 + r^2 / 2) / (n - 3)) for Spearman's rho (r clipped to +-(1 - 1e-12) so that atanh is finite). sd is
+    NaN; n = 0 (an unbounded interval) when the correlation is undefined or n < 4."""
+    if not math.isfinite(c.r) or c.n < 4:
+        return Interval(c.r, math.nan, 0, -math.inf, math.inf, confidence)
+    r = max(-1 + 1e-12, min(1 - 1e-12, c.r))
+    se = math.sqrt((1 + r**2 / 2 if c.method == "spearman" else 1.0) / (c.n - 3))
+    z, half = math.atanh(r), z_quantile(confidence) * se
+    return Interval(c.r, math.nan, c.n, math.tanh(z - half), math.tanh(z + half), confidence)
 
 
 def correlation_verdict(c: Correlation, direction: int, alpha: float = 0.05) -> str:

@@ -1,4 +1,5 @@
 """Small conv nets: conv stages then an MLP head, and specs for the datasets' input shapes."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -46,15 +47,33 @@ def cnn(
     return nn.Sequential(*layers)
 
 
-def cnn_spec(dataset: str, channels: Sequence[int], hidden: int, *, batchnorm: bool = False, kernel: int = 3,
-             pool_every: int = 1, n_classes: int = 10, global_pool: bool = False) -> dict:
+def cnn_spec(
+    dataset: str,
+    channels: Sequence[int],
+    hidden: int,
+    *,
+    batchnorm: bool = False,
+    kernel: int = 3,
+    pool_every: int = 1,
+    n_classes: int = 10,
+    global_pool: bool = False,
+) -> dict:
     """The spec of a `cnn` for the input shape of `dataset` ("mnist" or "cifar10"); `global_pool` is recorded only
     when set, so specs without it keep their cache keys."""
     if dataset not in IMAGE_SHAPES:
         raise ValueError(f"unknown dataset {dataset!r}: use one of {sorted(IMAGE_SHAPES)}")
     c, size = IMAGE_SHAPES[dataset]
-    spec = dict(kind="cnn", channels=list(channels), hidden=hidden, in_channels=c, image_size=size,
-                n_classes=n_classes, kernel=kernel, pool_every=pool_every, batchnorm=bool(batchnorm))
+    spec = dict(
+        kind="cnn",
+        channels=list(channels),
+        hidden=hidden,
+        in_channels=c,
+        image_size=size,
+        n_classes=n_classes,
+        kernel=kernel,
+        pool_every=pool_every,
+        batchnorm=bool(batchnorm),
+    )
     if global_pool:
         spec["global_pool"] = True
     return spec
@@ -72,8 +91,9 @@ def image_mlp_spec(dataset: str, hidden: Sequence[int], *, batchnorm: bool = Fal
     return spec
 
 
-def image_classifier_spec(kind: str, dataset: str, widths: Sequence[int], *, head: int = 0,
-                          global_pool: bool = False, batchnorm: bool = False) -> dict:
+def image_classifier_spec(
+    kind: str, dataset: str, widths: Sequence[int], *, head: int = 0, global_pool: bool = False, batchnorm: bool = False
+) -> dict:
     """An image classifier for `dataset`: kind "mlp" (hidden widths `widths` on the flattened images; `head` and
     `global_pool` unused) or "cnn" (conv channels `widths`, a dense head of `head` units, optional global average
     pool)."""

@@ -11,6 +11,7 @@ member's mean loss) each member's gradient is its own loss's gradient, and Adam,
 coordinate from its own gradient alone: training the ensemble is training each member on its own, with the same
 optimizer settings and the same batches (use full batches when the members must see different data orders).
 """
+
 from __future__ import annotations
 
 import copy

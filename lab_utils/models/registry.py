@@ -1,4 +1,5 @@
 """The model kinds: a spec {"kind": ..., **builder keyword arguments} names its builder here."""
+
 from __future__ import annotations
 
 from typing import Callable, Sequence

@@ -14,13 +14,12 @@ no-skip net starts with O(1) activations and is trainable with a suitable learni
 the final Linear; BN weight 1, bias 0. Without BN but with skips, each block adds its branch's variance to the
 stream, so activations grow ~2x in variance per block (the ablation's point: this net needs a small learning rate).
 """
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-
 
 
 class BasicBlock(nn.Module):
@@ -36,7 +35,7 @@ class BasicBlock(nn.Module):
     def shortcut(self, x: torch.Tensor) -> torch.Tensor:
         """Option A: identity, or stride-2 subsampling plus zero channels split evenly on both sides."""
         if self.stride != 1:
-            x = x[:, :, ::self.stride, ::self.stride]
+            x = x[:, :, :: self.stride, :: self.stride]
         if self.pad:
             x = F.pad(x, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
         return x
@@ -50,16 +49,24 @@ class BasicBlock(nn.Module):
 
 
 class ResNet20(nn.Module):
-    def __init__(self, skip: bool = True, batchnorm: bool = True, num_classes: int = 10,
-                 widths: tuple[int, int, int] = (16, 32, 64), blocks_per_stage: int = 3):
+    def __init__(
+        self,
+        skip: bool = True,
+        batchnorm: bool = True,
+        num_classes: int = 10,
+        widths: tuple[int, int, int] = (16, 32, 64),
+        blocks_per_stage: int = 3,
+    ):
         super().__init__()
         self.skip, self.batchnorm = skip, batchnorm
         self.conv1 = nn.Conv2d(3, widths[0], 3, padding=1, bias=not batchnorm)
         self.bn1 = nn.BatchNorm2d(widths[0]) if batchnorm else nn.Identity()
         stages, c = [], widths[0]
         for i, w in enumerate(widths):
-            blocks = [BasicBlock(c if j == 0 else w, w, 2 if (i > 0 and j == 0) else 1, skip, batchnorm)
-                      for j in range(blocks_per_stage)]
+            blocks = [
+                BasicBlock(c if j == 0 else w, w, 2 if (i > 0 and j == 0) else 1, skip, batchnorm)
+                for j in range(blocks_per_stage)
+            ]
             stages.append(nn.Sequential(*blocks))
             c = w
         self.stage1, self.stage2, self.stage3 = stages
@@ -85,6 +92,3 @@ def resnet20(skip: bool = True, batchnorm: bool = True, num_classes: int = 10) -
     skip=False removes the residual additions (a plain 20-layer CNN with the same weights' shapes);
     batchnorm=False removes every BN layer (convs then carry a bias)."""
     return ResNet20(skip=skip, batchnorm=batchnorm, num_classes=num_classes)
-
-
-

@@ -3,6 +3,7 @@ seeded by `seed`, trains it with `core.train.fit` and stores weights and history
 determines them (spec, data spec, seed, device type, fit arguments) and of the code that trains them (this module,
 `core.train` and everything they import: `core.cache`). A later call with the same arguments and the same code
 loads them instead."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ from ..core.train import fit
 from .registry import build
 
 
-def trained(spec: dict, data: Split, *, seed: int, device: torch.device | str, **fit_kwargs: Any
-            ) -> tuple[nn.Module, dict]:
+def trained(
+    spec: dict, data: Split, *, seed: int, device: torch.device | str, **fit_kwargs: Any
+) -> tuple[nn.Module, dict]:
     """(model on `device` in eval mode, history): `build(spec)` with torch seeded by `seed`, trained with
     `fit(model, data, seed=seed, **fit_kwargs)` -- or both from the cache when this exact spec, data spec, seed,
     device type and fit arguments were trained before by the same code."""
@@ -26,15 +28,24 @@ def trained(spec: dict, data: Split, *, seed: int, device: torch.device | str, *
         raise ValueError("trained() cannot cache an on_epoch callback: record what you need with fit's options")
     device = torch.device(device)
     fit_kwargs.setdefault("progress_bar", True)
-    config = dict(kind="train", spec=spec, data=data.spec, seed=seed, device=device.type,
-                  fit={k: v for k, v in fit_kwargs.items() if k not in ("progress_bar", "desc")})
+    config = dict(
+        kind="train",
+        spec=spec,
+        data=data.spec,
+        seed=seed,
+        device=device.type,
+        fit={k: v for k, v in fit_kwargs.items() if k not in ("progress_bar", "desc")},
+    )
 
     def compute() -> dict:
         torch.manual_seed(seed)
         model = build(spec).to(device)
         hist = fit(model, data, seed=seed, **fit_kwargs)
-        return {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "history": hist,
-                "config": json.dumps(cache.plain(config), default=str)}
+        return {
+            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+            "history": hist,
+            "config": json.dumps(cache.plain(config), default=str),
+        }
 
     payload = cache.cached(config, compute)
     model = _restore(spec, payload)

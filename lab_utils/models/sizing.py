@@ -1,4 +1,5 @@
 """Parameter counts and sizes: matching widths to a budget, log-spaced families."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,9 @@ from typing import Callable
 from ..core.params import n_trainable as count_params  # noqa: F401  (the models' name for it)
 
 
-def match_width(make_spec: Callable[[int], dict], budget: int, n_params: Callable[[dict], int], lo: int = 1,
-                hi: int = 1 << 14) -> int:
+def match_width(
+    make_spec: Callable[[int], dict], budget: int, n_params: Callable[[dict], int], lo: int = 1, hi: int = 1 << 14
+) -> int:
     """The integer width w whose model `make_spec(w)` has the parameter count closest to `budget`.
 
     The count must grow with w (true for any of our families); found by bisection, then the nearer neighbour.
@@ -24,5 +26,4 @@ def match_width(make_spec: Callable[[int], dict], budget: int, n_params: Callabl
 
 def log_widths(lo: int, hi: int, n: int) -> list[int]:
     """`n` distinct integers from lo to hi, spaced evenly in log scale (fewer when rounding merges some)."""
-    return sorted({round(math.exp(math.log(lo) + i * (math.log(hi) - math.log(lo)) / max(n - 1, 1)))
-                   for i in range(n)})
+    return sorted({round(math.exp(math.log(lo) + i * (math.log(hi) - math.log(lo)) / max(n - 1, 1))) for i in range(n)})

@@ -17,6 +17,7 @@ Pairs are found with torch.fx: a BatchNorm1d/2d (tracking running stats) whose o
 BatchNorm1d, a Linear) call whose output nothing else uses, each module called once. Models fx cannot trace raise
 `FoldError`; `loss_surface(fold_bn=True)` then falls back to the unfolded model with a warning.
 """
+
 from __future__ import annotations
 
 import copy
@@ -60,9 +61,13 @@ class FoldedBN:
             if not isinstance(conv, FOLDABLE[type(bn)]) or calls[prev.target] != 1 or calls[node.target] != 1:
                 continue
             if conv.bias is None:
-                conv.bias = nn.Parameter(torch.zeros(conv.out_features if isinstance(conv, nn.Linear)
-                                                     else conv.out_channels, dtype=conv.weight.dtype,
-                                                     device=conv.weight.device))
+                conv.bias = nn.Parameter(
+                    torch.zeros(
+                        conv.out_features if isinstance(conv, nn.Linear) else conv.out_channels,
+                        dtype=conv.weight.dtype,
+                        device=conv.weight.device,
+                    )
+                )
             node.replace_all_uses_with(prev)
             gm.graph.erase_node(node)
             self.pairs.append((prev.target, node.target))

@@ -3,9 +3,12 @@ loss barriers, and permutation alignment.
 
     sd = interpolate_state(sd1, sd2, alpha)            # (1 - alpha) * sd1 + alpha * sd2, key by key
     recompute_bn(model, x)                             # BN running stats := the statistics of x (exact, in place)
-    evals = evaluate_points(model, points, {"train": (x, y)}, bn_inputs=x_bn)   # loss/accuracy at every point
-    barrier(evals["train"].loss, alphas)               # the loss barrier (definition below)
+    ev = evaluate_points(model, loss_fn, (x, y), points, bn_inputs=x_bn)   # loss/accuracy at every point
+    barrier(ev.loss, alphas)                           # the loss barrier (definition below)
     sd2_aligned = weight_match(model, sd1, sd2)        # sd2 with hidden units permuted to match sd1
+
+`evaluate_points` is a probe with the probes' call shape (`probes.batches`). `recompute_bn` is not a probe: it
+writes the model's BN buffers (in place, by design) from inputs alone, so it takes (model, inputs).
 
 Two path statistics, with distinct names (both reported where both are worth reading):
     barrier(losses, positions)   max over the path of L(t) - [(1 - t) L(0) + t L(1)]: the largest excess of the
@@ -19,29 +22,30 @@ Points are flat trainable-parameter vectors (`core.params` order; buffers stay t
 (BN running statistics included). Permutations: state dicts of the `mlp` and `cnn` kinds (any `nn.Sequential` of
 Linear / Conv2d layers with optional BatchNorm after them, and elementwise or per-channel modules in between).
 """
+
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
-from torch.nn import functional as F
 
 from ..core.params import load_flat
 from ..core.progress import progress
 from ..core.train import EVAL_BATCH, evaluate
 from ..models import build
-from .batches import Pair
+from .batches import joined
 
 StateDict = Mapping[str, torch.Tensor]
 BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d)
 
 
 # ---- linear paths -------------------------------------------------------------------------------------------
+
 
 def interpolate_state(sd1: StateDict, sd2: StateDict, alpha: float) -> dict[str, torch.Tensor]:
     """theta(alpha) = (1 - alpha) * theta_1 + alpha * theta_2 for every floating-point entry (weights, biases and
@@ -123,17 +127,27 @@ class PointEval:
     acc: np.ndarray
 
 
-
-def evaluate_points(model: nn.Module, points: Sequence[torch.Tensor | StateDict], data: Mapping[str, Pair], *,
-                    loss_fn=F.cross_entropy, bn_inputs: torch.Tensor | None = None, batch_size: int = EVAL_BATCH,
-                    progress_bar: bool = False) -> dict[str, PointEval]:
-    """Loss and accuracy of the network at every point, on every named data set of `data` ({name: (x, y)}).
+def evaluate_points(
+    model: nn.Module,
+    loss_fn: Callable,
+    batches,
+    points: Sequence[torch.Tensor | StateDict],
+    *,
+    bn_inputs: torch.Tensor | None = None,
+    batch_size: int = EVAL_BATCH,
+    progress_bar: bool = False,
+) -> PointEval | dict[str, PointEval]:
+    """Mean `loss_fn` and accuracy of the network at every point on `batches`: one data set (a pair or a list of
+    pairs, as every probe takes) gives a `PointEval`; a mapping {name: batches} of several gives {name: PointEval},
+    the data sets sharing each point's BN re-estimation.
 
     A point is a flat vector of the trainable parameters or a full state dict. With `bn_inputs` and a model with
     BatchNorm, the running statistics are re-estimated on those inputs at every point (`recompute_bn`, once per
-    point for all data sets) before the eval-mode passes; without it the model's (or the state dict's) own
-    statistics are used, which is known to exaggerate barriers (Garipov et al. 2018; Jordan et al. 2023).
-    The model itself is not changed (a deep copy is used)."""
+    point for all data sets) before the eval-mode passes, in chunks of `batch_size`; without it the model's (or
+    the state dict's) own statistics are used, which is known to exaggerate barriers (Garipov et al. 2018;
+    Jordan et al. 2023). The model itself is not changed (a deep copy is used)."""
+    named = isinstance(batches, Mapping)
+    data = {name: joined(b) for name, b in (batches.items() if named else [("", batches)])}
     shell = copy.deepcopy(model)
     do_bn = bn_inputs is not None and has_batchnorm(shell)
     out = {name: ([], []) for name in data}
@@ -146,10 +160,11 @@ def evaluate_points(model: nn.Module, points: Sequence[torch.Tensor | StateDict]
             recompute_bn(shell, bn_inputs, batch_size=batch_size)
         shell.eval()
         for name, (x, y) in data.items():
-            l, a = evaluate(shell, x, y, loss_fn, batch_size)
-            out[name][0].append(l)
+            loss, a = evaluate(shell, x, y, loss_fn, batch_size)
+            out[name][0].append(loss)
             out[name][1].append(np.nan if a is None else a)
-    return {name: PointEval(np.asarray(l, dtype=float), np.asarray(a, dtype=float)) for name, (l, a) in out.items()}
+    evals = {name: PointEval(np.asarray(ls, dtype=float), np.asarray(a, dtype=float)) for name, (ls, a) in out.items()}
+    return evals if named else evals[""]
 
 
 def barrier(losses: Sequence[float], alphas: Sequence[float] | None = None) -> float:
@@ -172,10 +187,10 @@ def barrier(losses: Sequence[float], alphas: Sequence[float] | None = None) -> f
         raise ValueError("barrier needs the end points alpha = 0 and alpha = 1 among the alphas")
     seg = (alphas >= -tol) & (alphas <= 1 + tol)
     l0, l1 = losses[i0[0]], losses[i1[0]]
-    a, l = alphas[seg], losses[seg]
-    if not np.all(np.isfinite(l)):
+    a, ls = alphas[seg], losses[seg]
+    if not np.all(np.isfinite(ls)):
         return float("inf")
-    return float(np.max(l - ((1 - a) * l0 + a * l1)))
+    return float(np.max(ls - ((1 - a) * l0 + a * l1)))
 
 
 def peak_rise(losses: Sequence[float]) -> float:
@@ -187,6 +202,7 @@ def peak_rise(losses: Sequence[float]) -> float:
 
 
 # ---- permutation alignment (weight matching, Ainsworth et al. 2023) -----------------------------------------
+
 
 @dataclass(frozen=True)
 class Axis:
@@ -269,7 +285,9 @@ def _take(t: torch.Tensor, ax: Axis, perm: torch.Tensor) -> torch.Tensor:
     return v.index_select(ax.axis, perm.to(t.device)).reshape(shape)
 
 
-def apply_permutation(axes: Sequence[Axis], perms: Mapping[str, torch.Tensor], sd: StateDict) -> dict[str, torch.Tensor]:
+def apply_permutation(
+    axes: Sequence[Axis], perms: Mapping[str, torch.Tensor], sd: StateDict
+) -> dict[str, torch.Tensor]:
     """The state dict with every permuted axis re-indexed: new[..., j, ...] = old[..., perm[j], ...]. The network
     it describes computes exactly the same function (for permutations from `permutation_spec`)."""
     out = {k: v.clone() for k, v in sd.items()}
@@ -354,8 +372,7 @@ def weight_match(
     return (aligned, perms) if return_perms else aligned
 
 
-def random_permutation(model_or_spec: nn.Module | dict, sd: StateDict, seed: int = 0,
-                       return_perms: bool = False):
+def random_permutation(model_or_spec: nn.Module | dict, sd: StateDict, seed: int = 0, return_perms: bool = False):
     """`sd` with every hidden layer's units permuted at random (the same function; for tests and demos)."""
     sizes, axes = permutation_spec(_as_model(model_or_spec))
     g = torch.Generator().manual_seed(seed)
@@ -367,6 +384,9 @@ def random_permutation(model_or_spec: nn.Module | dict, sd: StateDict, seed: int
 def state_distance(sd1: StateDict, sd2: StateDict, params_only_of: nn.Module | None = None) -> float:
     """L2 distance between two state dicts over their floating-point entries (only the parameters of
     `params_only_of` when given)."""
-    keys = [k for k, _ in params_only_of.named_parameters()] if params_only_of is not None else \
-        [k for k, v in sd1.items() if v.is_floating_point()]
+    keys = (
+        [k for k, _ in params_only_of.named_parameters()]
+        if params_only_of is not None
+        else [k for k, v in sd1.items() if v.is_floating_point()]
+    )
     return float(torch.sqrt(sum(((sd1[k].double().cpu() - sd2[k].double().cpu()) ** 2).sum() for k in keys)))

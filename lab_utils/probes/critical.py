@@ -2,7 +2,7 @@
 a point where the gradient vanishes, the index of that point from its dense Hessian (the minimal ratio, with a
 sweep over what counts as a zero eigenvalue), and the sampling estimate of the same ratio.
 
-    f = flat_loss(model, F.mse_loss, x, y)              # theta -> mean loss, float64, differentiable
+    f = flat_loss(model, F.mse_loss, (x, y))            # theta -> mean loss, float64, differentiable
     cp = critical_point(f, theta0, grad_tol=1e-6)       # CriticalPoint: theta, loss, grad_norm, converged, record
     cps = critical_points(f, thetas)                    # the same from every row of a K x P batch, vectorised
     eigs = torch.linalg.eigvalsh(dense_hessian(f, cp.theta))
@@ -17,6 +17,7 @@ Newton steps (quadratic convergence); along negative curvature the step goes dow
 only along its stable manifold. What it returns is judged by the Hessian there: `index_sweep` counts eigenvalues
 at several tolerances of what counts as zero, and the index is well defined only when the counts agree.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,15 +31,18 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from ..core.params import param_dict
-from .hessian import dense_hessian
+from .batches import joined
 
 ZERO_TOLS = (1e-10, 1e-8, 1e-6, 1e-4)  # relative to max|lambda|: what counts as a zero eigenvalue
 
 
-def flat_loss(model: nn.Module, loss_fn: Callable, x: torch.Tensor, y: torch.Tensor,
-              dtype: torch.dtype = torch.float64) -> Callable[[torch.Tensor], torch.Tensor]:
-    """theta (flat, trainable parameters in `core.params` order) -> mean `loss_fn(model(x), y)`, computed on a copy
-    of the model in `dtype` (eval mode); differentiable in theta and vmap-able."""
+def flat_loss(
+    model: nn.Module, loss_fn: Callable, batches, dtype: torch.dtype = torch.float64
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """theta (flat, trainable parameters in `core.params` order) -> the mean `loss_fn(model(x), y)` over every
+    sample of `batches` (one forward pass over all of them), computed on a copy of the model in `dtype` (eval
+    mode) on the inputs' device; differentiable in theta and vmap-able."""
+    x, y = joined(batches)
     shell = copy.deepcopy(model).to(device=x.device, dtype=dtype).eval()
     x = x.to(dtype) if x.is_floating_point() else x
     y = y.to(dtype) if y.is_floating_point() else y
@@ -50,6 +54,7 @@ def flat_loss(model: nn.Module, loss_fn: Callable, x: torch.Tensor, y: torch.Ten
 
 
 # ---- the solver ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CriticalPoint:
@@ -70,8 +75,15 @@ class CriticalPoint:
     distance: float
 
 
-def critical_points(f: Callable[[torch.Tensor], torch.Tensor], thetas: torch.Tensor, *, grad_tol: float = 1e-6,
-                    max_iter: int = 300, max_trials: int = 40, damping: float = 1e-3) -> list[CriticalPoint]:
+def critical_points(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    thetas: torch.Tensor,
+    *,
+    grad_tol: float = 1e-6,
+    max_iter: int = 300,
+    max_trials: int = 40,
+    damping: float = 1e-3,
+) -> list[CriticalPoint]:
     """Damped Newton with the exact dense Hessian from every row of `thetas` (K x P) at once, in their dtype (use
     float64: a gradient norm of 1e-6 needs it); `f` is a function of one flat vector that `torch.func.vmap` can
     batch (e.g. `flat_loss`).
@@ -90,6 +102,7 @@ def critical_points(f: Callable[[torch.Tensor], torch.Tensor], thetas: torch.Ten
         with warnings.catch_warnings():  # torch 2.14's forward-mode AD scripts a helper on first use: a FutureWarning
             warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
             return _hess(x)
+
     theta0 = thetas.detach()
     theta = theta0.clone()
     g = grad(theta)
@@ -129,8 +142,20 @@ def critical_points(f: Callable[[torch.Tensor], torch.Tensor], thetas: torch.Ten
         active &= gn > grad_tol
     crit = f"full-batch ‖∇L‖ ≤ {grad_tol:g} (float64)"
     dist = torch.linalg.vector_norm(theta - theta0, dim=1)
-    return [CriticalPoint(theta[i].clone(), losses[i][-1], norms[i][-1], norms[i][-1] <= grad_tol, crit,
-                          len(norms[i]) - 1, norms[i], losses[i], float(dist[i])) for i in range(len(theta))]
+    return [
+        CriticalPoint(
+            theta[i].clone(),
+            losses[i][-1],
+            norms[i][-1],
+            norms[i][-1] <= grad_tol,
+            crit,
+            len(norms[i]) - 1,
+            norms[i],
+            losses[i],
+            float(dist[i]),
+        )
+        for i in range(len(theta))
+    ]
 
 
 def critical_point(f: Callable[[torch.Tensor], torch.Tensor], theta0: torch.Tensor, **kwargs) -> CriticalPoint:
@@ -139,6 +164,7 @@ def critical_point(f: Callable[[torch.Tensor], torch.Tensor], theta0: torch.Tens
 
 
 # ---- the index ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class HessianIndex:
@@ -172,8 +198,16 @@ def index_sweep(eigs: torch.Tensor, rel_tols: Sequence[float] = ZERO_TOLS) -> tu
 
 # ---- the sampling estimate ----------------------------------------------------------------------------------
 
-def sampling_ratio(f: Callable[[torch.Tensor], torch.Tensor], theta: torch.Tensor, radius: float,
-                   n_samples: int, seed: int = 0, chunk: int = 512, symmetric: bool = False) -> float:
+
+def sampling_ratio(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    theta: torch.Tensor,
+    radius: float,
+    n_samples: int,
+    seed: int = 0,
+    chunk: int = 512,
+    symmetric: bool = False,
+) -> float:
     """Fraction of random neighbours theta + radius * u whose loss f exceeds f(theta), u a uniformly random unit
     vector (a normalised Gaussian: a Gaussian perturbation has the same directions, and at a critical point only
     the direction decides the sign of the change). Evaluated with vmap in chunks, in theta's dtype.

@@ -13,9 +13,12 @@ textbook lambda_max / lambda_min of a positive-definite matrix does not exist):
     condition_top_k(eigs)          kappa_k = lambda_1 / lambda_k over the k largest eigenvalues: how anisotropic the
                                    leading curvature is (gradient descent at its stable step 2 / lambda_1 moves
                                    kappa_k times slower along the k-th sharpest direction than along the sharpest)
-    condition_extremes(max, min)   kappa_ends = lambda_max / |lambda_min|: the spread between the two ends of the
+    condition_extremes(max, min)   kappa = lambda_max / |lambda_min|: the spread between the two ends of the
                                    spectrum (lambda_min < 0 at a saddle-like point)
+Sections keep the two apart by name: the ablation's (07) `Hessian.condition_top_k` and metrics key
+"condition_top_k", the optimizer probes' (08) `Curvature.condition_extremes` and key "condition_extremes".
 """
+
 from __future__ import annotations
 
 import math
@@ -29,17 +32,26 @@ from torch import nn
 
 from .hvp import HVP
 from .linalg import Eigen, eigsh, krylov_eigsh, lanczos, power_eigsh, rand_vector, tridiag_eig
-from .trace import (TRACE_METHODS, Trace, deflated_samples, hutchinson, hutchpp, lanczos_deflated,
-                    tridiag_matrix)
 from .state import preserved
+from .trace import TRACE_METHODS, Trace, deflated_samples, hutchinson, hutchpp, lanczos_deflated, tridiag_matrix
 
 METHODS = ("lanczos", "power")
 
 
 def hessian_eigenvalues(
-    model: nn.Module, loss_fn: Callable, batches, k: int = 1, which: str = "largest", method: str = "lanczos",
-    return_vectors: bool = False, tol: float = 1e-4, max_iter: int = 100, seed: int = 0, chunk_size: int = 256,
-    hvp_method: str = "double_backward", bound: str = "residual",
+    model: nn.Module,
+    loss_fn: Callable,
+    batches,
+    k: int = 1,
+    which: str = "largest",
+    method: str = "lanczos",
+    return_vectors: bool = False,
+    tol: float = 1e-4,
+    max_iter: int = 100,
+    seed: int = 0,
+    chunk_size: int = 256,
+    hvp_method: str = "double_backward",
+    bound: str = "residual",
 ) -> Eigen:
     """The k largest or smallest (algebraic) eigenvalues of the Hessian of the mean loss over `batches`.
 
@@ -75,9 +87,17 @@ def hessian_eigenvalues(
         return res
 
 
-def hessian_trace(model: nn.Module, loss_fn: Callable, batches, n_samples: int = 100, seed: int = 0,
-                  chunk_size: int = 256, hvp_method: str = "double_backward", method: str = "hutchinson",
-                  n_deflate: int | None = None) -> Trace:
+def hessian_trace(
+    model: nn.Module,
+    loss_fn: Callable,
+    batches,
+    n_samples: int = 100,
+    seed: int = 0,
+    chunk_size: int = 256,
+    hvp_method: str = "double_backward",
+    method: str = "hutchinson",
+    n_deflate: int | None = None,
+) -> Trace:
     """Stochastic estimate of tr(H), H the Hessian of the mean loss over `batches`, with `n_samples` HVPs.
 
     method: "hutchinson" (default; the mean of z^T H z over n_samples Rademacher vectors z, with the standard
@@ -115,8 +135,16 @@ class Spectrum:
 
 
 def hessian_spectrum(
-    model: nn.Module, loss_fn: Callable, batches, n_iter: int = 30, n_runs: int = 3, seed: int = 0,
-    grid: np.ndarray | None = None, n_grid: int = 1000, sigma: float | None = None, chunk_size: int = 256,
+    model: nn.Module,
+    loss_fn: Callable,
+    batches,
+    n_iter: int = 30,
+    n_runs: int = 3,
+    seed: int = 0,
+    grid: np.ndarray | None = None,
+    n_grid: int = 1000,
+    sigma: float | None = None,
+    chunk_size: int = 256,
     hvp_method: str = "double_backward",
 ) -> Spectrum:
     """Spectral density of the Hessian by stochastic Lanczos quadrature (Ghorbani et al. 2019; PyHessian).
@@ -174,10 +202,24 @@ class Curvature:
 
 
 def hessian_curvature(
-    model: nn.Module, loss_fn: Callable, batches, k: int = 5, which: str = "largest", tol: float = 1e-3,
-    max_iter: int = 100, n_iter: int = 30, n_runs: int = 3, trace_samples: int = 8, seed: int = 0,
-    grid: np.ndarray | None = None, n_grid: int = 1000, sigma: float | None = None, chunk_size: int = 256,
-    hvp_method: str = "double_backward", return_vectors: bool = False, bound: str = "residual",
+    model: nn.Module,
+    loss_fn: Callable,
+    batches,
+    k: int = 5,
+    which: str = "largest",
+    tol: float = 1e-3,
+    max_iter: int = 100,
+    n_iter: int = 30,
+    n_runs: int = 3,
+    trace_samples: int = 8,
+    seed: int = 0,
+    grid: np.ndarray | None = None,
+    n_grid: int = 1000,
+    sigma: float | None = None,
+    chunk_size: int = 256,
+    hvp_method: str = "double_backward",
+    return_vectors: bool = False,
+    bound: str = "residual",
 ) -> Curvature:
     """The k extreme eigenvalues, the trace and the SLQ spectral density of the Hessian of the mean loss over
     `batches`, sharing HVPs where the mathematics allows:
@@ -195,13 +237,24 @@ def hessian_curvature(
     n_runs=0 skips the spectrum (then the trace needs trace_samples >= 2 for a standard error). Model in eval mode
     (BN running statistics); left exactly as found. Returns `Curvature`."""
     if n_runs < 0 or n_iter < 1 or trace_samples < 0:
-        raise ValueError(f"need n_runs >= 0, n_iter >= 1, trace_samples >= 0; got {n_runs}, {n_iter}, "
-                         f"{trace_samples}")
+        raise ValueError(f"need n_runs >= 0, n_iter >= 1, trace_samples >= 0; got {n_runs}, {n_iter}, {trace_samples}")
     with preserved(model):
         H = HVP(model, loss_fn, batches, chunk_size, hvp_method)
         gen = torch.Generator().manual_seed(seed)
-        ke = krylov_eigsh(H, H.n, k, which, tol=tol, max_iter=max_iter, gen=gen, dtype=H.dtype, device=H.device,
-                          bound=bound, return_vectors=return_vectors, min_iter=n_iter if n_runs else 0)
+        ke = krylov_eigsh(
+            H,
+            H.n,
+            k,
+            which,
+            tol=tol,
+            max_iter=max_iter,
+            gen=gen,
+            dtype=H.dtype,
+            device=H.device,
+            bound=bound,
+            return_vectors=return_vectors,
+            min_iter=n_iter if n_runs else 0,
+        )
         m = len(ke.alphas)
         hvp_eigen = ke.steps_converged or m
         T = tridiag_matrix(ke.alphas, ke.betas)
@@ -251,7 +304,7 @@ def condition_top_k(top_eigs: Sequence[float]) -> float | None:
 
 
 def condition_extremes(lambda_max: float, lambda_min: float) -> float:
-    """kappa_ends = lambda_max / |lambda_min| (inf when lambda_min is 0)."""
+    """kappa = lambda_max / |lambda_min| (inf when lambda_min is 0)."""
     return lambda_max / abs(lambda_min) if lambda_min != 0 else math.inf
 
 

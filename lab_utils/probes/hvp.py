@@ -11,6 +11,7 @@ behind these defaults are in benchmarks/probes_README.md.
 Two implementations: "double_backward" (autograd.grad of autograd.grad, the default) and "func"
 (torch.func.jvp over torch.func.grad, forward-over-reverse; its graph is always rebuilt).
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -32,8 +33,15 @@ class HVP:
     keep_graph: None (default) keeps per-chunk gradient graphs across calls when there are at most
     KEEP_GRAPH_MAX_SAMPLES samples (double backward only); True / False force it on / off."""
 
-    def __init__(self, model: nn.Module, loss_fn: Callable, batches, chunk_size: int = 256,
-                 method: str = "double_backward", keep_graph: bool | None = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: Callable,
+        batches,
+        chunk_size: int = 256,
+        method: str = "double_backward",
+        keep_graph: bool | None = None,
+    ):
         if method not in HVP_METHODS:
             raise ValueError(f"hvp method must be one of {HVP_METHODS}, got {method!r}")
         self.model, self.loss_fn, self.method = model, loss_fn, method

@@ -3,6 +3,7 @@
 Evaluation runs in eval mode (BN uses its running statistics, which are NOT recomputed at the perturbed weights),
 in torch.no_grad, chunked, on in-memory batches; the model is left exactly as found.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -29,6 +30,7 @@ class LossSurface:
     along direction 2; accuracy (fraction in [0, 1]) is None unless the targets are integer class labels.
     directions: one list of per-parameter tensors (trainable parameters, `named_parameters()` order) per axis.
     cosine: cosine between the two directions (dims=2), else None."""
+
     coords: np.ndarray
     loss: np.ndarray
     accuracy: np.ndarray | None
@@ -38,8 +40,9 @@ class LossSurface:
     extra: dict = field(default_factory=dict)
 
 
-def normalize_direction(direction: Sequence[torch.Tensor], params: Sequence[torch.Tensor],
-                        normalization: str | None = "filter") -> list[torch.Tensor]:
+def normalize_direction(
+    direction: Sequence[torch.Tensor], params: Sequence[torch.Tensor], normalization: str | None = "filter"
+) -> list[torch.Tensor]:
     """Rescale a direction (one tensor per parameter) like Li et al. 2018.
 
     "filter": every filter of a >=2-D parameter (slice along dim 0: an output unit of a Linear, an output channel
@@ -68,8 +71,9 @@ def _ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
     return torch.where(den > 0, num / torch.where(den > 0, den, 1), 0)
 
 
-def random_direction(params: Sequence[torch.Tensor], normalization: str | None = "filter",
-                     gen: torch.Generator | None = None) -> list[torch.Tensor]:
+def random_direction(
+    params: Sequence[torch.Tensor], normalization: str | None = "filter", gen: torch.Generator | None = None
+) -> list[torch.Tensor]:
     """A standard Gaussian direction (drawn on the CPU from `gen`) normalised by `normalize_direction`."""
     d = [torch.randn(p.shape, generator=gen, dtype=torch.float64).to(p.device, p.dtype) for p in params]
     return normalize_direction(d, params, normalization)
@@ -96,9 +100,19 @@ def grid_coords(steps: int, span: float) -> np.ndarray:
 
 
 def loss_surface(
-    model: nn.Module, loss_fn: Callable, batches, steps: int = 21, span: float = 1.0, dims: int = 2,
-    normalization: str | None = "filter", directions=None, seed: int = 0,
-    progress: bool = True, chunk_size: int = 128, channels_last: bool = True, fold_bn: bool = False,
+    model: nn.Module,
+    loss_fn: Callable,
+    batches,
+    steps: int = 21,
+    span: float = 1.0,
+    dims: int = 2,
+    normalization: str | None = "filter",
+    directions=None,
+    seed: int = 0,
+    progress: bool = True,
+    chunk_size: int = 128,
+    channels_last: bool = True,
+    fold_bn: bool = False,
 ) -> LossSurface:
     """Mean loss (and accuracy) at theta + a d1 (+ b d2) for a, b in `grid_coords(steps, span)`.
 
@@ -142,8 +156,7 @@ def loss_surface(
     with preserved(model), torch.no_grad():
         data = list(chunks(batches, chunk_size, model))
         if channels_last:
-            data = [(x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x, y, w)
-                    for x, y, w in data]
+            data = [(x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x, y, w) for x, y, w in data]
         y0 = data[0][1]
         with_acc = not (y0.is_floating_point() or y0.is_complex() or y0.dtype == torch.bool) and y0.dim() == 1
         base = [p.detach().clone() for p in params]
@@ -169,8 +182,14 @@ def loss_surface(
     if dims == 2:
         f1, f2 = (torch.cat([t.reshape(-1) for t in d]).double() for d in dirs)
         cos = float(f1 @ f2 / (f1.norm() * f2.norm() + 1e-300))
-    return LossSurface(coords, loss, acc if with_acc else None, [[d.detach() for d in ds] for ds in dirs],
-                       normalization if directions is None else None, cos)
+    return LossSurface(
+        coords,
+        loss,
+        acc if with_acc else None,
+        [[d.detach() for d in ds] for ds in dirs],
+        normalization if directions is None else None,
+        cos,
+    )
 
 
 @dataclass(frozen=True)
@@ -184,12 +203,12 @@ class GridStats:
     n_nonfinite: int
 
 
-
 def grid_stats(loss: np.ndarray) -> GridStats:
     """The `GridStats` of a loss grid (any shape)."""
     a = np.asarray(loss, dtype=float)
     finite = a[np.isfinite(a)]
     if not len(finite):
         return GridStats(None, None, None, int(a.size))
-    return GridStats(float(finite.min()), float(finite.max()), float(finite.max() - finite.min()),
-                     int(a.size - len(finite)))
+    return GridStats(
+        float(finite.min()), float(finite.max()), float(finite.max() - finite.min()), int(a.size - len(finite))
+    )

@@ -15,6 +15,7 @@ Stopping rule (both methods): every wanted pair's residual ||A v - theta v|| <= 
 as the largest |Ritz value| seen. That bounds the absolute error of each returned eigenvalue by tol * ||A||
 (usually far better: the error is ~ residual^2 / gap).
 """
+
 from __future__ import annotations
 
 import math
@@ -106,17 +107,39 @@ def _check(k: int, which: str, tol: float, max_iter: int) -> None:
         raise ValueError(f"tol must be > 0 and max_iter >= 1, got tol={tol}, max_iter={max_iter}")
 
 
-def eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, tol: float = 1e-4, max_iter: int = 100,
-          gen: torch.Generator | None = None, dtype=torch.float32, device="cpu", bound: str = "residual",
-          return_vectors: bool = True) -> Eigen:
+def eigsh(
+    matvec: Matvec,
+    n: int,
+    k: int = 1,
+    which: str = "largest",
+    *,
+    tol: float = 1e-4,
+    max_iter: int = 100,
+    gen: torch.Generator | None = None,
+    dtype=torch.float32,
+    device="cpu",
+    bound: str = "residual",
+    return_vectors: bool = True,
+) -> Eigen:
     """The k largest or smallest (algebraic) eigenpairs by Lanczos from one seeded Gaussian start vector.
 
     bound: "residual" (the rigorous bound of the module docstring) or "gap": stop on the a-posteriori estimate
         min(r, r^2 / gap) <= tol * ||A||, gap = distance to the nearest other Ritz value (not a guarantee: early
         Ritz gaps can overstate the true gap, but it saves products when the wanted values are well separated).
     max_iter: Lanczos steps (capped at n). Finds one copy of an exactly repeated eigenvalue per start vector."""
-    return krylov_eigsh(matvec, n, k, which, tol=tol, max_iter=max_iter, gen=gen, dtype=dtype, device=device,
-                        bound=bound, return_vectors=return_vectors).eigen
+    return krylov_eigsh(
+        matvec,
+        n,
+        k,
+        which,
+        tol=tol,
+        max_iter=max_iter,
+        gen=gen,
+        dtype=dtype,
+        device=device,
+        bound=bound,
+        return_vectors=return_vectors,
+    ).eigen
 
 
 @dataclass
@@ -133,10 +156,22 @@ class KrylovEigen:
     steps_converged: int | None
 
 
-def krylov_eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, tol: float = 1e-4,
-                 max_iter: int = 100, gen: torch.Generator | None = None, dtype=torch.float32, device="cpu",
-                 bound: str = "residual", return_vectors: bool = True, min_iter: int = 0,
-                 v0: torch.Tensor | None = None) -> KrylovEigen:
+def krylov_eigsh(
+    matvec: Matvec,
+    n: int,
+    k: int = 1,
+    which: str = "largest",
+    *,
+    tol: float = 1e-4,
+    max_iter: int = 100,
+    gen: torch.Generator | None = None,
+    dtype=torch.float32,
+    device="cpu",
+    bound: str = "residual",
+    return_vectors: bool = True,
+    min_iter: int = 0,
+    v0: torch.Tensor | None = None,
+) -> KrylovEigen:
     """`eigsh`, also returning the Lanczos basis and tridiagonal. min_iter: run at least this many steps even
     when the wanted pairs have converged (e.g. to serve as an SLQ run of min_iter steps too); the returned
     eigenpairs are then those of the longer (more accurate) run. v0: the start vector (default: Gaussian from
@@ -164,7 +199,7 @@ def krylov_eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, 
         res = np.abs(beta * S[-1, idx]) / scale
         if bound == "gap" and len(theta) > 1:
             gaps = np.array([np.delete(np.abs(theta - theta[i]), i).min() for i in idx]) / scale
-            res = np.minimum(res, res ** 2 / np.maximum(gaps, 1e-300))
+            res = np.minimum(res, res**2 / np.maximum(gaps, 1e-300))
         state.update(idx=idx, theta=theta, S=S, res=res)
         done = bool(np.all(res <= tol))
         if done and state.get("steps_converged") is None:
@@ -183,8 +218,9 @@ def krylov_eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, 
     return KrylovEigen(eig, alphas, betas, Q, state.get("steps_converged"))
 
 
-def _power(matvec: Matvec, n: int, sigma: float, k: int, tol: float, max_iter: int, gen, dtype, device,
-           scale0: float = 0.0):
+def _power(
+    matvec: Matvec, n: int, sigma: float, k: int, tol: float, max_iter: int, gen, dtype, device, scale0: float = 0.0
+):
     """k dominant eigenpairs of A - sigma*I by power iteration with deflation (iterates kept orthogonal to the
     pairs found). Returns eigenvalues of A (Rayleigh quotients), vectors, converged flag, relative residuals."""
     vals, vecs, res_all, ok = [], [], [], True
@@ -222,9 +258,18 @@ def _power(matvec: Matvec, n: int, sigma: float, k: int, tol: float, max_iter: i
     return vals, vecs, ok, res_all
 
 
-def power_eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, tol: float = 1e-4,
-                max_iter: int = 100, gen: torch.Generator | None = None, dtype=torch.float32,
-                device="cpu") -> Eigen:
+def power_eigsh(
+    matvec: Matvec,
+    n: int,
+    k: int = 1,
+    which: str = "largest",
+    *,
+    tol: float = 1e-4,
+    max_iter: int = 100,
+    gen: torch.Generator | None = None,
+    dtype=torch.float32,
+    device="cpu",
+) -> Eigen:
     """The k largest or smallest (algebraic) eigenpairs by power iteration with deflation.
 
     "largest" runs on A; should a negative eigenvalue dominate, it warns and reruns on A - lambda_min I.
@@ -242,8 +287,9 @@ def power_eigsh(matvec: Matvec, n: int, k: int = 1, which: str = "largest", *, t
 
     vals, vecs, ok, res = _power_pass(counted, n, k, which, tol, max_iter, gen, dtype, device)
     order = np.argsort(vals)[::-1] if which == "largest" else np.argsort(vals)
-    return Eigen([float(vals[i]) for i in order], [vecs[i] for i in order], calls[0], bool(ok),
-                 [float(res[i]) for i in order])
+    return Eigen(
+        [float(vals[i]) for i in order], [vecs[i] for i in order], calls[0], bool(ok), [float(res[i]) for i in order]
+    )
 
 
 def _power_pass(matvec, n, k, which, tol, max_iter, gen, dtype, device):
@@ -251,9 +297,12 @@ def _power_pass(matvec, n, k, which, tol, max_iter, gen, dtype, device):
         vals, vecs, ok, res = _power(matvec, n, 0.0, k, tol, max_iter, gen, dtype, device)
         if min(vals) >= 0:
             return vals, vecs, ok, res
-        warnings.warn("power iteration: a negative eigenvalue dominates, so lambda_max comes from A - lambda_min I,"
-                      " which converges slowly when |lambda_min| > lambda_max; prefer Lanczos",
-                      RuntimeWarning, stacklevel=4)
+        warnings.warn(
+            "power iteration: a negative eigenvalue dominates, so lambda_max comes from A - lambda_min I,"
+            " which converges slowly when |lambda_min| > lambda_max; prefer Lanczos",
+            RuntimeWarning,
+            stacklevel=4,
+        )
         return _power(matvec, n, min(vals), k, tol, max_iter, gen, dtype, device, max(abs(v) for v in vals))
     lam_max, _, ok1, _ = _power_pass(matvec, n, 1, "largest", tol, max_iter, gen, dtype, device)
     vals, vecs, ok, res = _power(matvec, n, lam_max[0], k, tol, max_iter, gen, dtype, device)

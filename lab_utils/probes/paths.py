@@ -15,12 +15,16 @@ climbs (`climbing=True`: its force is -g + 2 (g . tau) tau, no spring), which pu
 
 Bezier (Garipov et al. 2018): phi(t) = (1-t)^2 w_0 + 2 t (1-t) theta + t^2 w_1, with the control point theta
 (initialised at the midpoint) trained by SGD with momentum on the loss at phi(t), t ~ U(0, 1) drawn anew every
-step. The end points never move.
+step. The end points never move. Its steps are the training loop's own (`core.train.make_optimizer`,
+`make_scheduler`, `optimizer_step`: the same finiteness check, zero_grad, backward, step). NEB is not a step on
+one loss (its force is a projected gradient plus a spring term, the gradient of no single function), so it keeps
+its own heavy-ball update.
 
 For networks, losses during NEB/Bezier training use BatchNorm in train mode (batch statistics); evaluation along
 any path (`connectivity.evaluate_points`) re-estimates the BN running statistics at every point before an
 eval-mode pass, as Garipov et al. do.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,23 +34,33 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call
-from torch.nn import functional as F
 
 from ..core.data import minibatches
 from ..core.params import param_dict, trainable
-from ..core.train import make_optimizer
-
+from ..core.train import make_optimizer, make_scheduler, optimizer_step
+from .batches import joined
 
 # ---- generic: flat vectors ------------------------------------------------------------------------------------
+
 
 def linear_points(w0: torch.Tensor, w1: torch.Tensor, n: int) -> list[torch.Tensor]:
     """n evenly spaced points on the segment from w0 to w1 (both included)."""
     return [torch.lerp(w0, w1, float(a)) for a in np.linspace(0.0, 1.0, n)]
 
 
-def neb(grad_fn: Callable[[torch.Tensor, int], tuple[float, torch.Tensor]], start: torch.Tensor, end: torch.Tensor,
-        *, n_nodes: int = 5, iters: int = 20, lr: float = 0.01, spring: float = 1.0, momentum: float = 0.0,
-        climbing: bool = False, callback: Callable | None = None) -> dict:
+def neb(
+    grad_fn: Callable[[torch.Tensor, int], tuple[float, torch.Tensor]],
+    start: torch.Tensor,
+    end: torch.Tensor,
+    *,
+    n_nodes: int = 5,
+    iters: int = 20,
+    lr: float = 0.01,
+    spring: float = 1.0,
+    momentum: float = 0.0,
+    climbing: bool = False,
+    callback: Callable | None = None,
+) -> dict:
     """Relax a nudged elastic band between `start` and `end` (module docstring).
 
     grad_fn(theta, it) -> (loss, gradient) at flat vector theta in iteration `it` (use `it` to pick a minibatch
@@ -88,29 +102,41 @@ def neb(grad_fn: Callable[[torch.Tensor, int], tuple[float, torch.Tensor]], star
 
 def bezier(w0: torch.Tensor, theta: torch.Tensor, w1: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     """The quadratic Bezier point phi(t) = (1-t)^2 w0 + 2t(1-t) theta + t^2 w1."""
-    return (1 - t) ** 2 * w0 + 2 * t * (1 - t) * theta + t ** 2 * w1
+    return (1 - t) ** 2 * w0 + 2 * t * (1 - t) * theta + t**2 * w1
 
 
-def train_bezier(loss_fn: Callable[[torch.Tensor, int], torch.Tensor], w0: torch.Tensor, w1: torch.Tensor, *,
-                 steps: int, lr: float, momentum: float = 0.9, seed: int = 0,
-                 init: torch.Tensor | None = None) -> dict:
-    """Train the control point theta of a quadratic Bezier curve from w0 to w1 (module docstring).
+def train_bezier(
+    loss_fn: Callable[[torch.Tensor, int], torch.Tensor],
+    w0: torch.Tensor,
+    w1: torch.Tensor,
+    *,
+    steps: int,
+    lr: float,
+    momentum: float = 0.9,
+    scheduler: str = "constant",
+    seed: int = 0,
+    init: torch.Tensor | None = None,
+) -> dict:
+    """Train the control point theta of a quadratic Bezier curve from w0 to w1 (module docstring) for `steps`
+    SGD steps (heavy-ball `momentum`; `scheduler` "constant": constant learning rate, or "cosine" from lr to 0).
 
     loss_fn(phi, step) -> scalar loss tensor at the flat vector phi (differentiable in phi). Returns
-    {"theta": trained control point, "ts": the sampled t, "losses": the training losses}."""
+    {"theta": trained control point, "ts": the sampled t, "losses": the training losses, "diverged_at": None or
+    the step whose loss was NaN/inf (training stops there, before that step, as in `core.train.fit`)}."""
     theta = (0.5 * (w0 + w1) if init is None else init.clone()).detach().requires_grad_(True)
     opt = make_optimizer([theta], "sgd", lr, momentum)
+    sched = make_scheduler(opt, scheduler, steps)
     gen = torch.Generator().manual_seed(seed)
-    ts, losses = [], []
+    ts, losses, diverged = [], [], None
     for step in range(steps):
         t = float(torch.rand((), generator=gen))
         loss = loss_fn(bezier(w0, theta, w1, t), step)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if not optimizer_step(opt, loss, sched):
+            diverged = step
+            break
         ts.append(t)
         losses.append(float(loss.detach()))
-    return dict(theta=theta.detach(), ts=ts, losses=losses)
+    return dict(theta=theta.detach(), ts=ts, losses=losses, diverged_at=diverged)
 
 
 def chain_points(nodes: torch.Tensor, per_segment: int = 2) -> tuple[list[torch.Tensor], np.ndarray]:
@@ -131,17 +157,18 @@ def chain_points(nodes: torch.Tensor, per_segment: int = 2) -> tuple[list[torch.
 
 # ---- networks ---------------------------------------------------------------------------------------------------
 
-class NetLoss:
-    """The minibatch loss of a network as a function of its flat trainable parameters (a private copy of the
-    model runs in train mode through `functional_call`, so BN uses batch statistics). Minibatches cycle through
-    (x, y) in a seeded random order; `batch(step)` is deterministic in step."""
 
-    def __init__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 128,
-                 loss_fn: Callable = F.cross_entropy, seed: int = 0):
+class NetLoss:
+    """The minibatch `loss_fn` of a network on the samples of `batches` (the probes' call shape), as a function of
+    its flat trainable parameters (a private copy of the model runs in train mode through `functional_call`, so BN
+    uses batch statistics). Minibatches of `batch_size` cycle through the samples in a seeded random order;
+    `batch(step)` is deterministic in step."""
+
+    def __init__(self, model: nn.Module, loss_fn: Callable, batches, *, batch_size: int = 128, seed: int = 0):
         self.shell = copy.deepcopy(model).train()
         trainable(self.shell)  # raises when nothing is trainable
         self.fn = loss_fn
-        self.x, self.y, self.batch_size = x, y, batch_size
+        (self.x, self.y), self.batch_size = joined(batches), batch_size
         self.gen = torch.Generator().manual_seed(seed)
         self._batches: list = []
 

@@ -3,6 +3,7 @@
 Snapshots every parameter and buffer value (BN running stats, num_batches_tracked), each module's train/eval
 flag, each parameter's requires_grad flag and .grad (object and values), and restores them bit for bit on exit,
 even when the probe raises. Inside the block the model is in eval mode (BN uses its running statistics)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -22,6 +22,7 @@ report the first d *on the swept grid* that reaches it (an upper bound of the tr
 resolution) and, in addition, the log-linear interpolation between the last grid point below and the first at
 or above the threshold.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,8 @@ from ..core.params import flatten, load_flat, n_trainable, param_dict, trainable
 from ..core.train import evaluate, final, fit
 from ..models import build
 
-
 # ---- projections ---------------------------------------------------------------------------------------------
+
 
 class DenseProjection:
     """P (p x d) with i.i.d. N(0, 1) entries, each column scaled to unit norm."""
@@ -89,8 +90,8 @@ class FastfoodProjection:
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         x = torch.nn.functional.pad(z, (0, self.L - self.d))
-        x = fwht(self.B * x)                       # (n_blocks, L)
-        x = torch.gather(x, 1, self.perm)          # Pi
+        x = fwht(self.B * x)  # (n_blocks, L)
+        x = torch.gather(x, 1, self.perm)  # Pi
         x = fwht(self.G * x) * self.scale
         return x.reshape(-1)[: self.p]
 
@@ -108,8 +109,9 @@ class ColumnSelection:
         return torch.zeros(self.p, dtype=z.dtype, device=z.device).index_add(0, self.index, z)
 
 
-def make_projection(p: int, d: int, *, kind: str = "auto", seed: int = 0, device=None,
-                    max_dense_entries: int = 1 << 24):
+def make_projection(
+    p: int, d: int, *, kind: str = "auto", seed: int = 0, device=None, max_dense_entries: int = 1 << 24
+):
     """A p x d projection: "dense", "fastfood", or "auto" (dense while p * d <= max_dense_entries)."""
     if kind == "auto":
         kind = "dense" if p * d <= max_dense_entries else "fastfood"
@@ -127,6 +129,7 @@ def materialize(proj) -> torch.Tensor:
 
 
 # ---- training in the subspace --------------------------------------------------------------------------------
+
 
 class SubspaceModel(nn.Module):
     """`base` with weights theta(z) = theta_0 + P z: the only parameter is z (d entries, starting at 0); theta_0 is
@@ -167,9 +170,20 @@ class SubspaceModel(nn.Module):
         return load_flat(self.base, self.theta())
 
 
-def train_subspace(spec: dict, data: Split, d: int, *, seed: int, epochs: int, lr: float, batch_size: int = 128,
-                   kind: str = "auto", max_dense_entries: int = 1 << 24, bn_images: int = 1024,
-                   eval_batch_size: int = 512) -> dict:
+def train_subspace(
+    spec: dict,
+    data: Split,
+    d: int,
+    *,
+    seed: int,
+    epochs: int,
+    lr: float,
+    batch_size: int = 128,
+    kind: str = "auto",
+    max_dense_entries: int = 1 << 24,
+    bn_images: int = 1024,
+    eval_batch_size: int = 512,
+) -> dict:
     """Build `spec` with torch seeded by `seed` (theta_0 = that initialisation), train z in a random d-dimensional
     subspace with Adam (`core.train.fit`, the same minibatch order as a full run with this seed; BN in train
     mode), re-estimate BN statistics on the first `bn_images` training images, and return
@@ -179,18 +193,36 @@ def train_subspace(spec: dict, data: Split, d: int, *, seed: int, epochs: int, l
     device = data.x_train.device
     torch.manual_seed(seed)
     base = build(spec).to(device)
-    proj = make_projection(n_trainable(base), d, kind=kind, seed=seed + 7919 * d, device=device,
-                           max_dense_entries=max_dense_entries)
+    proj = make_projection(
+        n_trainable(base), d, kind=kind, seed=seed + 7919 * d, device=device, max_dense_entries=max_dense_entries
+    )
     sub = SubspaceModel(base, proj)
-    hist = fit(sub, data, epochs=epochs, lr=lr, optimizer="adam", batch_size=batch_size, seed=seed,
-               eval_train=False, eval_every=epochs, eval_batch_size=eval_batch_size, progress_bar=False)
+    hist = fit(
+        sub,
+        data,
+        epochs=epochs,
+        lr=lr,
+        optimizer="adam",
+        batch_size=batch_size,
+        seed=seed,
+        eval_train=False,
+        eval_every=epochs,
+        eval_batch_size=eval_batch_size,
+        progress_bar=False,
+    )
     base = sub.load_into_base()
     if has_batchnorm(base):
         recompute_bn(base, data.x_train[:bn_images])
     test_loss, test_acc = evaluate(base, data.x_test, data.y_test, batch_size=eval_batch_size)
     last = final(hist, "train_loss")
-    return dict(d=d, kind=proj.kind, test_acc=test_acc, test_loss=test_loss,
-                train_loss=float("nan") if last is None else last, steps=hist["steps"])
+    return dict(
+        d=d,
+        kind=proj.kind,
+        test_acc=test_acc,
+        test_loss=test_loss,
+        train_loss=float("nan") if last is None else last,
+        steps=hist["steps"],
+    )
 
 
 def scaled_lr(lr_ref: float, d: int, d_ref: int = 1000, cap: float = 0.1) -> float:

@@ -19,6 +19,7 @@ The one identity behind sharing products (`deflated_samples`): for an orthonorma
 so any probe z whose product Az is already known (an SLQ run's first step, a Hutchinson probe) gives a deflated
 sample without another product. Random vectors are drawn on the CPU from a seeded `torch.Generator`.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,8 +67,7 @@ def tridiag_matrix(alphas, betas) -> np.ndarray:
     return T
 
 
-def deflated_samples(Q: torch.Tensor | None, T: np.ndarray | None, Z: torch.Tensor,
-                     AZ: torch.Tensor) -> np.ndarray:
+def deflated_samples(Q: torch.Tensor | None, T: np.ndarray | None, Z: torch.Tensor, AZ: torch.Tensor) -> np.ndarray:
     """z^T (I - QQ^T) A (I - QQ^T) z for each row z of Z (s, n), given the rows of AZ = (A z)^T and an orthonormal
     basis Q (m, n) with T = Q^T A Q (m, m); Q None (or empty) gives plain z^T A z. Float64 arithmetic."""
     Z, AZ = Z.double(), AZ.double()
@@ -80,8 +80,9 @@ def deflated_samples(Q: torch.Tensor | None, T: np.ndarray | None, Z: torch.Tens
     return (zaz - 2 * (C * D).sum(1) + ((C @ Tt) * C).sum(1)).cpu().numpy()
 
 
-def hutchinson(matvec: Matvec, n: int, n_samples: int, gen: torch.Generator, dtype=torch.float32,
-               device="cpu") -> Trace:
+def hutchinson(
+    matvec: Matvec, n: int, n_samples: int, gen: torch.Generator, dtype=torch.float32, device="cpu"
+) -> Trace:
     """Hutchinson: the mean of z^T A z over `n_samples` Rademacher vectors, with the standard error of the mean."""
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
@@ -102,8 +103,15 @@ def _residual(matvec: Matvec, n: int, Q, T, n_samples: int, gen, dtype, device) 
     return np.asarray(out)
 
 
-def hutchpp(matvec: Matvec, n: int, n_matvec: int, gen: torch.Generator, dtype=torch.float32,
-            device="cpu", n_sketch: int | None = None) -> Trace:
+def hutchpp(
+    matvec: Matvec,
+    n: int,
+    n_matvec: int,
+    gen: torch.Generator,
+    dtype=torch.float32,
+    device="cpu",
+    n_sketch: int | None = None,
+) -> Trace:
     """Hutch++ (Meyer et al. 2021, Algorithm 1) with `n_matvec` products: Q = orth(A S) for a Rademacher S of
     n_sketch columns (default n_matvec // 3), the exact tr(Q^T A Q) (n_sketch more products), and Hutchinson
     with the remaining n_matvec - 2 n_sketch Rademacher probes on (I - QQ^T) A (I - QQ^T). stderr: of that
@@ -125,8 +133,15 @@ def hutchpp(matvec: Matvec, n: int, n_matvec: int, gen: torch.Generator, dtype=t
     return Trace(exact + mean, se, s, 2 * k + s, "hutch++", k, exact)
 
 
-def lanczos_deflated(matvec: Matvec, n: int, n_matvec: int, gen: torch.Generator, dtype=torch.float32,
-                     device="cpu", n_deflate: int | None = None) -> Trace:
+def lanczos_deflated(
+    matvec: Matvec,
+    n: int,
+    n_matvec: int,
+    gen: torch.Generator,
+    dtype=torch.float32,
+    device="cpu",
+    n_deflate: int | None = None,
+) -> Trace:
     """Lanczos-deflated Hutchinson with `n_matvec` products: n_deflate (default n_matvec // 2) Lanczos steps
     (full reorthogonalisation) from a Gaussian start give Q with Q^T A Q = T, whose trace sum(alphas) is exact
     and free; the remaining probes are Hutchinson on the complement (`deflated_samples`). Krylov spaces capture
@@ -134,8 +149,7 @@ def lanczos_deflated(matvec: Matvec, n: int, n_matvec: int, gen: torch.Generator
     m = n_matvec // 2 if n_deflate is None else n_deflate
     s = n_matvec - m
     if m < 0 or s < 1:
-        raise ValueError(f"lanczos deflation needs n_matvec > n_deflate >= 0, got n_matvec={n_matvec}, "
-                         f"n_deflate={m}")
+        raise ValueError(f"lanczos deflation needs n_matvec > n_deflate >= 0, got n_matvec={n_matvec}, n_deflate={m}")
     if m == 0:
         t = hutchinson(matvec, n, s, gen, dtype, device)
         return Trace(t.estimate, t.stderr, s, s, "lanczos")

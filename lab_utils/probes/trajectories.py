@@ -1,4 +1,5 @@
 """Optimization trajectories: weight snapshots (rows of flat vectors) projected on their principal components."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -9,6 +9,7 @@ Every reference number shown anywhere (prose, tables, verdicts, index) is read f
 Where two reports disagree, both claims are here, each to be checked against its own report. One module per
 section holds that section's claims; this module only collects them.
 """
+
 from __future__ import annotations
 
 from .claim import REPORTS, Claim
@@ -17,11 +18,31 @@ __all__ = ["CLAIMS", "Claim", "REPORTS", "claim", "for_section"]
 
 
 def _collect() -> tuple[Claim, ...]:
-    from . import (ablation, capacity, function_fitting, interpolation, optimization, optimizer_probes,
-                   random_labels, sensitivity)
+    from . import (
+        ablation,
+        capacity,
+        function_fitting,
+        interpolation,
+        optimization,
+        optimizer_probes,
+        random_labels,
+        sensitivity,
+    )
 
-    claims = tuple(c for m in (function_fitting, optimization, random_labels, capacity, interpolation, sensitivity,
-                               ablation, optimizer_probes) for c in m.CLAIMS)
+    claims = tuple(
+        c
+        for m in (
+            function_fitting,
+            optimization,
+            random_labels,
+            capacity,
+            interpolation,
+            sensitivity,
+            ablation,
+            optimizer_probes,
+        )
+        for c in m.CLAIMS
+    )
     ids = [c.id for c in claims]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

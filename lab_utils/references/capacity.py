@@ -8,45 +8,94 @@ Two reports, two settings and opposite readings of the large end:
        batch 128, 5 epochs: test performance improves up to about 10^5 parameters and then saturates
        ("diminishing returns rather than overfitting").
 """
+
 from .claim import Claim
 
 SECTION = "04_capacity"
 
-_SETTING_000 = dict(data="CIFAR-10 (all of it, presumably: 50,000 training images)",
-                    models="10 CifarCNN variants, conv channels and FC size/depth varied, about 100,000 to 500,000 "
-                           "parameters", epochs=15, optimizer="not stated", lr="the same for all (value not stated)")
-_SETTING_001 = dict(data="MNIST, 20k random training subset, full test set",
-                    models="11 variants of a 'smallCNN backbone' by conv channels (c1, c2): (8,8), (12,12), (16,16), "
-                           "(24,24), (32,32), (48,48), (64,64), (80,64), (96,64), (112,80), (128,96); presumably the "
-                           "report's ShallowCNN conv3x3(c1)-pool-conv3x3(c2)-pool-GAP-FC(10)",
-                    optimizer="Adam", lr=1e-3, batch_size=128, epochs=5)
+_SETTING_000 = dict(
+    data="CIFAR-10 (all of it, presumably: 50,000 training images)",
+    models="10 CifarCNN variants, conv channels and FC size/depth varied, about 100,000 to 500,000 parameters",
+    epochs=15,
+    optimizer="not stated",
+    lr="the same for all (value not stated)",
+)
+_SETTING_001 = dict(
+    data="MNIST, 20k random training subset, full test set",
+    models="11 variants of a 'smallCNN backbone' by conv channels (c1, c2): (8,8), (12,12), (16,16), "
+    "(24,24), (32,32), (48,48), (64,64), (80,64), (96,64), (112,80), (128,96); presumably the "
+    "report's ShallowCNN conv3x3(c1)-pool-conv3x3(c2)-pool-GAP-FC(10)",
+    optimizer="Adam",
+    lr=1e-3,
+    batch_size=128,
+    epochs=5,
+)
 
 CLAIMS = (
-    Claim("000.capacity.small_underfit", "000", SECTION,
-          "On CIFAR-10 the smallest CNNs underfit: their training and test accuracy are both lower than those of "
-          "mid-range sizes.",
-          _SETTING_000, dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15)),
-    Claim("000.capacity.test_peaks_mid", "000", SECTION,
-          "The test accuracy peaks in the middle of the parameter range (above both the smallest and the largest "
-          "CNNs).",
-          _SETTING_000, dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15)),
-    Claim("000.capacity.train_keeps_improving", "000", SECTION,
-          "Training performance keeps improving into the largest CNNs (lower training loss than mid-range).",
-          _SETTING_000, dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15)),
-    Claim("000.capacity.overfits_large", "000", SECTION,
-          "The largest CNNs overfit: their test loss rises above the mid-range minimum while their test accuracy "
-          "plateaus or slightly decreases.",
-          _SETTING_000, dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15)),
-    Claim("000.capacity.gap_grows", "000", SECTION,
-          "A clear gap between training and test accuracy opens as the capacity grows.",
-          _SETTING_000, dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15)),
-    Claim("001.capacity.train_improves", "001", SECTION,
-          "On MNIST the training accuracy rises (and the training loss falls) with the parameter count.",
-          _SETTING_001, dict(n_models=11, epochs=5)),
-    Claim("001.capacity.test_saturates", "001", SECTION,
-          "The test accuracy improves with the parameter count up to about 10^5 parameters and then saturates.",
-          _SETTING_001, dict(n_models=11, epochs=5, saturation_params_log10=5)),
-    Claim("001.capacity.no_overfitting", "001", SECTION,
-          "Beyond about 10^5 parameters the returns diminish without overfitting: the test loss does not rise.",
-          _SETTING_001, dict(n_models=11, epochs=5, saturation_params_log10=5)),
+    Claim(
+        "000.capacity.small_underfit",
+        "000",
+        SECTION,
+        "On CIFAR-10 the smallest CNNs underfit: their training and test accuracy are both lower than those of "
+        "mid-range sizes.",
+        _SETTING_000,
+        dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15),
+    ),
+    Claim(
+        "000.capacity.test_peaks_mid",
+        "000",
+        SECTION,
+        "The test accuracy peaks in the middle of the parameter range (above both the smallest and the largest CNNs).",
+        _SETTING_000,
+        dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15),
+    ),
+    Claim(
+        "000.capacity.train_keeps_improving",
+        "000",
+        SECTION,
+        "Training performance keeps improving into the largest CNNs (lower training loss than mid-range).",
+        _SETTING_000,
+        dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15),
+    ),
+    Claim(
+        "000.capacity.overfits_large",
+        "000",
+        SECTION,
+        "The largest CNNs overfit: their test loss rises above the mid-range minimum while their test accuracy "
+        "plateaus or slightly decreases.",
+        _SETTING_000,
+        dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15),
+    ),
+    Claim(
+        "000.capacity.gap_grows",
+        "000",
+        SECTION,
+        "A clear gap between training and test accuracy opens as the capacity grows.",
+        _SETTING_000,
+        dict(n_models=10, params_min=100_000, params_max=500_000, epochs=15),
+    ),
+    Claim(
+        "001.capacity.train_improves",
+        "001",
+        SECTION,
+        "On MNIST the training accuracy rises (and the training loss falls) with the parameter count.",
+        _SETTING_001,
+        dict(n_models=11, epochs=5),
+    ),
+    Claim(
+        "001.capacity.test_saturates",
+        "001",
+        SECTION,
+        "The test accuracy improves with the parameter count up to about 10^5 parameters and then saturates.",
+        _SETTING_001,
+        dict(n_models=11, epochs=5, saturation_params_log10=5),
+    ),
+    Claim(
+        "001.capacity.no_overfitting",
+        "001",
+        SECTION,
+        "Beyond about 10^5 parameters the returns diminish without overfitting: the test loss does not rise.",
+        _SETTING_001,
+        dict(n_models=11, epochs=5, saturation_params_log10=5),
+    ),
 )

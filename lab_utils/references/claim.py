@@ -1,4 +1,5 @@
 """A claim of a reference report, as the registry holds it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -4,9 +4,11 @@ CNN, probed at the end of training.
 Report 004 runs each optimizer once (seed 42) and names its three AutoNEB paths in the order SGD -> SGD+Momentum,
 SGD+Momentum -> AdamW, AdamW -> SGD; the ids below keep that order. Its condition number is |lambda_max /
 lambda_min| with lambda_min the most negative Lanczos eigenvalue (129.34 / 4.94 = 26.18, its 26.19), i.e. the
-lab's `probes.condition_extremes`. Its "path_loss" is not defined in the report (we compare it with the maximum
+lab's `probes.condition_extremes` (numbers condition_extremes_*; 07's kappa_k = lambda_1 / lambda_k is the other
+condition number, `condition_top_k`). Its "path_loss" is not defined in the report (we compare it with the maximum
 loss along our relaxed path), nor is the exact gradient covariance behind its noise ratio lambda_C / lambda_H.
 """
+
 from .claim import Claim
 
 SECTION = "08_optimizer_probes"
@@ -16,9 +18,9 @@ SETTING = dict(
     data="CIFAR-10, train batch 128, eval batch 256",
     budget="12 epochs per optimizer, one run each (seed 42)",
     optimizers="SGD lr 0.01, momentum 0, weight decay 5e-4 (the only configuration given); SGD+Momentum and "
-               "AdamW 'specific lr, momentum, weight_decay', not stated",
+    "AdamW 'specific lr, momentum, weight_decay', not stated",
     probes="Lanczos k = 3; gradient noise ratio lambda_C / lambda_H; 15-dim subspace; linear interpolation with "
-           "41 steps; AutoNEB with 5 nodes, 12 iterations",
+    "41 steps; AutoNEB with 5 nodes, 12 iterations",
 )
 
 
@@ -27,68 +29,98 @@ def _claim(name: str, claim: str, numbers: dict, **setting) -> Claim:
 
 
 CLAIMS = (
-    _claim("accuracy.sgd_lowest",
-           "Plain SGD ends with the lowest validation accuracy of the three optimizers (the slowest of them).",
-           dict(acc_sgd=63.64, acc_sgd_momentum=71.89, acc_adamw=71.91)),
-    _claim("accuracy.adamw_best",
-           "AdamW reaches the best validation accuracy of the three optimizers, despite the sharpest minimum.",
-           dict(acc_adamw=71.91, acc_sgd_momentum=71.89)),
-    _claim("training.adamw_fastest_early",
-           "AdamW learns fastest early: after the first epoch it is far ahead of plain SGD.",
-           dict(acc_epoch0_adamw=44.71, acc_epoch0_sgd=31.85)),
-    _claim("curvature.momentum_flattest",
-           "SGD+Momentum ends in the flattest region: its top Hessian eigenvalue is the smallest of the three.",
-           dict(lambda_max_sgd=129.34, lambda_max_sgd_momentum=37.60, lambda_max_adamw=175.18)),
-    _claim("curvature.adamw_sharpest",
-           "AdamW ends in the sharpest region: its top Hessian eigenvalue is the largest of the three.",
-           dict(lambda_max_adamw=175.18, lambda_max_sgd=129.34)),
-    _claim("curvature.indefinite",
-           "All three end points have indefinite Hessians (a negative smallest eigenvalue): non-convex but "
-           "reasonable minima.",
-           dict(lambda_min_sgd=-4.94, lambda_min_sgd_momentum=-2.01, lambda_min_adamw=-3.11)),
-    _claim("curvature.condition_order",
-           "The condition number lambda_max / abs(lambda_min) is smallest for SGD+Momentum and largest for "
-           "AdamW.",
-           dict(condition_sgd=26.19, condition_sgd_momentum=18.74, condition_adamw=56.39)),
-    _claim("noise.ratio_above_one",
-           "At every end point the top eigenvalue of the gradient-noise covariance exceeds the top Hessian "
-           "eigenvalue (noise ratio lambda_C / lambda_H above 1).",
-           dict(ratio_sgd=2.77, ratio_sgd_momentum=3.60, ratio_adamw=1.52)),
-    _claim("noise.adamw_lowest",
-           "AdamW has the lowest gradient-noise ratio of the three optimizers.",
-           dict(ratio_adamw=1.52, ratio_sgd=2.77, ratio_sgd_momentum=3.60)),
-    _claim("noise.sgd_highest",
-           "Plain SGD has the highest gradient-noise ratio of the three (the report's own SGD+Momentum ratio, "
-           "3.60, is higher than SGD's 2.77).",
-           dict(ratio_sgd=2.77, ratio_sgd_momentum=3.60)),
-    _claim("intrinsic.d15_near_chance",
-           "Training in a random 15-dimensional subspace reaches only about 14 % test accuracy, near chance, "
-           "against 71.9 % with all parameters.",
-           dict(d=15, acc_d15=14, acc_full=71.9)),
-    _claim("intrinsic.full_space_needed",
-           "All optimizers need the full parameter space: no small random subspace recovers the full model's "
-           "accuracy.",
-           dict(d=15, acc_d15=14)),
-    _claim("interpolation.sgd_to_sgd_momentum_min_beyond",
-           "On the straight line from the SGD to the SGD+Momentum end point the loss is lowest beyond the "
-           "SGD+Momentum end.",
-           dict(alpha_min=1.325)),
-    _claim("interpolation.sgd_momentum_to_adamw_min_at_start",
-           "On the straight line from the SGD+Momentum to the AdamW end point the loss is lowest at its start, "
-           "near SGD+Momentum.",
-           dict(alpha_min=-0.025)),
-    _claim("interpolation.adamw_to_sgd_min_at_start",
-           "On the straight line from the AdamW to the SGD end point the loss is lowest at its start, near AdamW, "
-           "with a sharp barrier towards SGD.",
-           dict(alpha_min=-0.025)),
-    _claim("neb.barriers_separate_minima",
-           "Even along the AutoNEB minimum-energy paths the loss stays high between the optimizers' end points: "
-           "barriers separate distinct valleys.",
-           dict(path_loss_sgd_to_sgd_momentum=3.263, path_loss_sgd_momentum_to_adamw=4.667,
-                path_loss_adamw_to_sgd=4.708)),
-    _claim("neb.sgd_sgd_momentum_most_connected",
-           "The SGD to SGD+Momentum path has the lowest loss of the three AutoNEB paths: the momentum variants "
-           "share a more connected region, AdamW's minimum is more isolated.",
-           dict(path_loss_sgd_to_sgd_momentum=3.263, path_loss_sgd_momentum_to_adamw=4.667,
-                path_loss_adamw_to_sgd=4.708)),
+    _claim(
+        "accuracy.sgd_lowest",
+        "Plain SGD ends with the lowest validation accuracy of the three optimizers (the slowest of them).",
+        dict(acc_sgd=63.64, acc_sgd_momentum=71.89, acc_adamw=71.91),
+    ),
+    _claim(
+        "accuracy.adamw_best",
+        "AdamW reaches the best validation accuracy of the three optimizers, despite the sharpest minimum.",
+        dict(acc_adamw=71.91, acc_sgd_momentum=71.89),
+    ),
+    _claim(
+        "training.adamw_fastest_early",
+        "AdamW learns fastest early: after the first epoch it is far ahead of plain SGD.",
+        dict(acc_epoch0_adamw=44.71, acc_epoch0_sgd=31.85),
+    ),
+    _claim(
+        "curvature.momentum_flattest",
+        "SGD+Momentum ends in the flattest region: its top Hessian eigenvalue is the smallest of the three.",
+        dict(lambda_max_sgd=129.34, lambda_max_sgd_momentum=37.60, lambda_max_adamw=175.18),
+    ),
+    _claim(
+        "curvature.adamw_sharpest",
+        "AdamW ends in the sharpest region: its top Hessian eigenvalue is the largest of the three.",
+        dict(lambda_max_adamw=175.18, lambda_max_sgd=129.34),
+    ),
+    _claim(
+        "curvature.indefinite",
+        "All three end points have indefinite Hessians (a negative smallest eigenvalue): non-convex but "
+        "reasonable minima.",
+        dict(lambda_min_sgd=-4.94, lambda_min_sgd_momentum=-2.01, lambda_min_adamw=-3.11),
+    ),
+    _claim(
+        "curvature.condition_order",
+        "The condition number lambda_max / abs(lambda_min) is smallest for SGD+Momentum and largest for AdamW.",
+        dict(condition_extremes_sgd=26.19, condition_extremes_sgd_momentum=18.74, condition_extremes_adamw=56.39),
+    ),
+    _claim(
+        "noise.ratio_above_one",
+        "At every end point the top eigenvalue of the gradient-noise covariance exceeds the top Hessian "
+        "eigenvalue (noise ratio lambda_C / lambda_H above 1).",
+        dict(ratio_sgd=2.77, ratio_sgd_momentum=3.60, ratio_adamw=1.52),
+    ),
+    _claim(
+        "noise.adamw_lowest",
+        "AdamW has the lowest gradient-noise ratio of the three optimizers.",
+        dict(ratio_adamw=1.52, ratio_sgd=2.77, ratio_sgd_momentum=3.60),
+    ),
+    _claim(
+        "noise.sgd_highest",
+        "Plain SGD has the highest gradient-noise ratio of the three (the report's own SGD+Momentum ratio, "
+        "3.60, is higher than SGD's 2.77).",
+        dict(ratio_sgd=2.77, ratio_sgd_momentum=3.60),
+    ),
+    _claim(
+        "intrinsic.d15_near_chance",
+        "Training in a random 15-dimensional subspace reaches only about 14 % test accuracy, near chance, "
+        "against 71.9 % with all parameters.",
+        dict(d=15, acc_d15=14, acc_full=71.9),
+    ),
+    _claim(
+        "intrinsic.full_space_needed",
+        "All optimizers need the full parameter space: no small random subspace recovers the full model's accuracy.",
+        dict(d=15, acc_d15=14),
+    ),
+    _claim(
+        "interpolation.sgd_to_sgd_momentum_min_beyond",
+        "On the straight line from the SGD to the SGD+Momentum end point the loss is lowest beyond the "
+        "SGD+Momentum end.",
+        dict(alpha_min=1.325),
+    ),
+    _claim(
+        "interpolation.sgd_momentum_to_adamw_min_at_start",
+        "On the straight line from the SGD+Momentum to the AdamW end point the loss is lowest at its start, "
+        "near SGD+Momentum.",
+        dict(alpha_min=-0.025),
+    ),
+    _claim(
+        "interpolation.adamw_to_sgd_min_at_start",
+        "On the straight line from the AdamW to the SGD end point the loss is lowest at its start, near AdamW, "
+        "with a sharp barrier towards SGD.",
+        dict(alpha_min=-0.025),
+    ),
+    _claim(
+        "neb.barriers_separate_minima",
+        "Even along the AutoNEB minimum-energy paths the loss stays high between the optimizers' end points: "
+        "barriers separate distinct valleys.",
+        dict(path_loss_sgd_to_sgd_momentum=3.263, path_loss_sgd_momentum_to_adamw=4.667, path_loss_adamw_to_sgd=4.708),
+    ),
+    _claim(
+        "neb.sgd_sgd_momentum_most_connected",
+        "The SGD to SGD+Momentum path has the lowest loss of the three AutoNEB paths: the momentum variants "
+        "share a more connected region, AdamW's minimum is more isolated.",
+        dict(path_loss_sgd_to_sgd_momentum=3.263, path_loss_sgd_momentum_to_adamw=4.667, path_loss_adamw_to_sgd=4.708),
+    ),
 )

@@ -7,86 +7,122 @@ settings and two sensitivity measures:
 
 No report claims that sensitivity falls steadily as the batch grows: 000 says it rises, 001 and 002 describe a
 U-shape."""
+
 from .claim import Claim
 
 SECTION = "06_sensitivity"
 
-_SETTING_000 = dict(data="CIFAR-10", model="CifarCNN (architecture not given)", batch_sizes=[32, 64, 128, 256, 512],
-                    optimizer="not stated", budget="not stated",
-                    sensitivity="mean over test images of ||d softmax(x) / d x||_F")
-_SETTING_001 = dict(data="MNIST", model="SimpleCNN: 3 conv blocks 32 -> 64 -> 128, global average pool, FC",
-                    optimizer="Adam", lr=1e-3, budget="a fixed 6,000 optimizer steps per batch size",
-                    batch_sizes=[16, 32, 64, 128, 256, 512, 1024],
-                    sensitivity="average Frobenius norm of the input gradients")
-_SETTING_002 = dict(data="not stated", model="not stated", budget="not stated", batch_sizes=[5, 25, 125, 500, 1500],
-                    sensitivity="average gradient norm (with respect to what is not stated)")
+_SETTING_000 = dict(
+    data="CIFAR-10",
+    model="CifarCNN (architecture not given)",
+    batch_sizes=[32, 64, 128, 256, 512],
+    optimizer="not stated",
+    budget="not stated",
+    sensitivity="mean over test images of ||d softmax(x) / d x||_F",
+)
+_SETTING_001 = dict(
+    data="MNIST",
+    model="SimpleCNN: 3 conv blocks 32 -> 64 -> 128, global average pool, FC",
+    optimizer="Adam",
+    lr=1e-3,
+    budget="a fixed 6,000 optimizer steps per batch size",
+    batch_sizes=[16, 32, 64, 128, 256, 512, 1024],
+    sensitivity="average Frobenius norm of the input gradients",
+)
+_SETTING_002 = dict(
+    data="not stated",
+    model="not stated",
+    budget="not stated",
+    batch_sizes=[5, 25, 125, 500, 1500],
+    sensitivity="average gradient norm (with respect to what is not stated)",
+)
 
 CLAIMS = (
     Claim(
-        "000.sensitivity.accuracy_falls", "000", SECTION,
+        "000.sensitivity.accuracy_falls",
+        "000",
+        SECTION,
         "On CIFAR-10, smaller batches give higher test accuracy: it tends to decrease as the batch size grows "
         "from 32 to 512.",
         setting=_SETTING_000,
         numbers=dict(batch_min=32, batch_max=512),
     ),
     Claim(
-        "000.sensitivity.sensitivity_rises", "000", SECTION,
+        "000.sensitivity.sensitivity_rises",
+        "000",
+        SECTION,
         "Models trained with larger batches are more sensitive to their input (larger softmax-Jacobian norm on "
         "test images); small-batch models are less sensitive.",
         setting=_SETTING_000,
         numbers=dict(batch_min=32, batch_max=512),
     ),
     Claim(
-        "000.sensitivity.inverse_relation", "000", SECTION,
+        "000.sensitivity.inverse_relation",
+        "000",
+        SECTION,
         "Test accuracy and input sensitivity are inversely related across the batch sizes: the more accurate "
         "models are the less sensitive ones.",
         setting=_SETTING_000,
         numbers=dict(batch_min=32, batch_max=512),
     ),
     Claim(
-        "000.sensitivity.large_batch_sharp", "000", SECTION,
+        "000.sensitivity.large_batch_sharp",
+        "000",
+        SECTION,
         "Large batches converge to sharp minima and small batches, through their gradient noise, to flat ones (the "
         "report's reading of its results; it did not measure sharpness).",
         setting=_SETTING_000,
         numbers=dict(batch_min=32, batch_max=512),
     ),
     Claim(
-        "001.sensitivity.train_fit_rises", "001", SECTION,
+        "001.sensitivity.train_fit_rises",
+        "001",
+        SECTION,
         "At a fixed 6,000 steps the fit of the training set improves steadily with the batch size (the report "
         "writes 'train loss/acc increases steadily'; we read it as training accuracy rising).",
         setting=_SETTING_001,
         numbers=dict(steps=6000, batch_min=16, batch_max=1024),
     ),
     Claim(
-        "001.sensitivity.test_peaks_mid", "001", SECTION,
+        "001.sensitivity.test_peaks_mid",
+        "001",
+        SECTION,
         "Test accuracy rises with the batch size up to 128-512 and then slightly decreases at 1024: mid-range "
         "batches generalize better than very small and very large ones.",
         setting=_SETTING_001,
         numbers=dict(steps=6000, bottom_from=128, bottom_to=512, batch_max=1024),
     ),
     Claim(
-        "001.sensitivity.u_shape", "001", SECTION,
+        "001.sensitivity.u_shape",
+        "001",
+        SECTION,
         "Input-gradient sensitivity is U-shaped in the batch size: it drops sharply from 16 to 128, stays low at "
         "256-512 and rises again at 1024.",
         setting=_SETTING_001,
         numbers=dict(steps=6000, batch_min=16, bottom_from=128, bottom_to=512, batch_max=1024),
     ),
     Claim(
-        "001.sensitivity.low_sensitivity_generalizes", "001", SECTION,
+        "001.sensitivity.low_sensitivity_generalizes",
+        "001",
+        SECTION,
         "The best generalization coincides with lower sensitivity: across batch sizes, higher test accuracy goes "
         "with lower input-gradient sensitivity.",
         setting=_SETTING_001,
         numbers=dict(steps=6000, batch_min=16, batch_max=1024),
     ),
     Claim(
-        "002.sensitivity.u_shape", "002", SECTION,
+        "002.sensitivity.u_shape",
+        "002",
+        SECTION,
         "Sensitivity is U-shaped in the batch size: highest at batch 5, lowest near 125, and slowly rising again "
         "for very large batches (500 and 1,500).",
         setting=_SETTING_002,
         numbers=dict(batch_min=5, bottom=125, batch_max=1500),
     ),
     Claim(
-        "002.sensitivity.highest_at_smallest", "002", SECTION,
+        "002.sensitivity.highest_at_smallest",
+        "002",
+        SECTION,
         "Of the five batch sizes, the smallest (5) gives the highest sensitivity.",
         setting=_SETTING_002,
         numbers=dict(batch_min=5, batch_max=1500),

@@ -17,6 +17,7 @@ failed in the index; the others go on, and the exit status is 1 with one line pe
     local         the local process pool;   ray_backend: Ray tasks whose results come back to the driver
     progress      start/end lines, the overall bar, the summary;   cli: the command line
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The command line of the renderer (`./render.sh ARGS` = `python -m lab_utils.render ARGS`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -41,23 +42,44 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--profile", default="quick", help="smoke | quick | full (default: quick)")
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
     ap.add_argument("--seed", default=None, help="one base seed, report in --out (default: 0)")
-    ap.add_argument("--seeds", default=None,
-                    help="a sweep over base seeds, e.g. 0,1,2 or 0-4: one report folder per seed in "
-                         "<out>/seeds/<seed>/ and an index over them in <out>/seeds/index.*")
+    ap.add_argument(
+        "--seeds",
+        default=None,
+        help="a sweep over base seeds, e.g. 0,1,2 or 0-4: one report folder per seed in "
+        "<out>/seeds/<seed>/ and an index over them in <out>/seeds/index.*",
+    )
     ap.add_argument("--only", default="", help="comma-separated section numbers, e.g. 01,03")
     ap.add_argument("--out", default=str(paths.reports_dir()), help="output folder (default: reports)")
-    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="a notebook parameter passed through to papermill (repeatable)")
-    ap.add_argument("--jobs", type=int, default=1,
-                    help="executions at once (default 1); torch threads ($LAB_THREADS, default one per core) are "
-                         "split between them. With --backend ray: at most this many tasks in flight")
-    ap.add_argument("--backend", default="local", choices=("local", "ray"),
-                    help="local processes (default) or Ray tasks (pip install -r requirements-ray.txt)")
-    ap.add_argument("--address", default=None, help="with --backend ray: the cluster's HOST:PORT (default: "
-                    "$RAY_ADDRESS, else a Ray instance on this machine)")
+    ap.add_argument(
+        "-p",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a notebook parameter passed through to papermill (repeatable)",
+    )
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="executions at once (default 1); torch threads ($LAB_THREADS, default one per core) are "
+        "split between them. With --backend ray: at most this many tasks in flight",
+    )
+    ap.add_argument(
+        "--backend",
+        default="local",
+        choices=("local", "ray"),
+        help="local processes (default) or Ray tasks (pip install -r requirements-ray.txt)",
+    )
+    ap.add_argument(
+        "--address",
+        default=None,
+        help="with --backend ray: the cluster's HOST:PORT (default: $RAY_ADDRESS, else a Ray instance on this machine)",
+    )
     ap.add_argument("--force", action="store_true", help="execute even what is up to date")
-    ap.add_argument("--index-only", action="store_true",
-                    help="only rebuild the index pages from what is already rendered in --out")
+    ap.add_argument(
+        "--index-only", action="store_true", help="only rebuild the index pages from what is already rendered in --out"
+    )
     ap.add_argument("--notebooks", default=None, help=argparse.SUPPRESS)  # another notebook folder (tests)
     return ap.parse_args(argv)
 
@@ -70,8 +92,9 @@ def select(only: str, folder: Path | None = None) -> list[Path]:
     chosen = [nb for nb in nbs if nb.name[:2] in wanted]
     missing = sorted(set(wanted) - {nb.name[:2] for nb in chosen})
     if missing:
-        raise session.ParameterError(f"--only {only!r}: no notebook numbered {', '.join(missing)}; "
-                                     f"have {', '.join(nb.name[:2] for nb in nbs)}")
+        raise session.ParameterError(
+            f"--only {only!r}: no notebook numbered {', '.join(missing)}; have {', '.join(nb.name[:2] for nb in nbs)}"
+        )
     return chosen
 
 
@@ -94,8 +117,9 @@ def build_parameters(args: argparse.Namespace, selected: list[Path], seed: int) 
             raise session.ParameterError(f"-p {name}: no selected notebook has a parameter of that name")
     for section, f in fields.items():
         if section in sections.names():
-            session.resolve_profile(section, sections.profiles(section), params["profile"],
-                                    {k: v for k, v in knobs.items() if k in f})
+            session.resolve_profile(
+                section, sections.profiles(section), params["profile"], {k: v for k, v in knobs.items() if k in f}
+            )
     return params
 
 
@@ -162,14 +186,17 @@ def main(argv: list[str] | None = None) -> int:
         held.release()
 
 
-def _render(args, out_dir: Path, selected: list[Path], seeds: list[int], sweep: bool, base: dict,
-            names: list[str]) -> int:
+def _render(
+    args, out_dir: Path, selected: list[Path], seeds: list[int], sweep: bool, base: dict, names: list[str]
+) -> int:
     device = _resolved_device(base["device"], args.backend, args.address)
     knobs = {k: v for k, v in base.items() if k not in ("profile", "device", "seed")}
     executions = plan(selected, seeds, out_dir, sweep=sweep, profile=base["profile"], device=device, knobs=knobs)
     for root in {ex.root for ex in executions}:
         outputs.clear_leftovers(root)
-    backend = f"ray{' ' + args.address if args.address else ''}" if args.backend == "ray" else f"local, {args.jobs} jobs"
+    backend = (
+        f"ray{' ' + args.address if args.address else ''}" if args.backend == "ray" else f"local, {args.jobs} jobs"
+    )
     reporter = Reporter(len(executions), backend)
     todo: list[Execution] = []
     for ex in executions:
@@ -190,8 +217,7 @@ def _render(args, out_dir: Path, selected: list[Path], seeds: list[int], sweep: 
     try:
         if todo and args.backend == "ray":
             threads = int(os.environ.get("LAB_THREADS") or 1)
-            ray_backend.run_ray(todo, threads, args.address, args.jobs if args.jobs > 1 else None,
-                                reporter.start, done)
+            ray_backend.run_ray(todo, threads, args.address, args.jobs if args.jobs > 1 else None, reporter.start, done)
         elif todo:
             run_local(todo, args.jobs, threads_per_job(args.jobs), reporter.start, done)
     except KeyboardInterrupt:

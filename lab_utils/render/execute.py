@@ -13,6 +13,7 @@ is made robust in two ways: kernels talk over unix sockets in a private folder (
 race for), and a failure before the first cell ran is retried with a fresh kernel (up to START_ATTEMPTS times,
 each with START_TIMEOUT_S). A failure inside a cell is the notebook's own and is not retried.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,9 +65,10 @@ def _cells_started(executed: Path) -> bool:
         nb = nbformat.read(executed, as_version=4)
     except Exception:
         return False
-    return any(c.cell_type == "code" and (c.metadata.get("papermill", {}).get("start_time")
-                                          or c.get("execution_count"))
-               for c in nb.cells)
+    return any(
+        c.cell_type == "code" and (c.metadata.get("papermill", {}).get("start_time") or c.get("execution_count"))
+        for c in nb.cells
+    )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -83,10 +85,18 @@ def run_papermill(notebook: Path, executed: Path, params: dict[str, Any], log=pr
     for attempt in range(1, START_ATTEMPTS + 1):
         executed.unlink(missing_ok=True)
         try:
-            pm.execute_notebook(str(notebook), str(executed), parameters=params, kernel_name="python3",
-                                progress_bar=False, log_output=False, cwd=str(notebook.parent),
-                                start_timeout=START_TIMEOUT_S, kernel_manager_class=_kernel_manager_class(),
-                                extra_arguments=["--HistoryManager.enabled=False"])
+            pm.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=params,
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                cwd=str(notebook.parent),
+                start_timeout=START_TIMEOUT_S,
+                kernel_manager_class=_kernel_manager_class(),
+                extra_arguments=["--HistoryManager.enabled=False"],
+            )
             return attempt
         except PapermillExecutionError:
             raise
@@ -110,9 +120,15 @@ def run_job(job: dict[str, Any], log=print) -> dict[str, Any]:
     executed = stage / f"{name}.ipynb"
     (stage / name).mkdir(parents=True, exist_ok=True)
     threads = str(job["threads"])
-    os.environ.update(LAB_REPORTS=str(stage), LAB_LOG=str(stage / f"{name}.log"), LAB_PROGRESS="0",
-                      LAB_THREADS=threads, OMP_NUM_THREADS=threads,
-                      MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
+    os.environ.update(
+        LAB_REPORTS=str(stage),
+        LAB_LOG=str(stage / f"{name}.log"),
+        LAB_PROGRESS="0",
+        LAB_THREADS=threads,
+        OMP_NUM_THREADS=threads,
+        MKL_NUM_THREADS=threads,
+        OPENBLAS_NUM_THREADS=threads,
+    )
     t0 = time.time()
     status, error, attempts = "ok", "", 0
     try:
@@ -126,10 +142,20 @@ def run_job(job: dict[str, Any], log=print) -> dict[str, Any]:
             convert(executed, stage)
         except Exception as exc:
             status, error = "failed", error or f"conversion failed: {_one_line(exc)}"
-    info = {"key": job["key"], "converter": job.get("converter"), "status": status, "error": error, "seconds": round(seconds, 1),
-            **job["params"], "threads": job["threads"], "backend": job.get("backend", "local"),
-            "worker": f"{socket.gethostname()}:{os.getpid()}", "attempts": attempts,
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "fingerprint": job.get("fingerprint", {})}
+    info = {
+        "key": job["key"],
+        "converter": job.get("converter"),
+        "status": status,
+        "error": error,
+        "seconds": round(seconds, 1),
+        **job["params"],
+        "threads": job["threads"],
+        "backend": job.get("backend", "local"),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+        "attempts": attempts,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "fingerprint": job.get("fingerprint", {}),
+    }
     return manifest.write(stage, name, info)
 
 

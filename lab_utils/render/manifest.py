@@ -5,6 +5,7 @@ execution (`NN_name.html`, `NN_name.md`, everything in `NN_name/` but the manife
 only when every listed file is there with that checksum (`intact`). The index (`report.index`) does not read
 manifests: the renderer hands it a `report.index.Rendered` per section (`rendered`).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,7 @@ def report_files(stage: Path, name: str) -> list[str]:
     rels = [f"{name}.html", f"{name}.md"]
     folder = stage / name
     if folder.is_dir():
-        rels += sorted(p.relative_to(stage).as_posix() for p in folder.rglob("*")
-                       if p.is_file() and p.name != MANIFEST)
+        rels += sorted(p.relative_to(stage).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
     return [r for r in rels if (stage / r).is_file()]
 
 
@@ -62,8 +62,14 @@ def rendered_one(root: Path, name: str) -> Rendered | None:
     if m is None:
         return None
     status = INCOMPLETE if "files" in m and not intact(root, m) else str(m.get("status") or INCOMPLETE)
-    return Rendered(status=status, seconds=m.get("seconds"), error=str(m.get("error") or ""),
-                    profile=m.get("profile"), seed=m.get("seed"), device=m.get("device"))
+    return Rendered(
+        status=status,
+        seconds=m.get("seconds"),
+        error=str(m.get("error") or ""),
+        profile=m.get("profile"),
+        seed=m.get("seed"),
+        device=m.get("device"),
+    )
 
 
 def rendered(root: Path, names: Sequence[str]) -> dict[str, Rendered | None]:

@@ -17,6 +17,7 @@ notebook imports, the notebook, the parameters, the data, the requirements), or 
 converter changed, the key did not): the stored executed notebook is converted into a stage and installed like
 an execution, without running a cell (`reconvert`).
 """
+
 from __future__ import annotations
 
 import os
@@ -98,8 +99,11 @@ def reconvert(ex: "Execution") -> dict:
     t0 = time.time()
     convert(executed, stage)
     info = {k: v for k, v in old.items() if k != "files"}
-    info.update(converter=ex.converter, converted_seconds=round(time.time() - t0, 1),
-                converted=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    info.update(
+        converter=ex.converter,
+        converted_seconds=round(time.time() - t0, 1),
+        converted=time.strftime("%Y-%m-%dT%H:%M:%S"),
+    )
     doc = manifest.write(stage, ex.name, info)
     install(stage, ex.root, ex.name)
     return doc

@@ -8,6 +8,7 @@ the data files. The converter (`report.convert`, what it imports and its static 
 (`converter_digest`): when only that changed, the stored executed notebook is converted again and nothing runs
 (`outputs.staleness`). Thread counts are not part of the key: they change numbers in the last digits only.
 """
+
 from __future__ import annotations
 
 import ast
@@ -94,7 +95,7 @@ def data_digests() -> dict[str, str | None]:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """"0,1,2", "0-4" or "0-2,7" -> [0, 1, 2, ...] (order kept, duplicates dropped); ParameterError otherwise."""
+    """ "0,1,2", "0-4" or "0-2,7" -> [0, 1, 2, ...] (order kept, duplicates dropped); ParameterError otherwise."""
     seeds: list[int] = []
     for part in (p.strip() for p in text.split(",")):
         lo, sep, hi = part.partition("-")
@@ -122,8 +123,13 @@ def notebook_parameters(notebook: Path) -> set[str]:
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
             for node in ast.parse(cell.source).body:
-                targets = node.targets if isinstance(node, ast.Assign) else \
-                    [node.target] if isinstance(node, ast.AnnAssign) else []
+                targets = (
+                    node.targets
+                    if isinstance(node, ast.Assign)
+                    else [node.target]
+                    if isinstance(node, ast.AnnAssign)
+                    else []
+                )
                 names |= {t.id for t in targets if isinstance(t, ast.Name)}
     return names
 
@@ -154,13 +160,22 @@ def execution_key(fingerprint: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def plan(notebooks: Sequence[Path], seeds: Sequence[int], out_dir: Path, *, sweep: bool, profile: str,
-         device: str, knobs: dict[str, Any]) -> list[Execution]:
+def plan(
+    notebooks: Sequence[Path],
+    seeds: Sequence[int],
+    out_dir: Path,
+    *,
+    sweep: bool,
+    profile: str,
+    device: str,
+    knobs: dict[str, Any],
+) -> list[Execution]:
     """Every (notebook, seed) execution, seeds outermost so that a sweep finishes one base seed first.
     `device` is the resolved device ("cpu", "cuda", "cuda:1", ...); the key holds its type only."""
     common = {
         "requirements": sha256_file(paths.REPO_ROOT / "requirements.txt")
-        if (paths.REPO_ROOT / "requirements.txt").is_file() else None,
+        if (paths.REPO_ROOT / "requirements.txt").is_file()
+        else None,
         "data": data_digests(),
     }
     nb_digest = {nb: sha256_file(nb) for nb in notebooks}
@@ -172,10 +187,17 @@ def plan(notebooks: Sequence[Path], seeds: Sequence[int], out_dir: Path, *, swee
         for nb in notebooks:
             own = section_knobs(nb, knobs)
             params = {"profile": profile, "device": device, "seed": seed, **own}
-            fp = {**common, "code": nb_code[nb], "notebook": nb_digest[nb], "name": nb.stem, "profile": profile,
-                  "device_type": device.split(":")[0], "seed": seed,
-                  "knobs": {k: v for k, v in own.items() if v is not None},
-                  "settings": resolved_settings(nb, profile, own)}
+            fp = {
+                **common,
+                "code": nb_code[nb],
+                "notebook": nb_digest[nb],
+                "name": nb.stem,
+                "profile": profile,
+                "device_type": device.split(":")[0],
+                "seed": seed,
+                "knobs": {k: v for k, v in own.items() if v is not None},
+                "settings": resolved_settings(nb, profile, own),
+            }
             out.append(Execution(nb, seed, root, params, execution_key(fp), fp, converter))
     return out
 

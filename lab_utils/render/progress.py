@@ -1,5 +1,6 @@
 """What a render prints: one line per execution as it starts and as it ends, an overall bar (on a terminal),
 and a closing summary with one line per failure."""
+
 from __future__ import annotations
 
 import sys
@@ -27,8 +28,15 @@ class Reporter:
         self.summary = Summary()
         self.reasons: dict[tuple[str, str], str] = {}  # why an execution runs (new, changed: ..., --force)
         self.t0 = time.time()
-        self.bar = tqdm(total=total, desc="render", unit="run", file=sys.stderr, leave=False,
-                        disable=not sys.stderr.isatty(), dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            desc="render",
+            unit="run",
+            file=sys.stderr,
+            leave=False,
+            disable=not sys.stderr.isatty(),
+            dynamic_ncols=True,
+        )
 
     def _line(self, text: str) -> None:
         tqdm.write(text, file=sys.stdout)
@@ -45,14 +53,18 @@ class Reporter:
         self.done += 1
         self.summary.converted += 1
         self.bar.update(1)
-        self._line(f"[{self.done}/{self.total}] converted   {ex.label} in {manifest.get('converted_seconds', 0):.1f} s, "
-                   f"nothing executed [{why}]")
+        self._line(
+            f"[{self.done}/{self.total}] converted   {ex.label} in {manifest.get('converted_seconds', 0):.1f} s, "
+            f"nothing executed [{why}]"
+        )
 
     def start(self, ex: Execution, worker: str) -> None:
         p = ex.params
         why = self.reasons.get(ex.ident)
-        self._line(f"[{self.done}/{self.total}] start       {ex.label} ({p['profile']}, {p['device']}; {worker})"
-                   + (f" [{why}]" if why else ""))
+        self._line(
+            f"[{self.done}/{self.total}] start       {ex.label} ({p['profile']}, {p['device']}; {worker})"
+            + (f" [{why}]" if why else "")
+        )
 
     def end(self, ex: Execution, manifest: dict) -> None:
         self.done += 1
@@ -62,9 +74,11 @@ class Reporter:
         where = manifest.get("worker") or manifest.get("backend", "")
         retry = f", {manifest['attempts']} kernel starts" if (manifest.get("attempts") or 1) > 1 else ""
         notes = _notice_count(ex)
-        self._line(f"[{self.done}/{self.total}] {status:<11} {ex.label} in {manifest.get('seconds', 0):.0f} s "
-                   f"({where}{retry})" + (f"; {notes} notice{'s' * (notes != 1)} in "
-                                          f"{ex.root / '.executed' / (ex.name + '.log')}" if notes else ""))
+        self._line(
+            f"[{self.done}/{self.total}] {status:<11} {ex.label} in {manifest.get('seconds', 0):.0f} s "
+            f"({where}{retry})"
+            + (f"; {notes} notice{'s' * (notes != 1)} in {ex.root / '.executed' / (ex.name + '.log')}" if notes else "")
+        )
         if status != "ok":
             self.summary.failures.append(f"{ex.label}: {manifest.get('error', '')}")
 
@@ -73,9 +87,11 @@ class Reporter:
         self.bar.close()
         s = self.summary
         minutes, secs = divmod(time.time() - self.t0, 60)
-        self._line(f"summary: {s.executed} executed, {s.converted} converted, {s.up_to_date} up to date, "
-                   f"{len(s.failures)} failed "
-                   f"({self.backend}, {int(minutes)} min {secs:.0f} s)")
+        self._line(
+            f"summary: {s.executed} executed, {s.converted} converted, {s.up_to_date} up to date, "
+            f"{len(s.failures)} failed "
+            f"({self.backend}, {int(minutes)} min {secs:.0f} s)"
+        )
         for line in s.failures:
             print(f"FAILED {line}", file=sys.stderr, flush=True)
         return 1 if s.failures else 0

@@ -8,6 +8,7 @@ fails instead of rendering under a wrong key.
 
 Ray is optional (`pip install -r requirements-ray.txt`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,10 +28,18 @@ from .local import failed_manifest, job_spec
 from .plan import Execution, source_digest
 
 INSTALL_HINT = "pip install -r requirements-ray.txt (in .venv: source .venv/bin/activate first)"
-TASK_RETRIES = 3          # Ray re-runs a task whose worker process or node died
-INIT_ATTEMPTS = 3         # a local Ray instance can fail to start on a loaded machine (agent start-up timeout)
-SHIP_EXCLUDES = [".git", ".venv", ".cache", "reports", "*.egg-info", "**/__pycache__", ".pytest_cache",
-                 "benchmarks/results"]
+TASK_RETRIES = 3  # Ray re-runs a task whose worker process or node died
+INIT_ATTEMPTS = 3  # a local Ray instance can fail to start on a loaded machine (agent start-up timeout)
+SHIP_EXCLUDES = [
+    ".git",
+    ".venv",
+    ".cache",
+    "reports",
+    "*.egg-info",
+    "**/__pycache__",
+    ".pytest_cache",
+    "benchmarks/results",
+]
 
 
 def available() -> bool:
@@ -71,17 +80,36 @@ def task(job: dict, notebook: bytes, source: str) -> bytes:
             env["LAB_DATA"] = hint
         if source_digest(repo / "lab_utils") != source:
             from .manifest import write
-            write(stage, job["name"], {
-                "key": job["key"], "status": "failed", "seconds": 0.0, **job["params"], "threads": job["threads"],
-                "backend": job["backend"], "worker": os.uname().nodename, "attempts": 0,
-                "error": f"worker {os.uname().nodename} has another lab_utils source than the driver ({repo})"})
+
+            write(
+                stage,
+                job["name"],
+                {
+                    "key": job["key"],
+                    "status": "failed",
+                    "seconds": 0.0,
+                    **job["params"],
+                    "threads": job["threads"],
+                    "backend": job["backend"],
+                    "worker": os.uname().nodename,
+                    "attempts": 0,
+                    "error": f"worker {os.uname().nodename} has another lab_utils source than the driver ({repo})",
+                },
+            )
             return _pack(stage)
         spec = stage / "job.json"
         import json
+
         spec.write_text(json.dumps({**job, "driver_pid": os.getpid()}, default=str))
         with open(stage / f"{job['name']}.log", "ab") as log:  # append: the kernel adds notices
-            subprocess.run([sys.executable, "-m", "lab_utils.render.execute", str(spec)], env=env, cwd=tmp,
-                           stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "lab_utils.render.execute", str(spec)],
+                env=env,
+                cwd=tmp,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         return _pack(stage)
 
 
@@ -136,8 +164,11 @@ def _init(address: str | None, num_cpus: int | None) -> None:
     for attempt in range(1, INIT_ATTEMPTS + 1):
         try:
             with _start_priority():
-                ray.init(num_cpus=num_cpus or int(os.environ.get("LAB_RAY_NUM_CPUS") or os.cpu_count() or 1),
-                         include_dashboard=False, **kwargs)
+                ray.init(
+                    num_cpus=num_cpus or int(os.environ.get("LAB_RAY_NUM_CPUS") or os.cpu_count() or 1),
+                    include_dashboard=False,
+                    **kwargs,
+                )
             return
         except Exception as exc:
             ray.shutdown()
@@ -155,9 +186,14 @@ def cluster_has_gpus(address: str | None) -> bool:
     return ray.cluster_resources().get("GPU", 0) > 0
 
 
-def run_ray(executions: Sequence[Execution], threads: int, address: str | None, jobs: int | None,
-            on_start: Callable[[Execution, str], None],
-            on_done: Callable[[Execution, Path, dict], None]) -> None:
+def run_ray(
+    executions: Sequence[Execution],
+    threads: int,
+    address: str | None,
+    jobs: int | None,
+    on_start: Callable[[Execution, str], None],
+    on_done: Callable[[Execution, Path, dict], None],
+) -> None:
     """Submit every execution as a Ray task, at most `jobs` (default: what the cluster's CPUs or GPUs hold) at
     a time, and hand each result to `on_done` as it arrives."""
     import ray
@@ -178,8 +214,9 @@ def run_ray(executions: Sequence[Execution], threads: int, address: str | None, 
                 if len(in_flight) >= cap:
                     break
                 pending.pop(0)
-                remote = ray.remote(task).options(num_cpus=threads, num_gpus=1 if gpu else 0,
-                                                  max_retries=TASK_RETRIES, name=ex.label)
+                remote = ray.remote(task).options(
+                    num_cpus=threads, num_gpus=1 if gpu else 0, max_retries=TASK_RETRIES, name=ex.label
+                )
                 spec = {**job_spec(ex, Path("."), threads, "ray"), "data_hint": data_hint}
                 ref = remote.remote(spec, ex.notebook.read_bytes(), source)
                 in_flight[ref] = (ex, time.time())

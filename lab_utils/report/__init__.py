@@ -10,6 +10,7 @@ conversion of an executed notebook into its report files. Used by the sections a
     index     index.md / index.html over all sections
     convert   executed notebook -> NN_name.html, NN_name.md (+ figures)
 """
+
 from .metrics import write_metrics
 from .tables import table
 

@@ -11,6 +11,7 @@ and the table state it; `ours` is the human-readable evidence, `evidence` the nu
 where we measured the same quantity (same key, same units; the mean over seeds), for the index's reproduction
 table; keys the claim does not have are refused.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -35,9 +36,15 @@ class ClaimCheck:
     reproduced: dict[str, float | None] = field(default_factory=dict)
 
 
-
-def check(claim_id: str, verdict: str, *, rule: str, ours: str, reproduced: dict[str, float | None] | None = None,
-          **evidence: Any) -> ClaimCheck:
+def check(
+    claim_id: str,
+    verdict: str,
+    *,
+    rule: str,
+    ours: str,
+    reproduced: dict[str, float | None] | None = None,
+    **evidence: Any,
+) -> ClaimCheck:
     """A check of registry claim `claim_id` (KeyError when the registry lacks it; ValueError for a verdict that is
     not one of the three, or a `reproduced` key the claim's numbers do not have)."""
     if verdict not in VERDICTS:
@@ -45,8 +52,9 @@ def check(claim_id: str, verdict: str, *, rule: str, ours: str, reproduced: dict
     c = registry_claim(claim_id)
     extra = set(reproduced or {}) - set(c.numbers)
     if extra:
-        raise ValueError(f"{claim_id}: reproduced keys {sorted(extra)} are not numbers of the claim "
-                         f"({sorted(c.numbers)})")
+        raise ValueError(
+            f"{claim_id}: reproduced keys {sorted(extra)} are not numbers of the claim ({sorted(c.numbers)})"
+        )
     return ClaimCheck(c.id, c.report, verdict, rule, ours, dict(evidence), dict(reproduced or {}))
 
 
@@ -77,9 +85,11 @@ ANCHOR = "claims"  # the id of a report's claim table; the index links to <secti
 def counts_sentence(checks: Sequence[ClaimCheck]) -> str:
     """One sentence: how many of the claims hold, are contradicted, are undecided."""
     n = counts(checks)
-    return (f"Of the {len(checks)} claims tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
-            f"{n[CONTRADICTED]} {'is' if n[CONTRADICTED] == 1 else 'are'} contradicted and {n[UNDECIDED]} "
-            f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale.")
+    return (
+        f"Of the {len(checks)} claims tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
+        f"{n[CONTRADICTED]} {'is' if n[CONTRADICTED] == 1 else 'are'} contradicted and {n[UNDECIDED]} "
+        f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale."
+    )
 
 
 def section(checks: Sequence[ClaimCheck]) -> str:

@@ -17,6 +17,7 @@ What the conversion changes, compared with the executed notebook:
   * absolute paths of the machine that rendered it are made relative (`lab_utils/...`, `reports/...`,
     `site-packages/...`, `~/...`); a traceback stays, with its paths shortened the same way.
 """
+
 from __future__ import annotations
 
 import base64
@@ -57,11 +58,11 @@ class Code:
 
 @dataclass
 class Figure:
-    file: str                      # relative to the output folder: "<name>/<file>.png"
+    file: str  # relative to the output folder: "<name>/<file>.png"
     alt: str
     width: int | None = None
     height: int | None = None
-    plotly: dict | None = None     # an interactive figure drawn in the HTML page
+    plotly: dict | None = None  # an interactive figure drawn in the HTML page
 
 
 @dataclass
@@ -79,12 +80,12 @@ class RawHtml:
 @dataclass
 class Text:
     text: str
-    kind: str                      # "stdout" | "stderr" | "error"
+    kind: str  # "stdout" | "stderr" | "error"
 
 
 @dataclass
 class RunInfo:
-    rows: list[tuple[str, str, bool]]   # (name, value, set for this run)
+    rows: list[tuple[str, str, bool]]  # (name, value, set for this run)
     failed: bool
     rerun: str
 
@@ -122,7 +123,9 @@ def _path_replacements(out_dir: Path) -> list[tuple[str, str]]:
     return sorted(out, key=lambda t: -len(t[0]))
 
 
-_LEFTOVER = re.compile(r"(?<![\w.:/~<>-])/(?:home|root|tmp|work|Users|private|var/folders|mnt|opt|srv)/[^\s'\"<>)\]:,]*")
+_LEFTOVER = re.compile(
+    r"(?<![\w.:/~<>-])/(?:home|root|tmp|work|Users|private|var/folders|mnt|opt|srv)/[^\s'\"<>)\]:,]*"
+)
 
 
 def scrub(text: str, replacements: list[tuple[str, str]]) -> str:
@@ -130,8 +133,11 @@ def scrub(text: str, replacements: list[tuple[str, str]]) -> str:
     absolute path under a home, temporary or work folder is cut to `…/<last part>`."""
     for prefix, repl in replacements:
         if prefix in text:
-            text = re.sub(re.escape(prefix) + r"(/|\b)", lambda m: ("" if repl == "." else repl + "/")
-                          if m.group(1) == "/" else repl, text)
+            text = re.sub(
+                re.escape(prefix) + r"(/|\b)",
+                lambda m, repl=repl: ("" if repl == "." else repl + "/") if m.group(1) == "/" else repl,
+                text,
+            )
     return _LEFTOVER.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
 
 
@@ -187,8 +193,10 @@ _NUMBER = re.compile(r"^[−+-]?(?:\d[\d,]*\.?\d*|\.\d+)(?:e[−+-]?\d+)?\s*%?$|
 
 
 def _numeric_columns(head: list[str], rows: list[list[str]]) -> list[bool]:
-    return [bool(rows) and all(_NUMBER.match(r[j]) for r in rows if r[j]) and any(r[j] for r in rows)
-            for j in range(len(head))]
+    return [
+        bool(rows) and all(_NUMBER.match(r[j]) for r in rows if r[j]) and any(r[j] for r in rows)
+        for j in range(len(head))
+    ]
 
 
 class _Outputs:
@@ -282,8 +290,9 @@ def run_info(nb, metrics: dict | None, name: str) -> RunInfo:
     pm = nb.metadata.get("papermill", {}) or {}
     params = dict(pm.get("parameters") or {})
     m = metrics or {}
-    failed = bool(pm.get("exception")) or any(o.get("output_type") == "error" for c in nb.cells
-                                              for o in c.get("outputs", []))
+    failed = bool(pm.get("exception")) or any(
+        o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", [])
+    )
     rows: list[tuple[str, str, bool]] = []
     profile = m.get("profile", params.get("profile", "–"))
     rows.append(("profile", str(profile), False))
@@ -305,10 +314,13 @@ def run_info(nb, metrics: dict | None, name: str) -> RunInfo:
     else:
         for k, v in knobs.items():
             rows.append((k, _value(v), True))
-    args = [f"--only {name[:2]}", f"--profile {profile}", f"--seed {params.get('seed', m.get('seed', 0))}",
-            f"--device {params.get('device', 'auto')}"]
-    args += [f"-p {k} {json.dumps(v) if isinstance(v, str) else _value(v).replace(' ', '')}"
-             for k, v in knobs.items()]
+    args = [
+        f"--only {name[:2]}",
+        f"--profile {profile}",
+        f"--seed {params.get('seed', m.get('seed', 0))}",
+        f"--device {params.get('device', 'auto')}",
+    ]
+    args += [f"-p {k} {json.dumps(v) if isinstance(v, str) else _value(v).replace(' ', '')}" for k, v in knobs.items()]
     return RunInfo(rows, failed, "./render.sh " + " ".join(args))
 
 
@@ -437,8 +449,9 @@ def _html_table(t: Table) -> str:
     num = t.numeric or [False] * len(t.header)
     cls = lambda j: ' class="num"' if j < len(num) and num[j] else ""  # noqa: E731
     head = "".join(f"<th{cls(j)}>{html.escape(h)}</th>" for j, h in enumerate(t.header))
-    body = "".join("<tr>" + "".join(f"<td{cls(j)}>{html.escape(v)}</td>" for j, v in enumerate(r)) + "</tr>"
-                   for r in t.rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td{cls(j)}>{html.escape(v)}</td>" for j, v in enumerate(r)) + "</tr>" for r in t.rows
+    )
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -451,11 +464,12 @@ def _run_html(info: RunInfo) -> str:
             value = f'<a href="#error">{value}</a>'
         cells.append(f'<td class="k">{html.escape(k)}</td><td class="v{cls}">{value}</td>')
     per_row = 3
-    rows = "".join("<tr>" + "".join(cells[i:i + per_row]) + "</tr>" for i in range(0, len(cells), per_row))
-    note = ("Bold: set for this run; the others are the profile's values. " if any(s for *_, s in info.rows)
-            else "")
-    return (f'<section class="run"><h2>This run</h2><table>{rows}</table>'
-            f"<p>{note}Reproduce: <code>{html.escape(info.rerun)}</code></p></section>")
+    rows = "".join("<tr>" + "".join(cells[i : i + per_row]) + "</tr>" for i in range(0, len(cells), per_row))
+    note = "Bold: set for this run; the others are the profile's values. " if any(s for *_, s in info.rows) else ""
+    return (
+        f'<section class="run"><h2>This run</h2><table>{rows}</table>'
+        f"<p>{note}Reproduce: <code>{html.escape(info.rerun)}</code></p></section>"
+    )
 
 
 def _title(blocks: list) -> str:
@@ -482,12 +496,14 @@ def to_html(blocks: list, *, index_link: str | None, static: str | None, source:
                 n_fig += 1
                 fid = f"lab-plotly-{n_fig}"
                 spec = json.dumps(b.plotly, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-                parts.append(f'<figure class="interactive"><div class="lab-plotly" id="{fid}" role="img" '
-                             f'aria-label="{html.escape(b.alt)}"></div>'
-                             f'<script type="application/json" id="{fid}-json">{spec}</script>'
-                             + (f'{img} class="lab-fallback" hidden>' if img else "")
-                             + "<figcaption>Interactive: drag to turn, scroll to zoom, hover for values; all panels "
-                               "turn together. The static picture is in the Markdown report.</figcaption></figure>")
+                parts.append(
+                    f'<figure class="interactive"><div class="lab-plotly" id="{fid}" role="img" '
+                    f'aria-label="{html.escape(b.alt)}"></div>'
+                    f'<script type="application/json" id="{fid}-json">{spec}</script>'
+                    + (f'{img} class="lab-fallback" hidden>' if img else "")
+                    + "<figcaption>Interactive: drag to turn, scroll to zoom, hover for values; all panels "
+                    "turn together. The static picture is in the Markdown report.</figcaption></figure>"
+                )
             else:
                 parts.append(f"<figure>{img}></figure>")
         elif isinstance(b, Table):
@@ -511,13 +527,16 @@ def to_html(blocks: list, *, index_link: str | None, static: str | None, source:
     scripts = ""
     if n_fig:
         scripts = f'<script src="{static}"></script><script>{PLOTLY_INIT}</script>' if static else ""
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="generator" content="{GENERATOR}">'
-            f"<title>{html.escape(_title(blocks))}</title><style>{CSS}{_pygments_css()}</style></head>\n"
-            f"<body><main>{nav}\n" + "\n".join(parts)
-            + f"\n<footer>Rendered from <code>{html.escape(source)}</code>; the code of every step is folded "
-              f"under “code”.</footer></main>{scripts}</body></html>\n")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="{GENERATOR}">'
+        f"<title>{html.escape(_title(blocks))}</title><style>{CSS}{_pygments_css()}</style></head>\n"
+        f"<body><main>{nav}\n"
+        + "\n".join(parts)
+        + f"\n<footer>Rendered from <code>{html.escape(source)}</code>; the code of every step is folded "
+        f"under “code”.</footer></main>{scripts}</body></html>\n"
+    )
 
 
 # --- Markdown ------------------------------------------------------------------------------------------------
@@ -529,8 +548,10 @@ def _md_cell(v: str) -> str:
 
 def _md_table(t: Table) -> str:
     num = t.numeric or [False] * len(t.header)
-    lines = ["| " + " | ".join(_md_cell(h) for h in t.header) + " |",
-             "|" + "|".join("---:" if j < len(num) and num[j] else "---" for j in range(len(t.header))) + "|"]
+    lines = [
+        "| " + " | ".join(_md_cell(h) for h in t.header) + " |",
+        "|" + "|".join("---:" if j < len(num) and num[j] else "---" for j in range(len(t.header))) + "|",
+    ]
     lines += ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in t.rows]
     return "\n".join(lines)
 
@@ -538,10 +559,14 @@ def _md_table(t: Table) -> str:
 def _run_md(info: RunInfo) -> str:
     per_row = 3
     cells = [(k, f"**{v}**" if s or (k == "status" and info.failed) else v) for k, v, s in info.rows]
-    lines = ["**This run**", "", "| " + " | ".join(["parameter", "value"] * per_row) + " |",
-             "|" + "|".join(["---", "---"] * per_row) + "|"]
+    lines = [
+        "**This run**",
+        "",
+        "| " + " | ".join(["parameter", "value"] * per_row) + " |",
+        "|" + "|".join(["---", "---"] * per_row) + "|",
+    ]
     for i in range(0, len(cells), per_row):
-        chunk = cells[i:i + per_row] + [("", "")] * (per_row - len(cells[i:i + per_row]))
+        chunk = cells[i : i + per_row] + [("", "")] * (per_row - len(cells[i : i + per_row]))
         lines.append("| " + " | ".join(f"{_md_cell(k)} | {_md_cell(v)}" for k, v in chunk) + " |")
     note = "Bold: set for this run; the others are the profile's values. " if any(s for *_, s in info.rows) else ""
     lines += ["", f"{note}Reproduce: `{info.rerun}`"]
@@ -643,8 +668,9 @@ def _remove_stale_images(section_dir: Path, keep: Iterable[str]) -> list[Path]:
     return removed
 
 
-def convert(executed: Path, out_dir: Path, *, section_dir: Path | None = None,
-            index_link: str | None = "index") -> None:
+def convert(
+    executed: Path, out_dir: Path, *, section_dir: Path | None = None, index_link: str | None = "index"
+) -> None:
     """Write `<out_dir>/<name>.html` and `<out_dir>/<name>.md` for the executed notebook `executed` (figures as
     files in `section_dir`, default `<out_dir>/<name>/`, where the run wrote them and its metrics.json); remove
     the images of that folder that the report no longer shows. `index_link`: the index page's stem, linked at
@@ -670,8 +696,9 @@ def convert(executed: Path, out_dir: Path, *, section_dir: Path | None = None,
     source = f"notebooks/{name}.ipynb"
     static = _copy_static(out_dir) if any(isinstance(b, Figure) and b.plotly is not None for b in blocks) else None
     page = to_html(blocks, index_link=f"{index_link}.html" if index_link else None, static=static, source=source)
-    md = to_markdown(blocks, index_link=f"{index_link}.md" if index_link else None, html_name=f"{name}.html",
-                     source=source)
+    md = to_markdown(
+        blocks, index_link=f"{index_link}.md" if index_link else None, html_name=f"{name}.html", source=source
+    )
     paths.atomic_write_bytes(out_dir / f"{name}.html", page.encode("utf-8"))
     paths.atomic_write_bytes(out_dir / f"{name}.md", md.encode("utf-8"))
     _remove_stale_images(section_dir, images)

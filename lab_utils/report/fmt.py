@@ -1,8 +1,18 @@
-"""Number formatting for prose, tables and the index: one look everywhere."""
+"""Number formatting for prose, tables and the index: one look everywhere.
+
+fmt(v)                    a table cell: 4 significant digits, ints with separators, None as a dash
+num(v, digits)            a number in prose, "–" for None or NaN
+pct(v, digits)            a fraction as a percentage ("97.88 %")
+values(vs, digits)        per-seed values, comma-separated ("0.12, 0.34, –")
+mean_sd(vs, scale)        "mean ± sd" over seeds ("0.123 ± 0.045", "0.123 (one seed)", "–")
+"""
+
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
+
+from ..core import stats
 
 
 def fmt(v: Any) -> str:
@@ -31,3 +41,17 @@ def pct(v: float | None, digits: int = 2) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return f"{100 * v:.{digits}f} %"
+
+
+def values(vals: Sequence[float | None], digits: int = 3) -> str:
+    """Per-seed values, comma-separated, each in `digits` significant digits; "–" for None, NaN or inf."""
+    return ", ".join("–" if v is None or not math.isfinite(v) else f"{v:.{digits}g}" for v in vals)
+
+
+def mean_sd(vals: Sequence[float | None], scale: float = 1.0, digits: int = 3) -> str:
+    """ "mean ± sd" of the finite values times `scale` (the mean in `digits`, the sample sd (ddof = 1) in 2
+    significant digits), "mean (one seed)" for a single value, "–" for none."""
+    m, sd, n = stats.mean_sd(vals)
+    if not n:
+        return "–"
+    return f"{num(m * scale, digits)} ± {num(sd * scale, 2)}" if n > 1 else f"{num(m * scale, digits)} (one seed)"

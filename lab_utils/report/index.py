@@ -15,6 +15,7 @@ A section's status, run time and error come from the renderer as a `Rendered` pe
 manifests, `render.manifest.rendered`): "ok" or "failed", "incomplete" (a render was interrupted while putting
 it in place), or "not rendered" (None).
 """
+
 from __future__ import annotations
 
 import html
@@ -35,6 +36,7 @@ NOT_RENDERED, INCOMPLETE = "not rendered", "incomplete"
 
 # ---- one report folder -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Rendered:
     """What the renderer recorded of one section's execution: status ok | failed | incomplete, wall seconds."""
@@ -52,15 +54,15 @@ class SectionRun:
     """One section as rendered in one report folder. `headline` and `claims` are empty unless status is ok."""
 
     section: str
-    status: str                      # ok | failed | incomplete | not rendered
-    seconds: float | None            # wall time of the execution
+    status: str  # ok | failed | incomplete | not rendered
+    seconds: float | None  # wall time of the execution
     profile: str | None
     seed: int | None
     device: str | None
     error: str
     headline: Mapping[str, Any]
-    claims: tuple[dict, ...]         # metrics.json claims: {id, report, verdict, ...}
-    seeds: tuple[int, ...]           # every seed the section used (base seed, base + 1, ...)
+    claims: tuple[dict, ...]  # metrics.json claims: {id, report, verdict, ...}
+    seeds: tuple[int, ...]  # every seed the section used (base seed, base + 1, ...)
     has_md: bool
     has_html: bool
 
@@ -73,13 +75,19 @@ def section_run(root: Path, section: str, rendered: Rendered | None) -> SectionR
     man = {} if rendered is None else {"profile": rendered.profile, "seed": rendered.seed, "device": rendered.device}
     src = m if (ok and m) else man
     return SectionRun(
-        section=section, status=status, seconds=rendered.seconds if rendered else None,
-        profile=src.get("profile"), seed=src.get("seed"), device=(m or {}).get("device") if ok else src.get("device"),
+        section=section,
+        status=status,
+        seconds=rendered.seconds if rendered else None,
+        profile=src.get("profile"),
+        seed=src.get("seed"),
+        device=(m or {}).get("device") if ok else src.get("device"),
         error=rendered.error if rendered and status == "failed" else "",
         headline=dict((m or {}).get("headline") or {}) if ok else {},
         claims=tuple((m or {}).get("claims") or ()) if ok else (),
         seeds=tuple((m or {}).get("seeds") or ()) if ok else (),
-        has_md=(root / f"{section}.md").is_file(), has_html=(root / f"{section}.html").is_file())
+        has_md=(root / f"{section}.md").is_file(),
+        has_html=(root / f"{section}.html").is_file(),
+    )
 
 
 def section_runs(root: Path, rendered: Mapping[str, Rendered | None]) -> list[SectionRun]:
@@ -88,6 +96,7 @@ def section_runs(root: Path, rendered: Mapping[str, Rendered | None]) -> list[Se
 
 
 # ---- several base seeds ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class HeadlineStat:
@@ -124,16 +133,16 @@ class SectionSummary:
     """One section over the base seeds of a sweep."""
 
     section: str
-    seeds: tuple[int, ...]                    # the base seeds asked for
-    ok: tuple[int, ...]                       # base seeds whose execution succeeded
-    failed: tuple[tuple[int, str], ...]       # (base seed, error)
-    missing: tuple[int, ...]                  # not rendered or incomplete
+    seeds: tuple[int, ...]  # the base seeds asked for
+    ok: tuple[int, ...]  # base seeds whose execution succeeded
+    failed: tuple[tuple[int, str], ...]  # (base seed, error)
+    missing: tuple[int, ...]  # not rendered or incomplete
     seconds_mean: float | None
     profile: str | None
     device: str | None
     headline: tuple[HeadlineStat, ...]
     claims: tuple[ClaimTally, ...]
-    overlapping_seeds: bool                   # two base seeds shared a seed (their runs are not independent)
+    overlapping_seeds: bool  # two base seeds shared a seed (their runs are not independent)
 
 
 def _is_number(v: Any) -> bool:
@@ -168,8 +177,9 @@ def _claim_tallies(runs: Sequence[SectionRun]) -> tuple[ClaimTally, ...]:
     return tuple(out)
 
 
-def sweep_summaries(seed_roots: Mapping[int, Path], rendered: Mapping[int, Mapping[str, Rendered | None]]
-                    ) -> list[SectionSummary]:
+def sweep_summaries(
+    seed_roots: Mapping[int, Path], rendered: Mapping[int, Mapping[str, Rendered | None]]
+) -> list[SectionSummary]:
     """Per section, over the base seeds `seed_roots` ({base seed: its report folder}; `rendered`: {base seed:
     {section: the renderer's record}}): which succeeded, failed or are missing, the headline numbers as mean ±
     sd and the claim verdicts counted over seeds."""
@@ -180,16 +190,24 @@ def sweep_summaries(seed_roots: Mapping[int, Path], rendered: Mapping[int, Mappi
         ok = [seed for seed, r in runs.items() if r.status == "ok"]
         ok_runs = [runs[seed] for seed in ok]
         used = [set(r.seeds or (r.seed,)) for r in ok_runs]
-        overlap = any(a & b for i, a in enumerate(used) for b in used[i + 1:])
+        overlap = any(a & b for i, a in enumerate(used) for b in used[i + 1 :])
         secs = [r.seconds for r in runs.values() if r.seconds is not None]
         first = ok_runs[0] if ok_runs else next(iter(runs.values()), None)
-        out.append(SectionSummary(
-            section=s, seeds=tuple(seed_roots), ok=tuple(ok),
-            failed=tuple((seed, r.error) for seed, r in runs.items() if r.status == "failed"),
-            missing=tuple(seed for seed, r in runs.items() if r.status in (NOT_RENDERED, INCOMPLETE)),
-            seconds_mean=sum(secs) / len(secs) if secs else None,
-            profile=first.profile if first else None, device=first.device if first else None,
-            headline=_headline_stats(ok_runs), claims=_claim_tallies(ok_runs), overlapping_seeds=overlap))
+        out.append(
+            SectionSummary(
+                section=s,
+                seeds=tuple(seed_roots),
+                ok=tuple(ok),
+                failed=tuple((seed, r.error) for seed, r in runs.items() if r.status == "failed"),
+                missing=tuple(seed for seed, r in runs.items() if r.status in (NOT_RENDERED, INCOMPLETE)),
+                seconds_mean=sum(secs) / len(secs) if secs else None,
+                profile=first.profile if first else None,
+                device=first.device if first else None,
+                headline=_headline_stats(ok_runs),
+                claims=_claim_tallies(ok_runs),
+                overlapping_seeds=overlap,
+            )
+        )
     return out
 
 
@@ -202,8 +220,10 @@ table.repro{font-size:.85em}table.repro td:nth-child(2){overflow-wrap:anywhere}<
 
 
 def _page(title: str, body: str) -> str:
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>\n{_STYLE}'
-            f"</head><body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>\n{_STYLE}'
+        f"</head><body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+    )
 
 
 def _md_cell(text: str) -> str:
@@ -223,20 +243,37 @@ def _repro_rows(rows: Sequence[Reproduction]) -> tuple[list[str], str]:
     md = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     cells = []
     for x in rows:
-        vals = [x.claim_id, x.report, x.quantity.replace("_", " "), fmt(x.reference),
-                "–" if x.ours is None else fmt(x.ours), x.profile or "–", x.verdict or "–"]
+        vals = [
+            x.claim_id,
+            x.report,
+            x.quantity.replace("_", " "),
+            fmt(x.reference),
+            "–" if x.ours is None else fmt(x.ours),
+            x.profile or "–",
+            x.verdict or "–",
+        ]
         md.append(f"| [{x.section}]({x.section}.md#{ANCHOR}) | " + " | ".join(_md_cell(v) for v in vals) + " |")
         name = html.escape(x.section)
-        cells.append(f'<tr><td><a href="{name}.html#{ANCHOR}">{name}</a></td>'
-                     + "".join(f"<td>{html.escape(v)}</td>" for v in vals) + "</tr>")
-    table = ('<table class="repro"><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>\n"
-             + "\n".join(cells) + "\n</table>")
+        cells.append(
+            f'<tr><td><a href="{name}.html#{ANCHOR}">{name}</a></td>'
+            + "".join(f"<td>{html.escape(v)}</td>" for v in vals)
+            + "</tr>"
+        )
+    table = (
+        '<table class="repro"><tr>'
+        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        + "</tr>\n"
+        + "\n".join(cells)
+        + "\n</table>"
+    )
     return md, table
 
 
-_REPRO_NOTE = ("Every number of the reference registry (`lab_utils.references`) beside ours: ours is the mean over "
-               "the section's seeds of the same quantity in the same units, from the profile named; – where the "
-               "section measures it differently or not at all (its claim table says how it was checked instead).")
+_REPRO_NOTE = (
+    "Every number of the reference registry (`lab_utils.references`) beside ours: ours is the mean over "
+    "the section's seeds of the same quantity in the same units, from the profile named; – where the "
+    "section measures it differently or not at all (its claim table says how it was checked instead)."
+)
 
 
 def headline_text(value: Any) -> str:
@@ -287,8 +324,18 @@ def reproductions(runs: Sequence[SectionRun]) -> list[Reproduction]:
         for key, ref in c.numbers.items():
             v = mine.get(key)
             ours = v if _is_number(v) else None
-            out.append(Reproduction(c.section, c.id, c.report, key, ref, ours,
-                                    r.profile if ours is not None else None, (check or {}).get("verdict")))
+            out.append(
+                Reproduction(
+                    c.section,
+                    c.id,
+                    c.report,
+                    key,
+                    ref,
+                    ours,
+                    r.profile if ours is not None else None,
+                    (check or {}).get("verdict"),
+                )
+            )
     return out
 
 
@@ -300,33 +347,48 @@ def write_index(root: Path, rendered: Mapping[str, Rendered | None]) -> tuple[Pa
     """Write `index.md` and `index.html` in `root`: one row per section of `rendered` with status, run time,
     profile / seed / device, claim counts and headline numbers, linking each report."""
     runs = section_runs(root, rendered)
-    head = ["section", "status", "run time", "profile / seed / device", "claims: holds / contradicted / undecided",
-            "headline"]
+    head = [
+        "section",
+        "status",
+        "run time",
+        "profile / seed / device",
+        "claims: holds / contradicted / undecided",
+        "headline",
+    ]
     md = ["# Deep-learning theory lab: report index", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     cells = []
     for r in runs:
         run_info = " / ".join(fmt(v) for v in (r.profile, r.seed, r.device))
         link = f"[{r.section}]({r.section}.md)" if r.has_md else r.section
-        counts_md = (f"[{_claim_counts(r)}]({r.section}.md#{ANCHOR})" if r.has_md and r.claims
-                     else _claim_counts(r))
-        md.append(f"| {link} | {r.status} | {_secs(r.seconds)} | {run_info} | {counts_md} | "
-                  f"{_md_cell(_headline_text(r))} |")
+        counts_md = f"[{_claim_counts(r)}]({r.section}.md#{ANCHOR})" if r.has_md and r.claims else _claim_counts(r)
+        md.append(
+            f"| {link} | {r.status} | {_secs(r.seconds)} | {run_info} | {counts_md} | {_md_cell(_headline_text(r))} |"
+        )
         name = html.escape(r.section)
         hlink = f'<a href="{name}.html">{name}</a>' if r.has_html else name
         cls = "ok" if r.status == "ok" else "bad"
-        counts_html = (f'<a href="{name}.html#{ANCHOR}">{html.escape(_claim_counts(r))}</a>' if r.has_html and r.claims
-                       else html.escape(_claim_counts(r)))
-        cells.append(f"<tr><td>{hlink}</td><td class='{cls}'>{html.escape(r.status)}</td><td>{_secs(r.seconds)}</td>"
-                     f"<td>{html.escape(run_info)}</td><td>{counts_html}</td>"
-                     f"<td>{html.escape(_headline_text(r))}</td></tr>")
+        counts_html = (
+            f'<a href="{name}.html#{ANCHOR}">{html.escape(_claim_counts(r))}</a>'
+            if r.has_html and r.claims
+            else html.escape(_claim_counts(r))
+        )
+        cells.append(
+            f"<tr><td>{hlink}</td><td class='{cls}'>{html.escape(r.status)}</td><td>{_secs(r.seconds)}</td>"
+            f"<td>{html.escape(run_info)}</td><td>{counts_html}</td>"
+            f"<td>{html.escape(_headline_text(r))}</td></tr>"
+        )
     repro_md, repro_html = _repro_rows(reproductions(runs))
     md += ["", "## Reproduction: the reference numbers beside ours", "", _REPRO_NOTE, ""] + repro_md
     md_path, html_path = root / "index.md", root / "index.html"
     atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
     table = "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>\n" + "\n".join(cells)
-    body = (table + "\n</table>\n<h2>Reproduction: the reference numbers beside ours</h2>\n<p>"
-            + html.escape(_REPRO_NOTE).replace("`lab_utils.references`", "<code>lab_utils.references</code>")
-            + "</p>\n" + repro_html)
+    body = (
+        table
+        + "\n</table>\n<h2>Reproduction: the reference numbers beside ours</h2>\n<p>"
+        + html.escape(_REPRO_NOTE).replace("`lab_utils.references`", "<code>lab_utils.references</code>")
+        + "</p>\n"
+        + repro_html
+    )
     atomic_write_bytes(html_path, _page("Deep-learning theory lab: report index", body).encode())
     return md_path, html_path
 
@@ -351,8 +413,9 @@ def _tally_text(t: ClaimTally) -> str:
     return f"{t.holds} / {t.contradicted} / {t.undecided}"
 
 
-def write_sweep_index(out_dir: Path, seed_roots: Mapping[int, Path],
-                      rendered: Mapping[int, Mapping[str, Rendered | None]]) -> tuple[Path, Path]:
+def write_sweep_index(
+    out_dir: Path, seed_roots: Mapping[int, Path], rendered: Mapping[int, Mapping[str, Rendered | None]]
+) -> tuple[Path, Path]:
     """Write `<out>/seeds/index.md` and `.html`: per section, the base seeds that succeeded, each headline number
     as mean ± sample sd (n) over base seeds, and per claim the base seeds it holds / is contradicted / is
     undecided in; links to every seed's report."""
@@ -361,50 +424,85 @@ def write_sweep_index(out_dir: Path, seed_roots: Mapping[int, Path],
     summaries = sweep_summaries(seed_roots, rendered)
     seeds_txt = ", ".join(map(str, seed_roots))
     title = "Deep-learning theory lab: index over base seeds"
-    note = (f"Base seeds {seeds_txt}. Headline numbers: mean ± sample standard deviation over the base seeds that "
-            f"succeeded (n). Claims: in how many base seeds each holds / is contradicted / is undecided.")
-    md = [f"# {title}", "", note, "",
-          "| section | base seeds | mean run time | profile / device | headline (mean ± sd, n) | reports |",
-          "|---|---|---|---|---|---|"]
+    note = (
+        f"Base seeds {seeds_txt}. Headline numbers: mean ± sample standard deviation over the base seeds that "
+        f"succeeded (n). Claims: in how many base seeds each holds / is contradicted / is undecided."
+    )
+    md = [
+        f"# {title}",
+        "",
+        note,
+        "",
+        "| section | base seeds | mean run time | profile / device | headline (mean ± sd, n) | reports |",
+        "|---|---|---|---|---|---|",
+    ]
     rows, claim_md, claim_rows, notes = [], [], [], []
     for s in summaries:
-        rel = {seed: seed_roots[seed].relative_to(base).as_posix() if seed_roots[seed].is_relative_to(base)
-               else str(seed_roots[seed]) for seed in s.seeds}
-        links_md = " ".join(f"[{seed}]({rel[seed]}/{s.section}.md)" for seed in s.seeds
-                            if (seed_roots[seed] / f"{s.section}.md").is_file())
-        links_html = " ".join(f'<a href="{html.escape(rel[seed])}/{html.escape(s.section)}.html">{seed}</a>'
-                              for seed in s.seeds if (seed_roots[seed] / f"{s.section}.html").is_file())
+        rel = {
+            seed: seed_roots[seed].relative_to(base).as_posix()
+            if seed_roots[seed].is_relative_to(base)
+            else str(seed_roots[seed])
+            for seed in s.seeds
+        }
+        links_md = " ".join(
+            f"[{seed}]({rel[seed]}/{s.section}.md)"
+            for seed in s.seeds
+            if (seed_roots[seed] / f"{s.section}.md").is_file()
+        )
+        links_html = " ".join(
+            f'<a href="{html.escape(rel[seed])}/{html.escape(s.section)}.html">{seed}</a>'
+            for seed in s.seeds
+            if (seed_roots[seed] / f"{s.section}.html").is_file()
+        )
         headline = "; ".join(f"{h.label}: {_stat_text(h)}" for h in s.headline)
         run_info = f"{fmt(s.profile)} / {fmt(s.device)}"
-        md.append(f"| {s.section} | {_status_text(s)} | {_secs(s.seconds_mean)} | {run_info} | "
-                  f"{_md_cell(headline)} | {links_md} |")
+        md.append(
+            f"| {s.section} | {_status_text(s)} | {_secs(s.seconds_mean)} | {run_info} | "
+            f"{_md_cell(headline)} | {links_md} |"
+        )
         cls = "ok" if len(s.ok) == len(s.seeds) else "bad"
-        rows.append(f"<tr><td>{html.escape(s.section)}</td><td class='{cls}'>{html.escape(_status_text(s))}</td>"
-                    f"<td>{_secs(s.seconds_mean)}</td><td>{html.escape(run_info)}</td>"
-                    f"<td>{html.escape(headline)}</td><td>{links_html}</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(s.section)}</td><td class='{cls}'>{html.escape(_status_text(s))}</td>"
+            f"<td>{_secs(s.seconds_mean)}</td><td>{html.escape(run_info)}</td>"
+            f"<td>{html.escape(headline)}</td><td>{links_html}</td></tr>"
+        )
         for t in s.claims:
             claim_md.append(f"| {t.id} | {t.report} | {s.section} | {_tally_text(t)} | {t.n} |")
-            claim_rows.append(f"<tr><td>{html.escape(t.id)}</td><td>{html.escape(t.report)}</td>"
-                              f"<td>{html.escape(s.section)}</td><td>{_tally_text(t)}</td><td>{t.n}</td></tr>")
+            claim_rows.append(
+                f"<tr><td>{html.escape(t.id)}</td><td>{html.escape(t.report)}</td>"
+                f"<td>{html.escape(s.section)}</td><td>{_tally_text(t)}</td><td>{t.n}</td></tr>"
+            )
         for seed, err in s.failed:
             notes.append(f"{s.section} seed {seed} failed: {err}")
         if s.overlapping_seeds:
-            notes.append(f"{s.section}: base seeds share seeds (the section uses base, base + 1, ... per profile), "
-                         f"so their results are not independent; space base seeds further apart")
-    claims_head = "| claim | report | section | base seeds: holds / contradicted / undecided | n |\n|---|---|---|---|---|"
+            notes.append(
+                f"{s.section}: base seeds share seeds (the section uses base, base + 1, ... per profile), "
+                f"so their results are not independent; space base seeds further apart"
+            )
+    claims_head = (
+        "| claim | report | section | base seeds: holds / contradicted / undecided | n |\n|---|---|---|---|---|"
+    )
     md += ["", "## Claims over base seeds", ""]
     md += [claims_head, *claim_md] if claim_md else ["No section reported claim checks."]
     if notes:
         md += ["", "## Notes", "", *(f"- {_md_cell(n)}" for n in notes)]
     md_path, html_path = base / "index.md", base / "index.html"
     atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
-    body = [f"<p>{html.escape(note)}</p>",
-            "<table><tr><th>section</th><th>base seeds</th><th>mean run time</th><th>profile / device</th>"
-            "<th>headline (mean ± sd, n)</th><th>reports</th></tr>", *rows, "</table>",
-            "<h2>Claims over base seeds</h2>"]
+    body = [
+        f"<p>{html.escape(note)}</p>",
+        "<table><tr><th>section</th><th>base seeds</th><th>mean run time</th><th>profile / device</th>"
+        "<th>headline (mean ± sd, n)</th><th>reports</th></tr>",
+        *rows,
+        "</table>",
+        "<h2>Claims over base seeds</h2>",
+    ]
     if claim_rows:
-        body += ["<table><tr><th>claim</th><th>report</th><th>section</th>"
-                 "<th>base seeds: holds / contradicted / undecided</th><th>n</th></tr>", *claim_rows, "</table>"]
+        body += [
+            "<table><tr><th>claim</th><th>report</th><th>section</th>"
+            "<th>base seeds: holds / contradicted / undecided</th><th>n</th></tr>",
+            *claim_rows,
+            "</table>",
+        ]
     else:
         body.append("<p>No section reported claim checks.</p>")
     if notes:

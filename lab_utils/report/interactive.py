@@ -16,6 +16,7 @@ Why plotly.js, and its gl3d bundle: measured in headless Chromium on 07's four 3
 `tests/test_browser.py::test_interactive_library_budget` and the lead's README figures), the gl3d bundle is a third
 of the full bundle's weight and loads in about half the time, and draws the same surfaces.
 """
+
 from __future__ import annotations
 
 import base64
@@ -45,9 +46,19 @@ def _values(a: Any, digits: int) -> list:
     return [[r(v) for v in row] for row in arr]
 
 
-def surfaces_figure(grids: Mapping[str, tuple[Any, Any, Any]], *, xlabel: str = "x", ylabel: str = "y",
-                    zlabel: str = "z", log_z: bool = False, shared_z: bool = True, columns: int = 2,
-                    title: str = "", height: int = 420, digits: int = 5) -> dict:
+def surfaces_figure(
+    grids: Mapping[str, tuple[Any, Any, Any]],
+    *,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    zlabel: str = "z",
+    log_z: bool = False,
+    shared_z: bool = True,
+    columns: int = 2,
+    title: str = "",
+    height: int = 420,
+    digits: int = 5,
+) -> dict:
     """A plotly figure (a JSON-able dict of data and layout) with one 3-D surface scene per entry of `grids`.
 
     grids: {variant: (x, y, z)} with 1-D coordinates x (n) and y (m) and z of shape (n, m), z[i, j] the value at
@@ -74,12 +85,18 @@ def surfaces_figure(grids: Mapping[str, tuple[Any, Any, Any]], *, xlabel: str = 
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
     ztitle = f"log10 {zlabel}" if log_z else zlabel
-    data, layout = [], {
-        "margin": {"l": 0, "r": 0, "t": 40 if title else 24, "b": 0}, "height": height * rows,
-        "paper_bgcolor": "white", "showlegend": False, "annotations": [],
-        "meta": {"lab_sync_cameras": True},
-        "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
-    }
+    data, layout = (
+        [],
+        {
+            "margin": {"l": 0, "r": 0, "t": 40 if title else 24, "b": 0},
+            "height": height * rows,
+            "paper_bgcolor": "white",
+            "showlegend": False,
+            "annotations": [],
+            "meta": {"lab_sync_cameras": True},
+            "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
+        },
+    )
     if title:
         layout["title"] = {"text": title, "x": 0.5, "font": {"size": 14}}
     top = 1.0 - (0.06 if title else 0.0)
@@ -90,10 +107,15 @@ def surfaces_figure(grids: Mapping[str, tuple[Any, Any, Any]], *, xlabel: str = 
         x0, x1 = c / cols, (c + 1) / cols
         y1 = top - r * top / rows
         y0 = y1 - top / rows
-        trace = {"type": "surface", "name": name, "x": _values(x, digits), "y": _values(y, digits),
-                 "z": _values(z.T, digits),  # plotly: z[row][col] is at (x[col], y[row])
-                 "scene": scene, "hovertemplate": f"{xlabel} %{{x:.3g}}<br>{ylabel} %{{y:.3g}}<br>"
-                                                  f"{ztitle} %{{z:.4g}}<extra>{name}</extra>"}
+        trace = {
+            "type": "surface",
+            "name": name,
+            "x": _values(x, digits),
+            "y": _values(y, digits),
+            "z": _values(z.T, digits),  # plotly: z[row][col] is at (x[col], y[row])
+            "scene": scene,
+            "hovertemplate": f"{xlabel} %{{x:.3g}}<br>{ylabel} %{{y:.3g}}<br>{ztitle} %{{z:.4g}}<extra>{name}</extra>",
+        }
         if shared_z:
             trace.update(coloraxis="coloraxis")
         else:
@@ -102,18 +124,37 @@ def surfaces_figure(grids: Mapping[str, tuple[Any, Any, Any]], *, xlabel: str = 
         axis = {"backgroundcolor": "white", "gridcolor": "#ddd", "zerolinecolor": "#bbb", "showspikes": False}
         layout[scene] = {
             "domain": {"x": [x0, x1], "y": [y0, y1 - 0.05]},
-            "xaxis": {**axis, "title": {"text": xlabel}}, "yaxis": {**axis, "title": {"text": ylabel}},
+            "xaxis": {**axis, "title": {"text": xlabel}},
+            "yaxis": {**axis, "title": {"text": ylabel}},
             "zaxis": {**axis, "title": {"text": ztitle}, **({"range": [lo, hi]} if shared_z else {})},
-            "aspectmode": "cube", "camera": {"eye": {"x": 1.6, "y": -1.6, "z": 0.9}},
+            "aspectmode": "cube",
+            "camera": {"eye": {"x": 1.6, "y": -1.6, "z": 0.9}},
         }
-        layout["annotations"].append({"text": f"<b>{name}</b>", "showarrow": False, "xref": "paper",
-                                      "yref": "paper", "x": (x0 + x1) / 2, "y": y1, "xanchor": "center",
-                                      "yanchor": "top", "font": {"size": 13}})
+        layout["annotations"].append(
+            {
+                "text": f"<b>{name}</b>",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": (x0 + x1) / 2,
+                "y": y1,
+                "xanchor": "center",
+                "yanchor": "top",
+                "font": {"size": 13},
+            }
+        )
     if shared_z:
-        layout["coloraxis"] = {"colorscale": COLORSCALE, "cmin": lo, "cmax": hi,
-                               "colorbar": {"title": {"text": ztitle}, "len": 0.6, "thickness": 14}}
-    return {"data": data, "layout": layout, "config": {"displaylogo": False, "responsive": True,
-                                                          "modeBarButtonsToRemove": ["toImage"]}}
+        layout["coloraxis"] = {
+            "colorscale": COLORSCALE,
+            "cmin": lo,
+            "cmax": hi,
+            "colorbar": {"title": {"text": ztitle}, "len": 0.6, "thickness": 14},
+        }
+    return {
+        "data": data,
+        "layout": layout,
+        "config": {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["toImage"]},
+    }
 
 
 def show(figure: dict, png: bytes | None = None, *, filename: str | None = None, text: str = "") -> None:

@@ -7,6 +7,7 @@ elapsed_s (seconds), config (the run's effective settings: the profile with the 
 parameter table shows them), claims (one {id, report, verdict, evidence} per reference claim the section checked, see
 `report.claims`), headline (a few {label: value} pairs for the index) and the section's own keys.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -71,9 +72,16 @@ def write_metrics(run, metrics: dict, checks: Sequence[ClaimCheck] = ()) -> Path
     ids = [c.id for c in checks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"a claim is checked twice: {ids}")
-    doc = {"section": run.section, "profile": run.profile, "seed": run.seed, "seeds": list(run.seeds),
-           "device": str(run.device), "elapsed_s": round(run.elapsed(), 2),
-           "claims": [dataclasses.asdict(c) for c in checks], **metrics}
+    doc = {
+        "section": run.section,
+        "profile": run.profile,
+        "seed": run.seed,
+        "seeds": list(run.seeds),
+        "device": str(run.device),
+        "elapsed_s": round(run.elapsed(), 2),
+        "claims": [dataclasses.asdict(c) for c in checks],
+        **metrics,
+    }
     cfg = getattr(run, "cfg", None)
     if "config" not in doc and dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
         doc["config"] = {f.name: _plain(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}

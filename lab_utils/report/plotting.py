@@ -1,4 +1,5 @@
 """One look for every figure: a seaborn theme, `save_fig`, and a few plots that several sections share."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,6 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import matplotlib
-
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
@@ -20,10 +20,17 @@ PALETTE = "colorblind"
 def set_theme() -> None:
     """The series' theme: seaborn whitegrid, colour-blind palette, compact figures."""
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
-    matplotlib.rcParams.update({
-        "figure.dpi": 90, "savefig.dpi": 110, "savefig.bbox": "tight", "figure.figsize": (7.0, 4.0),
-        "axes.titlesize": "medium", "legend.fontsize": "small", "legend.frameon": False,
-    })
+    matplotlib.rcParams.update(
+        {
+            "figure.dpi": 90,
+            "savefig.dpi": 110,
+            "savefig.bbox": "tight",
+            "figure.figsize": (7.0, 4.0),
+            "axes.titlesize": "medium",
+            "legend.fontsize": "small",
+            "legend.frameon": False,
+        }
+    )
 
 
 def _in_ipython() -> bool:
@@ -52,8 +59,11 @@ def save_fig(run, fig: matplotlib.figure.Figure, name: str) -> Path:
         from IPython.display import display
 
         png = base64.b64encode(path.read_bytes()).decode("ascii")
-        display({"image/png": png, "text/plain": f"[figure: {path.name}]"}, raw=True,
-                metadata={"lab_utils": {"figure": path.name}})
+        display(
+            {"image/png": png, "text/plain": f"[figure: {path.name}]"},
+            raw=True,
+            metadata={"lab_utils": {"figure": path.name}},
+        )
         _close(fig)
     return QuietPath(path)
 
@@ -101,7 +111,9 @@ def plot_curves(
     ax.set_ylabel(key.replace("_", " "))
 
 
-def history_grid(histories: Mapping[str, dict], keys: Sequence[str], *, logy_losses: bool = True, title: str = "") -> plt.Figure:
+def history_grid(
+    histories: Mapping[str, dict], keys: Sequence[str], *, logy_losses: bool = True, title: str = ""
+) -> plt.Figure:
     """A row of panels, one per history key (e.g. train_loss, test_acc), all runs in each."""
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.6), squeeze=False)
     for ax, key in zip(axes[0], keys):
@@ -113,8 +125,9 @@ def history_grid(histories: Mapping[str, dict], keys: Sequence[str], *, logy_los
     return fig
 
 
-def mean_band(ax: plt.Axes, x, runs, *, color=None, label: str = "", marker: str | None = None,
-              logy: bool = False) -> None:
+def mean_band(
+    ax: plt.Axes, x, runs, *, color=None, label: str = "", marker: str | None = None, logy: bool = False
+) -> None:
     """Mean over seeds (rows of `runs`, one per seed; NaN entries ignored) as a line, and the mean ± one sample
     standard deviation (ddof=1) as a shaded band; with one seed just the line. Say "mean ± sd over n seeds" in
     the axis label or caption."""

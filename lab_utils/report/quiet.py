@@ -1,4 +1,5 @@
 """A Path that shows nothing as a notebook cell's last value (no `PosixPath('/abs/path')` in a report)."""
+
 from __future__ import annotations
 
 from pathlib import Path

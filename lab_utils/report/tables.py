@@ -1,4 +1,5 @@
 """Result tables for display in a notebook."""
+
 from __future__ import annotations
 
 from typing import Sequence

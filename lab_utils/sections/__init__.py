@@ -15,6 +15,7 @@ injected) from the notebook's namespace, validates them against the section's pr
 when a value is not allowed), seeds everything, applies the plot theme and opens the section's report folder.
 Interactively, keywords work too: `start("01_function_fitting", profile="smoke", n_seeds=2)`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping

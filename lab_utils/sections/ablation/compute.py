@@ -21,6 +21,7 @@ training images of the fixed subset, unaugmented, the model in **eval mode** (BN
 A diverged run is not probed: its weights are not a trained point. Diverged means a NaN/inf minibatch loss during
 training (`fit`'s `diverged_at_epoch`) or a NaN/inf full-batch loss at the final weights (then the last epoch).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,8 +45,8 @@ from .profile import Ablation
 VARIANTS: tuple[tuple[bool, bool], ...] = ((True, True), (True, False), (False, True), (False, False))
 NAMES = {(True, True): "skip + BN", (True, False): "skip only", (False, True): "BN only", (False, False): "neither"}
 MOMENTUM, WEIGHT_DECAY = 0.9, 1e-4
-POWER_TOL = 1e-9   # so that power iteration runs its fixed number of steps, as in the reference
-GRAD_WINDOW = 10   # the per-layer gradient "at the end" is the mean over the last GRAD_WINDOW steps
+POWER_TOL = 1e-9  # so that power iteration runs its fixed number of steps, as in the reference
+GRAD_WINDOW = 10  # the per-layer gradient "at the end" is the mean over the last GRAD_WINDOW steps
 
 
 def variant_name(skip: bool, batchnorm: bool) -> str:
@@ -57,6 +58,7 @@ def spec(skip: bool, batchnorm: bool) -> dict:
 
 
 # ---- results ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -110,7 +112,7 @@ class Hessian:
         return self.top_k[0] if self.lanczos_converged else None
 
     @property
-    def condition(self) -> float | None:
+    def condition_top_k(self) -> float | None:
         """kappa_k = lambda_1 / lambda_k over the top-k (`probes.condition_top_k`), None when not converged."""
         return probes.condition_top_k(self.top_k) if self.lanczos_converged else None
 
@@ -158,7 +160,7 @@ class SeedRun:
     batchnorm: bool
     seed: int
     epochs: list[int]
-    train_loss: list[float]          # running mean over each epoch's augmented minibatches (train-mode BN)
+    train_loss: list[float]  # running mean over each epoch's augmented minibatches (train-mode BN)
     test_loss: list[float]
     test_acc: list[float]
     steps: int
@@ -211,6 +213,7 @@ class Results:
 
 # ---- training ---------------------------------------------------------------------------------------------
 
+
 def load_data(run) -> data.Split:
     """The profile's fixed random CIFAR-10 subset, normalized, on the run's device."""
     return data.load("cifar10", n_train=run.cfg.n_train, n_test=run.cfg.n_test, device=run.device)
@@ -218,9 +221,20 @@ def load_data(run) -> data.Split:
 
 def fit_kwargs(cfg: Ablation) -> dict:
     """The reference's recipe at the profile's scale, with per-layer gradient norms and the final full-batch record."""
-    return dict(epochs=cfg.epochs, lr=cfg.lr, optimizer="sgd", momentum=MOMENTUM, weight_decay=WEIGHT_DECAY,
-                scheduler="cosine", augment="crop_flip", batch_size=cfg.batch_size, eval_train=False,
-                eval_batch_size=500, track_layer_grad_norms=True, record_final=True)
+    return dict(
+        epochs=cfg.epochs,
+        lr=cfg.lr,
+        optimizer="sgd",
+        momentum=MOMENTUM,
+        weight_decay=WEIGHT_DECAY,
+        scheduler="cosine",
+        augment="crop_flip",
+        batch_size=cfg.batch_size,
+        eval_train=False,
+        eval_batch_size=500,
+        track_layer_grad_norms=True,
+        record_final=True,
+    )
 
 
 def weight_names(model: nn.Module) -> tuple[str, ...]:
@@ -260,24 +274,41 @@ def layer_grads(model: nn.Module, hist: dict, init: np.ndarray) -> LayerGrads:
 def train_one(run, split: data.Split, skip: bool, batchnorm: bool, seed: int) -> tuple[nn.Module, SeedRun]:
     """Train (or load) one variant from one seed; the SeedRun carries no probes yet."""
     name = variant_name(skip, batchnorm)
-    model, hist = models.trained(spec(skip, batchnorm), split, seed=seed, device=run.device,
-                                 desc=f"{name}, seed {seed}", **fit_kwargs(run.cfg))
+    model, hist = models.trained(
+        spec(skip, batchnorm), split, seed=seed, device=run.device, desc=f"{name}, seed {seed}", **fit_kwargs(run.cfg)
+    )
     conv = train.convergence(hist, grad_tol=run.cfg.grad_tol)
     div_epoch, div_step = hist["diverged_at_epoch"], hist["diverged_at_step"]
     if div_epoch is None and not math.isfinite(conv.train_loss):
         # every minibatch loss was finite, but the weights after the last step give NaN/inf
         div_epoch, div_step = hist["epoch"][-1], hist["steps"]
-    sr = SeedRun(name, skip, batchnorm, seed, list(hist["epoch"]), list(hist["train_loss"]), list(hist["test_loss"]),
-                 list(hist["test_acc"]), int(hist["steps"]), div_epoch, div_step, conv,
-                 layer_grads(model, {**hist, "diverged_at_epoch": div_epoch},
-                             init_gradients(spec(skip, batchnorm), seed,
-                                            probe_batches(split, run.cfg.probe_images, run.cfg.batch_size),
-                                            run.device)),
-                 seconds={"train": float(hist.get("elapsed_s", math.nan))})
+    sr = SeedRun(
+        name,
+        skip,
+        batchnorm,
+        seed,
+        list(hist["epoch"]),
+        list(hist["train_loss"]),
+        list(hist["test_loss"]),
+        list(hist["test_acc"]),
+        int(hist["steps"]),
+        div_epoch,
+        div_step,
+        conv,
+        layer_grads(
+            model,
+            {**hist, "diverged_at_epoch": div_epoch},
+            init_gradients(
+                spec(skip, batchnorm), seed, probe_batches(split, run.cfg.probe_images, run.cfg.batch_size), run.device
+            ),
+        ),
+        seconds={"train": float(hist.get("elapsed_s", math.nan))},
+    )
     return model, sr
 
 
 # ---- probes -----------------------------------------------------------------------------------------------
+
 
 def weights_digest(model: nn.Module) -> str:
     """A hash of every parameter and buffer (BN running stats included): the probe cache key of a model."""
@@ -308,10 +339,13 @@ def reference_directions(model: nn.Module, seed: int) -> list[torch.Tensor]:
 
 
 def _grid_payload(s: probes.LossSurface, units: str) -> dict:
-    return {"units": units, "coords": torch.as_tensor(np.asarray(s.coords, dtype=float)),
-            "loss": torch.as_tensor(np.asarray(s.loss, dtype=float)),
-            "accuracy": None if s.accuracy is None else torch.as_tensor(np.asarray(s.accuracy, dtype=float)),
-            "cosine": s.cosine}
+    return {
+        "units": units,
+        "coords": torch.as_tensor(np.asarray(s.coords, dtype=float)),
+        "loss": torch.as_tensor(np.asarray(s.loss, dtype=float)),
+        "accuracy": None if s.accuracy is None else torch.as_tensor(np.asarray(s.accuracy, dtype=float)),
+        "cosine": s.cosine,
+    }
 
 
 def _probe(model: nn.Module, grid_b, hess_b, cfg: Ablation, seed: int) -> dict:
@@ -327,32 +361,78 @@ def _probe(model: nn.Module, grid_b, hess_b, cfg: Ablation, seed: int) -> dict:
 
     with warnings.catch_warnings():  # a power iteration stopped by its step budget is recorded, not warned
         warnings.simplefilter("ignore", RuntimeWarning)
-        surf = probes.loss_surface(model, loss_fn, grid_b, steps=cfg.grid_steps, span=cfg.span, dims=2,
-                                   normalization="filter", seed=seed, **common)
+        surf = probes.loss_surface(
+            model,
+            loss_fn,
+            grid_b,
+            steps=cfg.grid_steps,
+            span=cfg.span,
+            dims=2,
+            normalization="filter",
+            seed=seed,
+            **common,
+        )
         lap("filter_grid")
-        line = probes.loss_surface(model, loss_fn, grid_b, steps=cfg.slice_steps, span=cfg.span,
-                                   directions=[surf.directions[0]], **common)
+        line = probes.loss_surface(
+            model, loss_fn, grid_b, steps=cfg.slice_steps, span=cfg.span, directions=[surf.directions[0]], **common
+        )
         lap("slice")
-        ref = probes.loss_surface(model, loss_fn, grid_b, steps=cfg.ref_grid_steps, span=cfg.span,
-                                  directions=reference_directions(model, seed), **common)
+        ref = probes.loss_surface(
+            model,
+            loss_fn,
+            grid_b,
+            steps=cfg.ref_grid_steps,
+            span=cfg.span,
+            directions=reference_directions(model, seed),
+            **common,
+        )
         lap("ref_grid")
-        power = probes.hessian_eigenvalues(model, loss_fn, hess_b, k=1, which="largest", method="power",
-                                           tol=POWER_TOL, max_iter=cfg.power_iters, seed=seed, chunk_size=cfg.chunk)
+        power = probes.hessian_eigenvalues(
+            model,
+            loss_fn,
+            hess_b,
+            k=1,
+            which="largest",
+            method="power",
+            tol=POWER_TOL,
+            max_iter=cfg.power_iters,
+            seed=seed,
+            chunk_size=cfg.chunk,
+        )
         lap("power")
-        curv = probes.hessian_curvature(model, loss_fn, hess_b, k=cfg.top_k, which="largest", tol=cfg.eig_tol,
-                                        max_iter=cfg.lanczos_steps, n_runs=0, trace_samples=cfg.trace_samples,
-                                        seed=seed, chunk_size=cfg.chunk)
+        curv = probes.hessian_curvature(
+            model,
+            loss_fn,
+            hess_b,
+            k=cfg.top_k,
+            which="largest",
+            tol=cfg.eig_tol,
+            max_iter=cfg.lanczos_steps,
+            n_runs=0,
+            trace_samples=cfg.trace_samples,
+            seed=seed,
+            chunk_size=cfg.chunk,
+        )
         lap("lanczos_trace")
-    return {"seconds": seconds,
-        "filter_grid": _grid_payload(surf, "filter"), "ref_grid": _grid_payload(ref, "reference"),
-        "slice": {"coords": torch.as_tensor(np.asarray(line.coords, dtype=float)),
-                  "loss": torch.as_tensor(np.asarray(line.loss, dtype=float))},
-        "hessian": {"lambda_power": float(power.values[0]), "power_hvps": int(power.n_matvec),
-                    "power_converged": bool(power.converged),
-                    "top_k": sorted((float(e) for e in curv.eigen.values), reverse=True),
-                    "lanczos_converged": bool(curv.eigen.converged), "lanczos_hvps": int(curv.hvp_eigen),
-                    "trace": float(curv.trace.estimate), "trace_stderr": float(curv.trace.stderr),
-                    "trace_hvps": int(curv.trace.n_hvp)},
+    return {
+        "seconds": seconds,
+        "filter_grid": _grid_payload(surf, "filter"),
+        "ref_grid": _grid_payload(ref, "reference"),
+        "slice": {
+            "coords": torch.as_tensor(np.asarray(line.coords, dtype=float)),
+            "loss": torch.as_tensor(np.asarray(line.loss, dtype=float)),
+        },
+        "hessian": {
+            "lambda_power": float(power.values[0]),
+            "power_hvps": int(power.n_matvec),
+            "power_converged": bool(power.converged),
+            "top_k": sorted((float(e) for e in curv.eigen.values), reverse=True),
+            "lanczos_converged": bool(curv.eigen.converged),
+            "lanczos_hvps": int(curv.hvp_eigen),
+            "trace": float(curv.trace.estimate),
+            "trace_stderr": float(curv.trace.stderr),
+            "trace_hvps": int(curv.trace.n_hvp),
+        },
     }
 
 
@@ -361,8 +441,20 @@ def _grid(p: dict) -> Grid:
     return Grid(p["units"], p["coords"].numpy(), p["loss"].numpy(), None if acc is None else acc.numpy(), p["cosine"])
 
 
-PROBE_FIELDS = ("grid_steps", "ref_grid_steps", "slice_steps", "span", "power_iters", "lanczos_steps", "eig_tol",
-                "top_k", "trace_samples", "probe_images", "hessian_images", "chunk")
+PROBE_FIELDS = (
+    "grid_steps",
+    "ref_grid_steps",
+    "slice_steps",
+    "span",
+    "power_iters",
+    "lanczos_steps",
+    "eig_tol",
+    "top_k",
+    "trace_samples",
+    "probe_images",
+    "hessian_images",
+    "chunk",
+)
 
 
 def probe_one(run, split: data.Split, model: nn.Module, sr: SeedRun) -> SeedRun:
@@ -372,12 +464,23 @@ def probe_one(run, split: data.Split, model: nn.Module, sr: SeedRun) -> SeedRun:
     cfg = run.cfg
     grid_b = probe_batches(split, cfg.probe_images, cfg.chunk)
     hess_b = probe_batches(split, min(cfg.hessian_images, cfg.probe_images), cfg.chunk)
-    config = dict(kind="07_ablation_probes", version=2, weights=weights_digest(model), data=split.spec,
-                  device=run.device.type, seed=sr.seed, **{f: getattr(cfg, f) for f in PROBE_FIELDS})
+    config = dict(
+        kind="07_ablation_probes",
+        weights=weights_digest(model),
+        data=split.spec,
+        device=run.device.type,
+        seed=sr.seed,
+        **{f: getattr(cfg, f) for f in PROBE_FIELDS},
+    )
     p = cache.cached(config, lambda: _probe(model, grid_b, hess_b, cfg, sr.seed))
-    return dataclasses.replace(sr, filter_grid=_grid(p["filter_grid"]), ref_grid=_grid(p["ref_grid"]),
-                               slice=Slice(p["slice"]["coords"].numpy(), p["slice"]["loss"].numpy()),
-                               hessian=Hessian(**p["hessian"]), seconds={**sr.seconds, **p.get("seconds", {})})
+    return dataclasses.replace(
+        sr,
+        filter_grid=_grid(p["filter_grid"]),
+        ref_grid=_grid(p["ref_grid"]),
+        slice=Slice(p["slice"]["coords"].numpy(), p["slice"]["loss"].numpy()),
+        hessian=Hessian(**p["hessian"]),
+        seconds={**sr.seconds, **p.get("seconds", {})},
+    )
 
 
 def run_all(run, split: data.Split | None = None) -> Results:

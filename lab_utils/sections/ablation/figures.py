@@ -3,6 +3,7 @@
 Spreads are over seeds: mean +- one sample standard deviation (ddof = 1) as a band, or one marker per seed.
 Reference values (report 003) are read from the claim registry.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,7 @@ def _per_epoch(runs: list[SeedRun], key: str, n_epochs: int) -> np.ndarray:
         vals = np.asarray(getattr(r, key), dtype=float)
         if r.diverged:
             vals = np.full(len(vals), np.nan)
-        out[i, :min(len(vals), n_epochs)] = vals[:n_epochs]
+        out[i, : min(len(vals), n_epochs)] = vals[:n_epochs]
     return out
 
 
@@ -52,13 +53,26 @@ def training(res: Results) -> plt.Figure:
         div = [r for r in runs if r.diverged]
         for ax, (key, _) in zip(axes, keys):
             if len(div) < len(runs):
-                plotting.mean_band(ax, x, _per_epoch(runs, key, n_epochs), color=cols[name], marker="o",
-                                   label=name if ax is axes[0] else "", logy="loss" in key)
+                plotting.mean_band(
+                    ax,
+                    x,
+                    _per_epoch(runs, key, n_epochs),
+                    color=cols[name],
+                    marker="o",
+                    label=name if ax is axes[0] else "",
+                    logy="loss" in key,
+                )
         if div:
             eps = sorted({r.diverged_at_epoch for r in div})
-            axes[0].plot([], [], "x", color=cols[name], ms=8,
-                         label=f"{name}: diverged in epoch {', '.join(map(str, eps))} ({len(div)}/{len(runs)} seeds)")
-    for ax, (key, label) in zip(axes, keys):
+            axes[0].plot(
+                [],
+                [],
+                "x",
+                color=cols[name],
+                ms=8,
+                label=f"{name}: diverged in epoch {', '.join(map(str, eps))} ({len(div)}/{len(runs)} seeds)",
+            )
+    for ax, (_, label) in zip(axes, keys):
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -95,8 +109,16 @@ def _scale(grids: list[Grid], floor: float = 1e-12) -> tuple[float, float]:
 
 
 def _unprobed(ax, r: SeedRun) -> None:
-    ax.text(0.5, 0.5, f"{r.variant}, seed {r.seed}:\ndiverged in epoch {r.diverged_at_epoch}\n(loss NaN/inf)\n"
-            "not probed", ha="center", va="center", transform=ax.transAxes, color="red", fontsize=9)
+    ax.text(
+        0.5,
+        0.5,
+        f"{r.variant}, seed {r.seed}:\ndiverged in epoch {r.diverged_at_epoch}\n(loss NaN/inf)\nnot probed",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color="red",
+        fontsize=9,
+    )
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -112,8 +134,9 @@ def landscapes(res: Results, units: str = "filter", levels: int = 20) -> plt.Fig
     lo, hi = _scale(grids, floor)
     lv = np.linspace(lo, hi, levels + 1)
     norm = mcolors.Normalize(lo, hi)
-    fig, axes = plt.subplots(len(seeds), len(res.runs), figsize=(3.6 * len(res.runs), 3.3 * len(seeds)),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(seeds), len(res.runs), figsize=(3.6 * len(res.runs), 3.3 * len(seeds)), squeeze=False, layout="constrained"
+    )
     cs = None
     for j, (name, runs) in enumerate(res.runs.items()):
         for i, r in enumerate(runs):
@@ -128,8 +151,12 @@ def landscapes(res: Results, units: str = "filter", levels: int = 20) -> plt.Fig
             if 0.0 in set(np.round(c, 12)):
                 ax.plot([0], [0], "r*", ms=8)
             st = g.stats
-            ax.set_title(f"{name}, seed {r.seed}\nrange {st.loss_range:.3g}" if st.loss_range is not None
-                         else f"{name}, seed {r.seed}", fontsize="small")
+            ax.set_title(
+                f"{name}, seed {r.seed}\nrange {st.loss_range:.3g}"
+                if st.loss_range is not None
+                else f"{name}, seed {r.seed}",
+                fontsize="small",
+            )
             ax.set_aspect("equal")
             if i == len(seeds) - 1:
                 ax.set_xlabel("α (direction 1)")
@@ -188,8 +215,15 @@ def slices(res: Results) -> plt.Figure:
         if not done:
             ax.plot([], [], color=cols[name], label=f"{name}: diverged, not probed")
             continue
-        plotting.mean_band(ax, done[0].slice.coords, np.array([r.slice.loss for r in done]), color=cols[name],
-                           marker="o", label=name, logy=True)
+        plotting.mean_band(
+            ax,
+            done[0].slice.coords,
+            np.array([r.slice.loss for r in done]),
+            color=cols[name],
+            marker="o",
+            label=name,
+            logy=True,
+        )
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel("α (filter-normalized units)")
     ax.set_ylabel(f"training loss ({_seeds_label(res)})")
@@ -204,15 +238,25 @@ def loss_ranges(res: Results) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(11.0, 3.9), layout="constrained")
     cols = _colors()
     ref = reference_points()
-    for ax, key, title in ((axes[0], "filter_grid", "filter-normalized directions"),
-                           (axes[1], "ref_grid", "reference units (unit-norm orthonormal directions)")):
+    for ax, key, title in (
+        (axes[0], "filter_grid", "filter-normalized directions"),
+        (axes[1], "ref_grid", "reference units (unit-norm orthonormal directions)"),
+    ):
         vals = []
         for i, (name, runs) in enumerate(res.runs.items()):
             got = [getattr(r, key).loss_range for r in runs if getattr(r, key) is not None]
             got = [v for v in got if v is not None]
             if not got:
-                ax.text(i, 0.5, "diverged:\nnot probed", ha="center", va="center", color="red", fontsize=8,
-                        transform=ax.get_xaxis_transform())
+                ax.text(
+                    i,
+                    0.5,
+                    "diverged:\nnot probed",
+                    ha="center",
+                    va="center",
+                    color="red",
+                    fontsize=8,
+                    transform=ax.get_xaxis_transform(),
+                )
                 continue
             ax.plot(np.full(len(got), i) + np.linspace(-0.08, 0.08, len(got)), got, "o", color=cols[name])
             vals += got
@@ -223,8 +267,9 @@ def loss_ranges(res: Results) -> plt.Figure:
                 y = pt["range"] if pt["range"] > 0 else floor
                 ax.plot([i + 0.25], [y], "kx", ms=8, label="report 003" if name == "skip + BN" else None)
                 if pt["range"] == 0:
-                    ax.annotate(f"{pt['range']:.4f}", (i + 0.25, y), textcoords="offset points", xytext=(5, 0),
-                                fontsize=8)
+                    ax.annotate(
+                        f"{pt['range']:.4f}", (i + 0.25, y), textcoords="offset points", xytext=(5, 0), fontsize=8
+                    )
             ax.axhline(FLAT_LIMIT, color="grey", ls=":", lw=1, label=f"{FLAT_LIMIT:g} (rounds to 0.0000)")
             ax.legend(fontsize="x-small")
         ax.set_yscale("log")
@@ -246,17 +291,32 @@ def eigenvalues(res: Results) -> plt.Figure:
     for i, (name, runs) in enumerate(res.runs.items()):
         done = [r for r in runs if r.hessian is not None]
         if not done:
-            ax.text(i, 0.5, "diverged:\nnot probed", ha="center", va="center", color="red", fontsize=9,
-                    transform=ax.get_xaxis_transform())
+            ax.text(
+                i,
+                0.5,
+                "diverged:\nnot probed",
+                ha="center",
+                va="center",
+                color="red",
+                fontsize=9,
+                transform=ax.get_xaxis_transform(),
+            )
             continue
         for s, r in enumerate(done):
             h = r.hessian
             x = i - 0.2 + 0.4 * (s + 0.5) / len(done)
             face = cols[name] if h.lanczos_converged else "none"
-            ax.plot(np.full(len(h.top_k), x), h.top_k, "o", mec=cols[name], mfc=face, ms=5,
-                    label=name if s == 0 else None)
-            ax.plot([x], [h.lambda_power], "*", color="black", ms=9,
-                    label=f"power iteration ({res.cfg.power_iters} steps)" if i == 0 and s == 0 else None)
+            ax.plot(
+                np.full(len(h.top_k), x), h.top_k, "o", mec=cols[name], mfc=face, ms=5, label=name if s == 0 else None
+            )
+            ax.plot(
+                [x],
+                [h.lambda_power],
+                "*",
+                color="black",
+                ms=9,
+                label=f"power iteration ({res.cfg.power_iters} steps)" if i == 0 and s == 0 else None,
+            )
             vals += list(h.top_k) + [h.lambda_power]
         if name in ref:
             ax.plot([i + 0.3], [ref[name]["lambda"]], "kx", ms=9, label="report 003 λmax" if i == 0 else None)
@@ -270,8 +330,9 @@ def eigenvalues(res: Results) -> plt.Figure:
     if vals:
         ax.set_ylim(min(0.0, 2 * min(vals)), 3 * max(max(vals), 1e-2))
     ax.set_ylabel("Hessian eigenvalue (eval-mode BN)")
-    ax.set_title(f"top-{res.cfg.top_k} by Lanczos (hollow: not converged), one column of dots per seed",
-                 fontsize="small")
+    ax.set_title(
+        f"top-{res.cfg.top_k} by Lanczos (hollow: not converged), one column of dots per seed", fontsize="small"
+    )
     ax.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
     return fig
@@ -298,11 +359,18 @@ def layer_gradients(res: Results) -> plt.Figure:
                 last = int(np.flatnonzero(conv)[-1])
                 anchor = np.nanmean(a[:, last])
                 if math.isfinite(anchor) and anchor > 0:
-                    ax.plot(depth[conv], anchor * factor ** (depth[last] - depth[conv]), "k--", lw=1,
-                            label=f"{factor:g} per layer (report 003)")
+                    ax.plot(
+                        depth[conv],
+                        anchor * factor ** (depth[last] - depth[conv]),
+                        "k--",
+                        lw=1,
+                        label=f"{factor:g} per layer (report 003)",
+                    )
         ax.set_xlabel("weight layer (1 = first convolution, last = classifier)")
-        ax.set_title("initial weights (mean loss over the probe images)" if when == "init" else "end of training (last steps)",
-                     fontsize="small")
+        ax.set_title(
+            "initial weights (mean loss over the probe images)" if when == "init" else "end of training (last steps)",
+            fontsize="small",
+        )
     axes[0].set_ylabel(f"‖∂L/∂W_l‖ ({_seeds_label(res)})")
     axes[0].legend(fontsize="x-small")
     return fig
@@ -314,8 +382,11 @@ def sharpness_vs_accuracy(res: Results) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     cols = _colors()
     for name, runs in res.runs.items():
-        pts = [(r.hessian.lambda_max, r.final_test_acc) for r in runs
-               if r.hessian is not None and r.hessian.lambda_max is not None and r.final_test_acc is not None]
+        pts = [
+            (r.hessian.lambda_max, r.final_test_acc)
+            for r in runs
+            if r.hessian is not None and r.hessian.lambda_max is not None and r.final_test_acc is not None
+        ]
         if pts:
             ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], "o", color=cols[name], label=f"{name} (ours)")
     for name, pt in reference_points().items():

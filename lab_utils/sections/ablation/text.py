@@ -3,6 +3,7 @@
 Every verdict applies one rule of `lab_utils.core.stats` to per-seed values (paired by seed where two variants are
 compared), and its `rule` says which. Reference numbers come from the claim registry (`references.ablation`).
 """
+
 from __future__ import annotations
 
 import math
@@ -12,19 +13,20 @@ from ...core import data, stats
 from ...references import claim, for_section
 from ...report import claims as claims_mod
 from ...report.claims import ClaimCheck
-from ...report.fmt import fmt, num
+from ...report.fmt import fmt, mean_sd, num, values
 from ...report.metrics import spread
 from .compute import NAMES, Results, SeedRun
 
 SECTION = "07_ablation"
 CHANCE = data.CHANCE_ACCURACY
 CHANCE_LOSS_DELTA = 0.01  # "does not learn": full-batch training loss within ln 10 +- 0.01 nats
-REDUCTION_DELTA = 5.0    # "reduces lambda_max by 92 percent": within +- 5 percentage points
-FLAT_LIMIT = 5e-5        # a loss range below this prints as 0.0000 at report 003's four decimals
+REDUCTION_DELTA = 5.0  # "reduces lambda_max by 92 percent": within +- 5 percentage points
+FLAT_LIMIT = 5e-5  # a loss range below this prints as 0.0000 at report 003's four decimals
 SB, S, B, N = (NAMES[k] for k in ((True, True), (True, False), (False, True), (False, False)))
 
 
 # ---- per-seed values --------------------------------------------------------------------------------------
+
 
 def per_seed(res: Results, name: str, f: Callable[[SeedRun], float | None]) -> list[float | None]:
     """f of each seed's run of variant `name` (in seed order), None where f has no value."""
@@ -53,6 +55,11 @@ def lam(r: SeedRun) -> float | None:
     return r.hessian.lambda_max if r.hessian is not None else None
 
 
+def kappa_k(r: SeedRun) -> float | None:
+    """kappa_k = lambda_1 / lambda_k of the converged top-k (`Hessian.condition_top_k`), else None."""
+    return r.hessian.condition_top_k if r.hessian is not None else None
+
+
 def ref_range(r: SeedRun) -> float | None:
     return r.ref_grid.loss_range if r.ref_grid is not None else None
 
@@ -67,18 +74,12 @@ def log_ratio(res: Results, f, num_name: str, den_name: str) -> list[float | Non
     return [None if x is None or y is None or x <= 0 or y <= 0 else math.log10(x / y) for x, y in zip(a, b)]
 
 
-def _mean(vals: Sequence[float | None]) -> float | None:
-    m, _, n = stats.mean_sd(vals)
-    return m if n else None
-
-
-def _vals(vals: Sequence[float | None], digits: int = 3) -> str:
-    return ", ".join("–" if v is None else f"{v:.{digits}g}" for v in vals)
-
-
 def reference_points() -> dict[str, dict[str, float]]:
     """Report 003's (test accuracy in percent, lambda_max, loss range) per probed variant, from the registry."""
-    acc, lam = claim("003.ablation.skip_bn_beats_bn_only").numbers, claim("003.ablation.skip_reduces_lambda_max").numbers
+    acc, lam = (
+        claim("003.ablation.skip_bn_beats_bn_only").numbers,
+        claim("003.ablation.skip_reduces_lambda_max").numbers,
+    )
     rng = claim("003.ablation.skip_lowers_loss_range").numbers
     plain_acc = claim("003.ablation.plain_net_at_chance").numbers["acc_neither"]
     plain_lam = claim("003.ablation.plain_net_small_lambda").numbers["lambda_neither"]
@@ -92,17 +93,22 @@ def reference_points() -> dict[str, dict[str, float]]:
 
 # ---- claim checks -----------------------------------------------------------------------------------------
 
+
 def check_skip_bn_beats_bn_only(res: Results) -> ClaimCheck:
     a, b = per_seed(res, SB, acc), per_seed(res, B, acc)
     iv = stats.paired_interval(a, b)
     return claims_mod.check(
-        "003.ablation.skip_bn_beats_bn_only", stats.direction_verdict(iv, +1),
+        "003.ablation.skip_bn_beats_bn_only",
+        stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed test-accuracy difference (skip + BN − BN "
-             "only) lies above 0, contradicted when it lies below 0",
-        ours=f"difference {iv.pp()}; skip + BN {_vals([100 * v if v is not None else None for v in a], 4)} %, "
-             f"BN only {_vals([100 * v if v is not None else None for v in b], 4)} %",
-        reproduced={"acc_skip_bn": _pct(_mean(a)), "acc_bn_only": _pct(_mean(b))},
-        difference=iv, acc_skip_bn=a, acc_bn_only=b)
+        "only) lies above 0, contradicted when it lies below 0",
+        ours=f"difference {iv.pp()}; skip + BN {values([100 * v if v is not None else None for v in a], 4)} %, "
+        f"BN only {values([100 * v if v is not None else None for v in b], 4)} %",
+        reproduced={"acc_skip_bn": _pct(stats.mean(a)), "acc_bn_only": _pct(stats.mean(b))},
+        difference=iv,
+        acc_skip_bn=a,
+        acc_bn_only=b,
+    )
 
 
 def _pct(v: float | None) -> float | None:
@@ -114,12 +120,16 @@ def check_skip_only_diverges(res: Results) -> ClaimCheck:
     flags = [r.diverged for r in runs]
     eps = [r.diverged_at_epoch for r in runs]
     return claims_mod.check(
-        "003.ablation.skip_only_diverges", stats.unanimous_verdict(flags),
+        "003.ablation.skip_only_diverges",
+        stats.unanimous_verdict(flags),
         rule="unanimous: holds when the training loss of every seed's skip-only run became NaN/inf, contradicted "
-             "when no seed's did",
-        ours=f"{sum(flags)}/{len(flags)} seeds diverged" + (
-            f" (epoch {', '.join(str(e) for e in eps if e is not None)})" if any(flags) else ""),
-        diverged=flags, diverged_at_epoch=eps, diverged_at_step=[r.diverged_at_step for r in runs])
+        "when no seed's did",
+        ours=f"{sum(flags)}/{len(flags)} seeds diverged"
+        + (f" (epoch {', '.join(str(e) for e in eps if e is not None)})" if any(flags) else ""),
+        diverged=flags,
+        diverged_at_epoch=eps,
+        diverged_at_step=[r.diverged_at_step for r in runs],
+    )
 
 
 def check_plain_net_at_chance(res: Results) -> ClaimCheck:
@@ -129,14 +139,20 @@ def check_plain_net_at_chance(res: Results) -> ClaimCheck:
     iv_acc = stats.mean_interval([None if v is None else v - CHANCE for v in a])
     test_loss = per_seed(res, N, lambda r: r.final_test_loss)
     return claims_mod.check(
-        "003.ablation.plain_net_at_chance", stats.equivalence_verdict(iv, CHANCE_LOSS_DELTA),
+        "003.ablation.plain_net_at_chance",
+        stats.equivalence_verdict(iv, CHANCE_LOSS_DELTA),
         rule=f"equivalence: the net has learned nothing when its full-batch training loss is that of the uniform "
-             f"prediction, ln 10 = {data.CHANCE_LOSS:.4f}; holds when the 95 % interval of the per-seed loss − ln 10 "
-             f"lies within ±{CHANCE_LOSS_DELTA:g} nats, contradicted when wholly outside",
-        ours=f"training loss {_vals(train_loss, 5)}, minus ln 10 {iv.text(digits=2)}; test accuracy "
-             f"{_vals([_pct(v) for v in a], 3)} % (minus chance {iv_acc.pp()}); test loss {_vals(test_loss, 4)}",
-        reproduced={"acc_neither": _pct(_mean(a)), "loss_neither": _mean(train_loss)},
-        excess_loss=iv, excess_accuracy=iv_acc, acc_neither=a, train_loss=train_loss, test_loss=test_loss)
+        f"prediction, ln 10 = {data.CHANCE_LOSS:.4f}; holds when the 95 % interval of the per-seed loss − ln 10 "
+        f"lies within ±{CHANCE_LOSS_DELTA:g} nats, contradicted when wholly outside",
+        ours=f"training loss {values(train_loss, 5)}, minus ln 10 {iv.text(digits=2)}; test accuracy "
+        f"{values([_pct(v) for v in a], 3)} % (minus chance {iv_acc.pp()}); test loss {values(test_loss, 4)}",
+        reproduced={"acc_neither": _pct(stats.mean(a)), "loss_neither": stats.mean(train_loss)},
+        excess_loss=iv,
+        excess_accuracy=iv_acc,
+        acc_neither=a,
+        train_loss=train_loss,
+        test_loss=test_loss,
+    )
 
 
 def check_skip_more_critical(res: Results) -> ClaimCheck:
@@ -144,30 +160,38 @@ def check_skip_more_critical(res: Results) -> ClaimCheck:
     iv = stats.paired_interval(s, b)
     ref = claim("003.ablation.skip_more_critical_than_bn").numbers
     return claims_mod.check(
-        "003.ablation.skip_more_critical_than_bn", stats.direction_verdict(iv, +1),
+        "003.ablation.skip_more_critical_than_bn",
+        stats.direction_verdict(iv, +1),
         rule="direction: removing a component costs the accuracy it carried, so skips matter more when the net "
-             "without BN (skip only) beats the net without skips (BN only); holds when the 95 % interval of the "
-             "per-seed difference skip only − BN only lies above 0, contradicted when below (a diverged run counts "
-             "at chance, 10 %)",
+        "without BN (skip only) beats the net without skips (BN only); holds when the 95 % interval of the "
+        "per-seed difference skip only − BN only lies above 0, contradicted when below (a diverged run counts "
+        "at chance, 10 %)",
         ours=f"skip only − BN only {iv.pp()}. In report 003's own table removing the skips costs "
-             f"{ref['acc_skip_bn'] - ref['acc_bn_only']:.2f} pp ({ref['acc_skip_bn']} → {ref['acc_bn_only']} %) "
-             f"while removing BN diverges (NaN)",
-        difference=iv, acc_skip_only=s, acc_bn_only=b)
+        f"{ref['acc_skip_bn'] - ref['acc_bn_only']:.2f} pp ({ref['acc_skip_bn']} → {ref['acc_bn_only']} %) "
+        f"while removing BN diverges (NaN)",
+        difference=iv,
+        acc_skip_only=s,
+        acc_bn_only=b,
+    )
 
 
 def check_skip_reduces_lambda(res: Results) -> ClaimCheck:
     lr = log_ratio(res, lam, B, SB)
     iv = stats.mean_interval(lr)
     a, b = per_seed(res, SB, lam), per_seed(res, B, lam)
-    fold = None if iv.n == 0 else 10 ** iv.mean
+    fold = None if iv.n == 0 else 10**iv.mean
     return claims_mod.check(
-        "003.ablation.skip_reduces_lambda_max", stats.direction_verdict(iv, +1),
+        "003.ablation.skip_reduces_lambda_max",
+        stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed log10(λmax BN only / λmax skip + BN) lies "
-             "above 0, contradicted when below (Lanczos λmax, seeds where Lanczos converged)",
-        ours=f"λmax skip + BN {_vals(a, 4)}, BN only {_vals(b, 4)}; log10 ratio {iv.text()}"
-             + (f", i.e. ×{fold:.3g}" if fold is not None else ""),
-        reproduced={"lambda_skip_bn": _mean(a), "lambda_bn_only": _mean(b), "fold": fold},
-        log10_ratio=iv, lambda_skip_bn=a, lambda_bn_only=b)
+        "above 0, contradicted when below (Lanczos λmax, seeds where Lanczos converged)",
+        ours=f"λmax skip + BN {values(a, 4)}, BN only {values(b, 4)}; log10 ratio {iv.text()}"
+        + (f", i.e. ×{fold:.3g}" if fold is not None else ""),
+        reproduced={"lambda_skip_bn": stats.mean(a), "lambda_bn_only": stats.mean(b), "fold": fold},
+        log10_ratio=iv,
+        lambda_skip_bn=a,
+        lambda_bn_only=b,
+    )
 
 
 def check_lambda_reduction(res: Results) -> ClaimCheck:
@@ -176,11 +200,15 @@ def check_lambda_reduction(res: Results) -> ClaimCheck:
     red = [None if x is None or y is None or y <= 0 else 100 * (1 - x / y) for x, y in zip(a, b)]
     iv = stats.mean_interval([None if v is None else v - target for v in red])
     return claims_mod.check(
-        "003.ablation.lambda_reduction_92_percent", stats.equivalence_verdict(iv, REDUCTION_DELTA),
+        "003.ablation.lambda_reduction_92_percent",
+        stats.equivalence_verdict(iv, REDUCTION_DELTA),
         rule=f"equivalence: holds when the 95 % interval of the per-seed reduction 100 (1 − λmax skip + BN / λmax "
-             f"BN only) minus {target:g} % lies within ±{REDUCTION_DELTA:g} pp, contradicted when wholly outside",
-        ours=f"reduction {_vals(red, 3)} % per seed; minus {target:g}: {iv.text()} pp",
-        reproduced={"reduction_percent": _mean(red)}, reduction_percent=red, minus_target=iv)
+        f"BN only) minus {target:g} % lies within ±{REDUCTION_DELTA:g} pp, contradicted when wholly outside",
+        ours=f"reduction {values(red, 3)} % per seed; minus {target:g}: {iv.text()} pp",
+        reproduced={"reduction_percent": stats.mean(red)},
+        reduction_percent=red,
+        minus_target=iv,
+    )
 
 
 def check_skip_lowers_range(res: Results) -> ClaimCheck:
@@ -189,13 +217,18 @@ def check_skip_lowers_range(res: Results) -> ClaimCheck:
     iv_f = stats.mean_interval(log_ratio(res, filter_range, B, SB))
     a, b = per_seed(res, SB, ref_range), per_seed(res, B, ref_range)
     return claims_mod.check(
-        "003.ablation.skip_lowers_loss_range", stats.direction_verdict(iv, +1),
+        "003.ablation.skip_lowers_loss_range",
+        stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed log10(loss range BN only / skip + BN) on the "
-             "reference-unit grid lies above 0, contradicted when below",
-        ours=f"reference units: skip + BN {_vals(a)}, BN only {_vals(b)}, log10 ratio {iv.text()}; filter-normalized "
-             f"log10 ratio {iv_f.text()}",
-        reproduced={"range_skip_bn": _mean(a), "range_bn_only": _mean(b)},
-        log10_ratio=iv, log10_ratio_filter=iv_f, range_skip_bn=a, range_bn_only=b)
+        "reference-unit grid lies above 0, contradicted when below",
+        ours=f"reference units: skip + BN {values(a)}, BN only {values(b)}, log10 ratio {iv.text()}; filter-normalized "
+        f"log10 ratio {iv_f.text()}",
+        reproduced={"range_skip_bn": stats.mean(a), "range_bn_only": stats.mean(b)},
+        log10_ratio=iv,
+        log10_ratio_filter=iv_f,
+        range_skip_bn=a,
+        range_bn_only=b,
+    )
 
 
 def check_plain_flat(res: Results) -> ClaimCheck:
@@ -204,12 +237,17 @@ def check_plain_flat(res: Results) -> ClaimCheck:
     f = per_seed(res, N, filter_range)
     trained = per_seed(res, SB, ref_range)
     return claims_mod.check(
-        "003.ablation.plain_net_flat_landscape", stats.direction_verdict(iv, -1, FLAT_LIMIT),
+        "003.ablation.plain_net_flat_landscape",
+        stats.direction_verdict(iv, -1, FLAT_LIMIT),
         rule=f"direction: on the reference-unit grid, holds when the 95 % interval of the plain net's loss range lies "
-             f"below {FLAT_LIMIT:g} (what prints as 0.0000 at the report's four decimals), contradicted when above",
-        ours=f"reference units {_vals(r)} per seed ({iv.text()}; skip + BN {_vals(trained)}); filter-normalized "
-             f"{_vals(f)}",
-        reproduced={"range_neither": _mean(r)}, range_reference=iv, range_per_seed=r, range_filter=f)
+        f"below {FLAT_LIMIT:g} (what prints as 0.0000 at the report's four decimals), contradicted when above",
+        ours=f"reference units {values(r)} per seed ({iv.text()}; skip + BN {values(trained)}); filter-normalized "
+        f"{values(f)}",
+        reproduced={"range_neither": stats.mean(r)},
+        range_reference=iv,
+        range_per_seed=r,
+        range_filter=f,
+    )
 
 
 def check_plain_small_lambda(res: Results) -> ClaimCheck:
@@ -217,12 +255,16 @@ def check_plain_small_lambda(res: Results) -> ClaimCheck:
     iv = stats.mean_interval(lr)
     n, sb = per_seed(res, N, lam), per_seed(res, SB, lam)
     return claims_mod.check(
-        "003.ablation.plain_net_small_lambda", stats.direction_verdict(iv, -1),
+        "003.ablation.plain_net_small_lambda",
+        stats.direction_verdict(iv, -1),
         rule="direction: holds when the 95 % interval of the per-seed log10(λmax neither / λmax skip + BN) lies "
-             "below 0, contradicted when above (Lanczos λmax where it converged)",
-        ours=f"λmax neither {_vals(n, 4)}, skip + BN {_vals(sb, 4)}; log10 ratio {iv.text()}",
-        reproduced={"lambda_neither": _mean(n), "lambda_skip_bn": _mean(sb)}, log10_ratio=iv,
-        lambda_neither=n, lambda_skip_bn=sb)
+        "below 0, contradicted when above (Lanczos λmax where it converged)",
+        ours=f"λmax neither {values(n, 4)}, skip + BN {values(sb, 4)}; log10 ratio {iv.text()}",
+        reproduced={"lambda_neither": stats.mean(n), "lambda_skip_bn": stats.mean(sb)},
+        log10_ratio=iv,
+        lambda_neither=n,
+        lambda_skip_bn=sb,
+    )
 
 
 def _ratio_k(r: SeedRun) -> float | None:
@@ -243,12 +285,15 @@ def check_condition(res: Results) -> ClaimCheck:
         parts.append(f"{name} λ{res.cfg.top_k}/λ1 {iv.text()}")
     verdict = stats.CONTRADICTED if stats.HOLDS in sub.values() else stats.UNDECIDED
     return claims_mod.check(
-        "003.ablation.condition_number_near_one", verdict,
+        "003.ablation.condition_number_near_one",
+        verdict,
         rule=f"bound: λmin ≤ λk, so λmax/λmin ≥ λ1/λk when λmin > 0 and λmax/λmin ≤ 0 otherwise; contradicted when "
-             f"for some variant the 95 % interval of the per-seed λk/λ1 (converged Lanczos) lies below 1/{limit:g}, "
-             f"else undecided (a lower bound cannot confirm κ ≈ 1)",
-        ours="; ".join(parts), ratio_k=dict(zip((SB, B, N), (per_seed(res, n, _ratio_k) for n in (SB, B, N)))),
-        sub_verdicts=sub)
+        f"for some variant the 95 % interval of the per-seed λk/λ1 (converged Lanczos) lies below 1/{limit:g}, "
+        f"else undecided (a lower bound cannot confirm κ ≈ 1)",
+        ours="; ".join(parts),
+        ratio_k=dict(zip((SB, B, N), (per_seed(res, n, _ratio_k) for n in (SB, B, N)))),
+        sub_verdicts=sub,
+    )
 
 
 def factor_init(r: SeedRun) -> float | None:
@@ -259,16 +304,20 @@ def check_vanishing(res: Results) -> ClaimCheck:
     f = per_seed(res, N, factor_init)
     iv = stats.mean_interval([_log10(v) for v in f])
     f_sb = per_seed(res, SB, factor_init)
-    fm = None if iv.n == 0 else 10 ** iv.mean
+    fm = None if iv.n == 0 else 10**iv.mean
     return claims_mod.check(
-        "003.ablation.vanishing_gradient", stats.direction_verdict(iv, -1),
+        "003.ablation.vanishing_gradient",
+        stats.direction_verdict(iv, -1),
         rule="direction: f is the per-layer factor of a least-squares fit of log10 ‖∂L/∂W_l‖ over the 19 "
-             "convolutions at the initial weights (‖g_l‖ ∝ f^(L−l)); holds when the 95 % interval of the plain net's "
-             "per-seed log10 f lies below 0 (gradients shrink towards the input), contradicted when above",
-        ours=f"plain net f {_vals(f, 3)} per seed ({'f^20 = ' + format(fm ** 20, '.2g') if fm else 'no value'}); "
-             f"skip + BN f {_vals(f_sb, 3)}",
-        reproduced={"factor_per_layer": fm, "decay": None if fm is None else fm ** 20},
-        log10_factor=iv, factor_neither=f, factor_skip_bn=f_sb)
+        "convolutions at the initial weights (‖g_l‖ ∝ f^(L−l)); holds when the 95 % interval of the plain net's "
+        "per-seed log10 f lies below 0 (gradients shrink towards the input), contradicted when above",
+        ours=f"plain net f {values(f, 3)} per seed ({'f^20 = ' + format(fm**20, '.2g') if fm else 'no value'}); "
+        f"skip + BN f {values(f_sb, 3)}",
+        reproduced={"factor_per_layer": fm, "decay": None if fm is None else fm**20},
+        log10_factor=iv,
+        factor_neither=f,
+        factor_skip_bn=f_sb,
+    )
 
 
 def _points(res: Results) -> tuple[list[float], list[float]]:
@@ -287,8 +336,11 @@ def report_own_correlation() -> stats.Correlation:
     l1 = claim("003.ablation.skip_reduces_lambda_max").numbers
     pn = claim("003.ablation.plain_net_at_chance").numbers
     pl = claim("003.ablation.plain_net_small_lambda").numbers
-    return stats.correlation([l1["lambda_skip_bn"], l1["lambda_bn_only"], pl["lambda_neither"]],
-                             [a["acc_skip_bn"], a["acc_bn_only"], pn["acc_neither"]], method="pearson")
+    return stats.correlation(
+        [l1["lambda_skip_bn"], l1["lambda_bn_only"], pl["lambda_neither"]],
+        [a["acc_skip_bn"], a["acc_bn_only"], pn["acc_neither"]],
+        method="pearson",
+    )
 
 
 def check_lambda_predicts(res: Results) -> ClaimCheck:
@@ -300,13 +352,16 @@ def check_lambda_predicts(res: Results) -> ClaimCheck:
         v = stats.UNDECIDED
     own = report_own_correlation()
     return claims_mod.check(
-        "003.ablation.lambda_predicts_generalization", v,
+        "003.ablation.lambda_predicts_generalization",
+        v,
         rule=f"correlation: Pearson r of λmax against test accuracy over every probed run (variants × seeds); holds "
-             f"when r < −{strong:g} with p < 0.05, contradicted when r > 0 with p < 0.05, else undecided",
+        f"when r < −{strong:g} with p < 0.05, contradicted when r > 0 with p < 0.05, else undecided",
         ours=f"r = {num(c.r, 3)} (p = {num(c.p, 2)}, n = {c.n}); report 003's own three points give "
-             f"r = {own.r:+.2f} (n = 3)",
+        f"r = {own.r:+.2f} (n = 3)",
         reproduced={"r": None if not math.isfinite(c.r) else c.r},
-        pearson=c, report_own=own)
+        pearson=c,
+        report_own=own,
+    )
 
 
 def checks(res: Results) -> list[ClaimCheck]:
@@ -330,6 +385,7 @@ def checks(res: Results) -> list[ClaimCheck]:
 
 # ---- prose ------------------------------------------------------------------------------------------------
 
+
 def _setting(claim_id: str) -> dict:
     return claim(claim_id).setting
 
@@ -347,7 +403,7 @@ def reference() -> str:
     k = claim("003.ablation.condition_number_near_one").numbers
     return (
         f"**Report 003** trained the four variants once each with {s['optimizer']} (momentum {s['momentum']:g}, "
-        f"weight decay {s['weight_decay']:g}, learning rate {s['lr']:g}, {s['schedule']}), batch {s['batch_size']}, "
+        f"weight decay {s['weight_decay']:g}, learning rate {s['lr']:g}, {s['scheduler']}), batch {s['batch_size']}, "
         f"{s['epochs']} epochs on all {s['n_train']:,} CIFAR-10 training images; it drew a {g['grid_steps']}×"
         f"{g['grid_steps']} landscape on [−{g['span']:g}, {g['span']:g}]² along {g['directions']}, and took λmax from "
         f"{s['power_iters']} power iterations and κ = {s['kappa']}. Its table (skip + BN / skip only / BN only / "
@@ -375,9 +431,12 @@ def scale(res: Results) -> str:
         f"the first {min(c.hessian_images, c.probe_images):,}: {c.power_iters} power iterations (report: "
         f"{s['power_iters']}), at most {c.lanczos_steps} Lanczos steps for the top {c.top_k} at tolerance "
         f"{c.eig_tol:g}·‖H‖, and {c.trace_samples} deflated Hutchinson probes for the trace."
-        + (" At this reduced scale the accuracies are far below the report's and the trained points are early in "
-           "training; what carries over are the comparisons between variants, which the verdicts below test."
-           if small else "")
+        + (
+            " At this reduced scale the accuracies are far below the report's and the trained points are early in "
+            "training; what carries over are the comparisons between variants, which the verdicts below test."
+            if small
+            else ""
+        )
     )
 
 
@@ -393,16 +452,22 @@ def convergence(res: Results) -> str:
         crit = done[0].convergence.criterion
         ok = sum(r.convergence.converged for r in done)
         n_ok, n_all = n_ok + ok, n_all + len(done)
-        rows.append(f"*{name}*: full-batch training loss {_vals([r.convergence.train_loss for r in done], 3)}, "
-                    f"‖∇L‖ {_vals([r.convergence.grad_norm for r in done], 2)} ({ok}/{len(done)} converged)")
-    head = (f"**Are the trained points minima?** Each run records, after its last step, the full-batch training loss "
-            f"and gradient norm on its {res.cfg.n_train:,} training images (eval-mode BN); a point counts as converged "
-            f"when {crit or 'its full-batch gradient norm is small'}. ")
+        rows.append(
+            f"*{name}*: full-batch training loss {values([r.convergence.train_loss for r in done], 3)}, "
+            f"‖∇L‖ {values([r.convergence.grad_norm for r in done], 2)} ({ok}/{len(done)} converged)"
+        )
+    head = (
+        f"**Are the trained points minima?** Each run records, after its last step, the full-batch training loss "
+        f"and gradient norm on its {res.cfg.n_train:,} training images (eval-mode BN); a point counts as converged "
+        f"when {crit or 'its full-batch gradient norm is small'}. "
+    )
     if n_all and n_ok == n_all:
         tail = "Every trained point meets it."
     elif n_all and n_ok == 0:
-        tail = ("**None of the trained points meets it**: λmax, the trace and the landscapes below describe where "
-                "training stopped, not a minimum.")
+        tail = (
+            "**None of the trained points meets it**: λmax, the trace and the landscapes below describe where "
+            "training stopped, not a minimum."
+        )
     else:
         tail = f"{n_ok} of {n_all} trained points meet it; the others are where training stopped, not minima."
     return head + tail + " Per seed: " + "; ".join(rows) + "."
@@ -425,11 +490,17 @@ def probes_text(res: Results) -> str:
         f"{min(res.cfg.hessian_images, res.cfg.probe_images):,} training images. Lanczos reports convergence itself "
         f"(every one of the top-{res.cfg.top_k} Ritz residuals ≤ {res.cfg.eig_tol:g}·‖H‖): it converged in "
         f"{len(conv)} of {len(done)} probed runs"
-        + (f"; not in {', '.join(not_conv)}, whose λmax is left out of every verdict (an unconverged Ritz value is "
-           f"only a lower bound)" if not_conv else "")
+        + (
+            f"; not in {', '.join(not_conv)}, whose λmax is left out of every verdict (an unconverged Ritz value is "
+            f"only a lower bound)"
+            if not_conv
+            else ""
+        )
         + ". Power iteration with the report's fixed step count against converged Lanczos (λ_power vs λ_Lanczos): "
         + ("; ".join(diffs) if diffs else "no converged run to compare")
-        + ". Trace (Lanczos-space trace plus deflated Hutchinson probes, ± standard error): " + "; ".join(tr) + "."
+        + ". Trace (Lanczos-space trace plus deflated Hutchinson probes, ± standard error): "
+        + "; ".join(tr)
+        + "."
     )
 
 
@@ -438,8 +509,7 @@ def condition_text(res: Results) -> str:
     k = claim("003.ablation.condition_number_near_one").numbers
     parts = []
     for name in (SB, B, N):
-        kk = per_seed(res, name, lambda r: r.hessian.condition if r.hessian is not None else None)
-        parts.append(f"{name} {_vals(kk, 3)}")
+        parts.append(f"{name} {values(per_seed(res, name, kappa_k), 3)}")
     return (
         f"**Two condition numbers.** Report 003 defines κ = λmax/λmin and lists {k['kappa_skip_bn']:.2f} / "
         f"{k['kappa_bn_only']:.2f} / {k['kappa_neither']:.2f}. A ratio of 1.00 would need every eigenvalue of the "
@@ -449,7 +519,9 @@ def condition_text(res: Results) -> str:
         f"second unshifted power iteration), so its κ does not measure the spectrum's spread. Here we report instead **κ_k = λ1/λ{res.cfg.top_k}** over the top "
         f"{res.cfg.top_k} Lanczos eigenvalues (how much slower gradient descent at its stable step 2/λ1 moves along "
         f"the eigenvector of λ{res.cfg.top_k} than along the sharpest): {'; '.join(parts)} per seed. Since λmin ≤ λk, κ_k is a lower "
-        f"bound of λmax/λmin wherever λmin > 0, which is what the claim check uses."
+        f"bound of λmax/λmin wherever λmin > 0, which is what the claim check uses. (Section 08's condition number "
+        f"is the other one, κ = λmax/|λmin| from the two ends of the spectrum; metrics.json keeps them apart as "
+        f"condition_top_k here and condition_extremes there.)"
     )
 
 
@@ -458,11 +530,16 @@ def landscape_text(res: Results) -> str:
     parts = []
     for name in (SB, B, N):
         n = res.n_params.get(name, 0)
-        lin = per_seed(res, name, lambda r, n=n: None if r.diverged or not n else
-                       linear_range(r.convergence.grad_norm, n, res.cfg.span))
-        parts.append(f"*{name}* {_vals(per_seed(res, name, filter_range))} (filter) vs "
-                     f"{_vals(per_seed(res, name, ref_range))} (reference units; the gradient term alone: "
-                     f"{_vals(lin, 2)})")
+        lin = per_seed(
+            res,
+            name,
+            lambda r, n=n: None if r.diverged or not n else linear_range(r.convergence.grad_norm, n, res.cfg.span),
+        )
+        parts.append(
+            f"*{name}* {values(per_seed(res, name, filter_range))} (filter) vs "
+            f"{values(per_seed(res, name, ref_range))} (reference units; the gradient term alone: "
+            f"{values(lin, 2)})"
+        )
     return (
         "**Loss range in two units.** Filter-normalized directions move every filter by up to its own norm, so the "
         "grid spans changes of the order of the weights themselves; the reference-unit directions are unit vectors "
@@ -478,11 +555,13 @@ def landscape_text(res: Results) -> str:
 def gradients_text(res: Results) -> str:
     """Per-layer gradient decay factors, at the initial weights and at the end."""
     parts = []
-    for name, runs in res.runs.items():
+    for name in res.runs:
         fi = per_seed(res, name, factor_init)
         fe = per_seed(res, name, lambda r: r.grads.factor_end)
-        parts.append(f"*{name}* {_vals(fi)} at the initial weights" + (f", {_vals(fe)} at the end" if any(
-            v is not None for v in fe) else ""))
+        parts.append(
+            f"*{name}* {values(fi)} at the initial weights"
+            + (f", {values(fe)} at the end" if any(v is not None for v in fe) else "")
+        )
     return (
         "**Per-layer gradients.** At the initial weights: the gradient of the mean loss over the probe images at the "
         "initial weights (train-mode BN); at the end: the mean over the last training steps. f is the per-layer "
@@ -503,25 +582,19 @@ def summary(checks_: Sequence[ClaimCheck], seeds: Sequence[int]) -> str:
     n = len(seeds)
     width = ""
     if n > 1:
-        from scipy import stats as sp
-
-        t = float(sp.t.ppf(0.5 + stats.CONFIDENCE / 2, n - 1))
-        width = (f" With {n} seeds the half-width of a {stats.CONFIDENCE:.0%} t-interval of a mean is "
-                 f"{t / math.sqrt(n):.2g} sample standard deviations, so only effects that are large against the "
-                 f"seed-to-seed spread are decided.")
-    return (f"The {len(checks_)} claims of report 003 are checked over the seeds {', '.join(map(str, seeds))}; "
-            f"every verdict states its rule in the table." + width)
+        t = stats.t_quantile(n)
+        width = (
+            f" With {n} seeds the half-width of a {stats.CONFIDENCE:.0%} t-interval of a mean is "
+            f"{t / math.sqrt(n):.2g} sample standard deviations, so only effects that are large against the "
+            f"seed-to-seed spread are decided."
+        )
+    return (
+        f"The {len(checks_)} claims of report 003 are checked over the seeds {', '.join(map(str, seeds))}; "
+        f"every verdict states its rule in the table." + width
+    )
 
 
 # ---- table and metrics ------------------------------------------------------------------------------------
-
-def _ms(vals: Sequence[float | None], digits: int = 3, scale: float = 1.0) -> str:
-    m, sd, n = stats.mean_sd(vals)
-    if n == 0:
-        return "–"
-    if n == 1:
-        return f"{scale * m:.{digits}g}"
-    return f"{scale * m:.{digits}g} ± {scale * sd:.2g}"
 
 
 def table(res: Results):
@@ -533,37 +606,57 @@ def table(res: Results):
     for name, runs in res.runs.items():
         div = sum(r.diverged for r in runs)
         rp = ref.get(name, {})
-        rows.append({
-            "variant": name, "diverged": f"{div}/{len(runs)}",
-            "test acc %": _ms(per_seed(res, name, acc), 4, 100), "report acc %": fmt(rp.get("acc")) if rp else "NaN",
-            "λmax Lanczos": _ms(per_seed(res, name, lam), 4),
-            "Lanczos converged": f"{sum(r.hessian.lanczos_converged for r in runs if r.hessian)}/"
-                                 f"{sum(r.hessian is not None for r in runs)}",
-            "λmax power": _ms(per_seed(res, name, lambda r: r.hessian.lambda_power if r.hessian else None), 4),
-            "report λmax": fmt(rp.get("lambda")),
-            "trace": _ms(per_seed(res, name, lambda r: r.hessian.trace if r.hessian else None), 3),
-            f"κ_k = λ1/λ{res.cfg.top_k}": _ms(per_seed(res, name, lambda r: r.hessian.condition if r.hessian else None)),
-            "range (filter)": _ms(per_seed(res, name, filter_range), 3),
-            "range (ref. units)": _ms(per_seed(res, name, ref_range), 3),
-            "report range": "–" if not rp else f"{rp['range']:.4f}",
-            "full-batch ‖∇L‖": _ms(per_seed(res, name, lambda r: None if r.diverged else r.convergence.grad_norm), 3),
-        })
+        rows.append(
+            {
+                "variant": name,
+                "diverged": f"{div}/{len(runs)}",
+                "test acc %": mean_sd(per_seed(res, name, acc), 100, 4),
+                "report acc %": fmt(rp.get("acc")) if rp else "NaN",
+                "λmax Lanczos": mean_sd(per_seed(res, name, lam), digits=4),
+                "Lanczos converged": f"{sum(r.hessian.lanczos_converged for r in runs if r.hessian)}/"
+                f"{sum(r.hessian is not None for r in runs)}",
+                "λmax power": mean_sd(
+                    per_seed(res, name, lambda r: r.hessian.lambda_power if r.hessian else None), digits=4
+                ),
+                "report λmax": fmt(rp.get("lambda")),
+                "trace": mean_sd(per_seed(res, name, lambda r: r.hessian.trace if r.hessian else None), digits=3),
+                f"κ_k = λ1/λ{res.cfg.top_k}": mean_sd(per_seed(res, name, kappa_k)),
+                "range (filter)": mean_sd(per_seed(res, name, filter_range), digits=3),
+                "range (ref. units)": mean_sd(per_seed(res, name, ref_range), digits=3),
+                "report range": "–" if not rp else f"{rp['range']:.4f}",
+                "full-batch ‖∇L‖": mean_sd(
+                    per_seed(res, name, lambda r: None if r.diverged else r.convergence.grad_norm), digits=3
+                ),
+            }
+        )
     return pd.DataFrame(rows).set_index("variant")
 
 
 def _run_record(r: SeedRun) -> dict:
     h = r.hessian
     return {
-        "seed": r.seed, "test_acc": r.final_test_acc, "test_loss": r.final_test_loss,
-        "diverged_at_epoch": r.diverged_at_epoch, "diverged_at_step": r.diverged_at_step, "steps": r.steps,
-        "probed": r.probed, "train_loss_final": r.convergence.train_loss, "grad_norm_final": r.convergence.grad_norm,
+        "seed": r.seed,
+        "test_acc": r.final_test_acc,
+        "test_loss": r.final_test_loss,
+        "diverged_at_epoch": r.diverged_at_epoch,
+        "diverged_at_step": r.diverged_at_step,
+        "steps": r.steps,
+        "probed": r.probed,
+        "train_loss_final": r.convergence.train_loss,
+        "grad_norm_final": r.convergence.grad_norm,
         "converged": r.convergence.converged,
-        "lambda_max_power": None if h is None else h.lambda_power, "power_hvps": None if h is None else h.power_hvps,
-        "top_k": None if h is None else list(h.top_k), "lanczos_converged": None if h is None else h.lanczos_converged,
-        "lanczos_hvps": None if h is None else h.lanczos_hvps, "trace": None if h is None else h.trace,
-        "trace_stderr": None if h is None else h.trace_stderr, "condition_top_k": None if h is None else h.condition,
-        "loss_range_filter": filter_range(r), "loss_range_reference": ref_range(r),
-        "grad_factor_init": r.grads.factor_init, "grad_factor_end": r.grads.factor_end,
+        "lambda_max_power": None if h is None else h.lambda_power,
+        "power_hvps": None if h is None else h.power_hvps,
+        "top_k": None if h is None else list(h.top_k),
+        "lanczos_converged": None if h is None else h.lanczos_converged,
+        "lanczos_hvps": None if h is None else h.lanczos_hvps,
+        "trace": None if h is None else h.trace,
+        "trace_stderr": None if h is None else h.trace_stderr,
+        "condition_top_k": None if h is None else h.condition_top_k,
+        "loss_range_filter": filter_range(r),
+        "loss_range_reference": ref_range(r),
+        "grad_factor_init": r.grads.factor_init,
+        "grad_factor_end": r.grads.factor_end,
         "seconds": dict(r.seconds),
     }
 
@@ -580,29 +673,55 @@ def _lam_headline(res: Results, name: str) -> dict | str:
 
 def metrics(res: Results) -> dict:
     """metrics.json: per-variant means over seeds (the old keys) with every seed's record, the convergence records,
-    and a headline of numbers for the index."""
+    and a headline of numbers for the index.
+
+    The condition number here is kappa_k = lambda_1 / lambda_k over the top-k Lanczos eigenvalues, key
+    "condition_top_k" (per variant and per seed); section 08's lambda_max / |lambda_min| is "condition_extremes".
+    Deprecated alias: the per-variant mean is also written under the old key "condition" (the same value), for
+    one release; read "condition_top_k"."""
     variants = []
     for name, runs in res.runs.items():
         r0 = runs[0]
-        variants.append({
-            "name": name, "skip": r0.skip, "batchnorm": r0.batchnorm, "n_params": res.n_params.get(name),
-            "n_diverged": sum(r.diverged for r in runs),
-            "diverged_at_epoch": next((r.diverged_at_epoch for r in runs if r.diverged), None),
-            "test_acc": _mean(per_seed(res, name, acc)), "lambda_max": _mean(per_seed(res, name, lam)),
-            "lambda_max_power": _mean(per_seed(res, name, lambda r: r.hessian.lambda_power if r.hessian else None)),
-            "trace": _mean(per_seed(res, name, lambda r: r.hessian.trace if r.hessian else None)),
-            "condition": _mean(per_seed(res, name, lambda r: r.hessian.condition if r.hessian else None)),
-            "loss_range": _mean(per_seed(res, name, filter_range)),
-            "loss_range_reference": _mean(per_seed(res, name, ref_range)),
-            "probed": any(r.probed for r in runs), "seeds": [_run_record(r) for r in runs],
-        })
-    conv = [{"variant": r.variant, "seed": r.seed, "train_loss": r.convergence.train_loss,
-             "grad_norm": r.convergence.grad_norm, "converged": r.convergence.converged,
-             "criterion": r.convergence.criterion} for runs in res.runs.values() for r in runs]
+        kappa = stats.mean(per_seed(res, name, kappa_k))
+        variants.append(
+            {
+                "name": name,
+                "skip": r0.skip,
+                "batchnorm": r0.batchnorm,
+                "n_params": res.n_params.get(name),
+                "n_diverged": sum(r.diverged for r in runs),
+                "diverged_at_epoch": next((r.diverged_at_epoch for r in runs if r.diverged), None),
+                "test_acc": stats.mean(per_seed(res, name, acc)),
+                "lambda_max": stats.mean(per_seed(res, name, lam)),
+                "lambda_max_power": stats.mean(
+                    per_seed(res, name, lambda r: r.hessian.lambda_power if r.hessian else None)
+                ),
+                "trace": stats.mean(per_seed(res, name, lambda r: r.hessian.trace if r.hessian else None)),
+                "condition_top_k": kappa,
+                "condition": kappa,
+                "loss_range": stats.mean(per_seed(res, name, filter_range)),
+                "loss_range_reference": stats.mean(per_seed(res, name, ref_range)),
+                "probed": any(r.probed for r in runs),
+                "seeds": [_run_record(r) for r in runs],
+            }
+        )
+    conv = [
+        {
+            "variant": r.variant,
+            "seed": r.seed,
+            "train_loss": r.convergence.train_loss,
+            "grad_norm": r.convergence.grad_norm,
+            "converged": r.convergence.converged,
+            "criterion": r.convergence.criterion,
+        }
+        for runs in res.runs.values()
+        for r in runs
+    ]
     headline = {
         "test acc skip+BN": spread(per_seed(res, SB, acc), "%", 100),
         "test acc BN only": spread(per_seed(res, B, acc), "%", 100),
-        "λmax skip+BN": _lam_headline(res, SB), "λmax BN only": _lam_headline(res, B),
+        "λmax skip+BN": _lam_headline(res, SB),
+        "λmax BN only": _lam_headline(res, B),
         "skip only diverged (seeds)": sum(r.diverged for r in res.runs[S]),
     }
     return {"variants": variants, "convergence": conv, "grad_tol": res.cfg.grad_tol, "headline": headline}

@@ -8,6 +8,7 @@ data subset is the same for all) with the same recipe, then evaluated once after
 fractions, losses mean cross-entropy (nats), train metrics a full pass over the training set in eval mode, and
 the end point's full-batch loss and gradient norm are recorded (`record_final`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ METRICS = ("train_acc", "test_acc", "train_loss", "test_loss")
 
 # ---- size families ------------------------------------------------------------------------------------------------
 
+
 def fc_family(dataset: str, channels: Sequence[int], p_min: int, p_max: int, n: int) -> list[dict]:
     """`n` CNN specs with fixed conv `channels` whose hidden FC width gives the parameter counts closest to `n`
     budgets log-spaced from p_min to p_max (increasing). Raises if two budgets map to the same width."""
@@ -35,8 +37,10 @@ def fc_family(dataset: str, channels: Sequence[int], p_min: int, p_max: int, n: 
 
     widths = [models.match_width(spec, int(round(b)), models.spec_n_params) for b in np.geomspace(p_min, p_max, n)]
     if len(set(widths)) < n:
-        raise ValueError(f"{n} log-spaced sizes between {p_min:,} and {p_max:,} parameters do not give {n} distinct "
-                         f"hidden widths ({widths}): widen the range or use fewer sizes")
+        raise ValueError(
+            f"{n} log-spaced sizes between {p_min:,} and {p_max:,} parameters do not give {n} distinct "
+            f"hidden widths ({widths}): widen the range or use fewer sizes"
+        )
     return [spec(w) for w in widths]
 
 
@@ -54,6 +58,7 @@ def label(spec: dict) -> str:
 
 
 # ---- results ------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Size:
@@ -102,19 +107,49 @@ class Results:
 
 # ---- training -----------------------------------------------------------------------------------------------------
 
-def sweep(run, dataset: str, family: str, specs: Sequence[dict], *, n_train: int, n_test: int, epochs: int,
-          batch_size: int, lr: float) -> Sweep:
+
+def sweep(
+    run,
+    dataset: str,
+    family: str,
+    specs: Sequence[dict],
+    *,
+    n_train: int,
+    n_test: int,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+) -> Sweep:
     """Train every spec once per seed of `run.seeds` on the same subset (cached) and collect the final metrics."""
     split = data.load(dataset, n_train=n_train, n_test=n_test, device=run.device)
     sizes = []
     for spec in specs:
         n = models.spec_n_params(spec)
-        hists = [models.trained(spec, split, seed=s, device=run.device, epochs=epochs, lr=lr, batch_size=batch_size,
-                                eval_every=epochs, record_final=True, desc=f"{dataset} {n:,} params, seed {s}")[1]
-                 for s in run.seeds]
+        hists = [
+            models.trained(
+                spec,
+                split,
+                seed=s,
+                device=run.device,
+                epochs=epochs,
+                lr=lr,
+                batch_size=batch_size,
+                eval_every=epochs,
+                record_final=True,
+                desc=f"{dataset} {n:,} params, seed {s}",
+            )[1]
+            for s in run.seeds
+        ]
         finals = {k: [train.final(h, k) for h in hists] for k in METRICS}
-        sizes.append(Size(label(spec), n, list(run.seeds), **finals,
-                          convergence=[train.convergence(h, grad_tol=run.cfg.grad_tol) for h in hists]))
+        sizes.append(
+            Size(
+                label(spec),
+                n,
+                list(run.seeds),
+                **finals,
+                convergence=[train.convergence(h, grad_tol=run.cfg.grad_tol) for h in hists],
+            )
+        )
     return Sweep(dataset, family, len(split.y_train), len(split.y_test), epochs, batch_size, lr, sizes)
 
 
@@ -122,22 +157,41 @@ def cifar(run) -> Sweep:
     """Report 000's setting at the profile's scale."""
     cfg = run.cfg
     specs = fc_family("cifar10", cfg.cifar_channels, cfg.cifar_p_min, cfg.cifar_p_max, cfg.cifar_n_models)
-    return sweep(run, "cifar10", f"conv {list(cfg.cifar_channels)} fixed, hidden FC width varied", specs,
-                 n_train=cfg.cifar_n_train, n_test=cfg.cifar_n_test, epochs=cfg.cifar_epochs,
-                 batch_size=cfg.cifar_batch, lr=cfg.cifar_lr)
+    return sweep(
+        run,
+        "cifar10",
+        f"conv {list(cfg.cifar_channels)} fixed, hidden FC width varied",
+        specs,
+        n_train=cfg.cifar_n_train,
+        n_test=cfg.cifar_n_test,
+        epochs=cfg.cifar_epochs,
+        batch_size=cfg.cifar_batch,
+        lr=cfg.cifar_lr,
+    )
 
 
 def mnist_specs(cfg) -> tuple[str, list[dict]]:
     """(family description, specs) of the MNIST sweep: report 001's GAP variants when the profile lists them."""
     if cfg.mnist_channel_pairs:
         return "report 001's (c1, c2) conv variants, GAP head", gap_family(cfg.mnist_channel_pairs)
-    return (f"conv {list(cfg.mnist_channels)} fixed, hidden FC width varied",
-            fc_family("mnist", cfg.mnist_channels, cfg.mnist_p_min, cfg.mnist_p_max, cfg.mnist_n_models))
+    return (
+        f"conv {list(cfg.mnist_channels)} fixed, hidden FC width varied",
+        fc_family("mnist", cfg.mnist_channels, cfg.mnist_p_min, cfg.mnist_p_max, cfg.mnist_n_models),
+    )
 
 
 def mnist(run) -> Sweep:
     """Report 001's setting at the profile's scale."""
     cfg = run.cfg
     family, specs = mnist_specs(cfg)
-    return sweep(run, "mnist", family, specs, n_train=cfg.mnist_n_train, n_test=cfg.mnist_n_test,
-                 epochs=cfg.mnist_epochs, batch_size=cfg.mnist_batch, lr=cfg.mnist_lr)
+    return sweep(
+        run,
+        "mnist",
+        family,
+        specs,
+        n_train=cfg.mnist_n_train,
+        n_test=cfg.mnist_n_test,
+        epochs=cfg.mnist_epochs,
+        batch_size=cfg.mnist_batch,
+        lr=cfg.mnist_lr,
+    )

@@ -1,5 +1,6 @@
 """04 capacity: figures drawn from a `compute.Sweep` only. Points are the mean over seeds, error bars ± one sample
 standard deviation (ddof = 1)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -35,8 +36,7 @@ def capacity(sw: Sweep, *, knee_params: float | None = None, mark_thirds: bool =
         ax.set_title(title)
         if mark_thirds:
             _, mid, _ = thirds(len(p))
-            ax.axvspan(p[mid[0]], p[mid[-1]], color="grey", alpha=0.12,
-                       label="middle third" if ax is axes[0] else None)
+            ax.axvspan(p[mid[0]], p[mid[-1]], color="grey", alpha=0.12, label="middle third" if ax is axes[0] else None)
         if knee_params is not None:
             k = knee_index(sw, knee_params)
             if k is not None:
@@ -44,7 +44,9 @@ def capacity(sw: Sweep, *, knee_params: float | None = None, mark_thirds: bool =
             ax.axvline(knee_params, color="grey", lw=0.8, ls=":", label="report's ~1e5" if ax is axes[0] else None)
     axes[0].legend(fontsize="x-small")
     axes[1].legend(fontsize="x-small")
-    fig.suptitle(f"{NAMES[sw.dataset]}: {len(p)} sizes ({sw.family}), {sw.n_train:,} training images, {sw.epochs} "
-                 f"epochs; mean ± sd over {n_seeds} seeds (sample sd)")
+    fig.suptitle(
+        f"{NAMES[sw.dataset]}: {len(p)} sizes ({sw.family}), {sw.n_train:,} training images, {sw.epochs} "
+        f"epochs; mean ± sd over {n_seeds} seeds (sample sd)"
+    )
     fig.tight_layout()
     return fig

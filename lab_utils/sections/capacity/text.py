@@ -9,6 +9,7 @@ Two criteria, both on per-seed values and both able to fail:
                         knee lies within +-ACC_TOL (equivalence); it fails when the accuracy keeps rising past the
                         knee, falls there, or never rose
 """
+
 from __future__ import annotations
 
 import math
@@ -24,14 +25,11 @@ from ...report.metrics import spread
 from .compute import Results, Sweep
 
 NAMES = {"cifar10": "CIFAR-10", "mnist": "MNIST"}
-ACC_TOL = 0.01    # "saturates", "plateaus": a change of at most 1 percentage point of accuracy
-LOSS_TOL = 0.02   # "the test loss does not rise": by at most 0.02 nats
+ACC_TOL = 0.01  # "saturates", "plateaus": a change of at most 1 percentage point of accuracy
+LOSS_TOL = 0.02  # "the test loss does not rise": by at most 0.02 nats
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------------
-
-
-
 
 
 def thirds(n: int) -> tuple[list[int], list[int], list[int]]:
@@ -64,17 +62,21 @@ def n_converged(sw: Sweep) -> tuple[int, int]:
 
 # ---- prose -------------------------------------------------------------------------------------------------------
 
+
 def scale_table(res: Results) -> str:
     """Markdown: each report's own setting next to this run's."""
     s0 = claim("000.capacity.test_peaks_mid").setting
     s1 = claim("001.capacity.test_saturates").setting
     rows = ["| | the report's setting | this run |", "|---|---|---|"]
     for name, s, sw in (("000: CIFAR-10", s0, res.cifar), ("001: MNIST", s1, res.mnist)):
-        ours = (f"{NAMES[sw.dataset]}, {sw.n_train:,} training / {sw.n_test:,} test images; {len(sw.sizes)} sizes, "
-                f"{sw.n_params[0]:,} – {sw.n_params[-1]:,} parameters ({sw.family}); Adam lr {sw.lr:g}, batch "
-                f"{sw.batch_size}, {sw.epochs} epochs; {len(sw.sizes[0].seeds)} seeds per size")
+        ours = (
+            f"{NAMES[sw.dataset]}, {sw.n_train:,} training / {sw.n_test:,} test images; {len(sw.sizes)} sizes, "
+            f"{sw.n_params[0]:,} – {sw.n_params[-1]:,} parameters ({sw.family}); Adam lr {sw.lr:g}, batch "
+            f"{sw.batch_size}, {sw.epochs} epochs; {len(sw.sizes[0].seeds)} seeds per size"
+        )
         theirs = f"{s['data']}; {s['models']}; {s['epochs']} epochs; optimiser {s['optimizer']}, lr {s['lr']}" + (
-            f", batch {s['batch_size']}" if "batch_size" in s else "")
+            f", batch {s['batch_size']}" if "batch_size" in s else ""
+        )
         rows.append(f"| {name} | {theirs} | {ours} |")
     return "\n".join(rows)
 
@@ -89,12 +91,19 @@ def sweep_text(sw: Sweep) -> str:
         f"Mean over seeds: the training accuracy goes from {pct(tr[0], 1)} at {sw.n_params[0]:,} parameters to "
         f"{pct(tr[-1], 1)} at {sw.n_params[-1]:,}; the test accuracy from {pct(te[0], 1)} to {pct(te[-1], 1)}, with "
         f"its highest mean {pct(te[b], 1)} at {sw.n_params[b]:,} parameters; the test loss is lowest "
-        + (f"({num(tl[lmin])}) at the largest size. " if lmin == len(tl) - 1 else
-           f"({num(tl[lmin])}) at {sw.n_params[lmin]:,} parameters and {num(tl[-1])} at the largest size. ")
+        + (
+            f"({num(tl[lmin])}) at the largest size. "
+            if lmin == len(tl) - 1
+            else f"({num(tl[lmin])}) at {sw.n_params[lmin]:,} parameters and {num(tl[-1])} at the largest size. "
+        )
         + f"The curves are taken after a fixed budget of {sw.epochs} epochs, whether or not training has converged: "
         f"{conv} of {total} end points meet the minimum criterion ({sw.sizes[0].convergence[0].criterion}), so "
-        + ("every point is a minimum by that criterion." if conv == total else
-           "the curves describe what this budget reaches, not the minima of each size."))
+        + (
+            "every point is a minimum by that criterion."
+            if conv == total
+            else "the curves describe what this budget reaches, not the minima of each size."
+        )
+    )
 
 
 def criteria_text() -> str:
@@ -108,7 +117,8 @@ def criteria_text() -> str:
         f"the knee (interval above 0) and changes by at most ±{100 * ACC_TOL:.0f} pp from the knee to the largest size "
         "(interval inside that band); it is contradicted when the accuracy surely keeps rising, or falls, by more "
         "than that past the knee, or surely did not rise before it. Every interval is the 95 % Student-t interval "
-        "over seeds (sample sd); parts are joined so that a claim holds only when all of its parts hold.")
+        "over seeds (sample sd); parts are joined so that a claim holds only when all of its parts hold."
+    )
 
 
 # ---- claim checks: report 000 ------------------------------------------------------------------------------------
@@ -119,11 +129,19 @@ PARTS_000 = {
     "000.capacity.small_underfit": [("train_acc", "middle", "low", +1, 0.0), ("test_acc", "middle", "low", +1, 0.0)],
     "000.capacity.test_peaks_mid": [("test_acc", "middle", "low", +1, 0.0), ("test_acc", "middle", "high", +1, 0.0)],
     "000.capacity.train_keeps_improving": [("train_loss", "middle", "high", +1, 0.0)],
-    "000.capacity.overfits_large": [("test_loss", "high", "middle", +1, 0.0), ("test_acc", "high", "middle", -1, ACC_TOL)],
+    "000.capacity.overfits_large": [
+        ("test_loss", "high", "middle", +1, 0.0),
+        ("test_acc", "high", "middle", -1, ACC_TOL),
+    ],
     "000.capacity.gap_grows": [("gap_acc", "high", "low", +1, 0.0)],
 }
-WORDS = {"train_acc": "train acc", "test_acc": "test acc", "train_loss": "train loss", "test_loss": "test loss",
-         "gap_acc": "accuracy gap (train − test)"}
+WORDS = {
+    "train_acc": "train acc",
+    "test_acc": "test acc",
+    "train_loss": "train loss",
+    "test_loss": "test loss",
+    "gap_acc": "accuracy gap (train − test)",
+}
 
 
 def _is_acc(metric: str) -> bool:
@@ -148,25 +166,40 @@ def third_differences(sw: Sweep, parts) -> list[tuple[str, stats.Interval]]:
 def _check_000(sw: Sweep) -> list[ClaimCheck]:
     idx = dict(zip(("low", "middle", "high"), thirds(len(sw.sizes))))
     groups = {g: [sw.n_params[i] for i in ii] for g, ii in idx.items()}
-    rep = {"n_models": len(sw.sizes), "params_min": sw.n_params[0], "params_max": sw.n_params[-1],
-           "epochs": sw.epochs}
+    rep = {"n_models": len(sw.sizes), "params_min": sw.n_params[0], "params_max": sw.n_params[-1], "epochs": sw.epochs}
     out = []
     for cid, parts in PARTS_000.items():
         judged = third_differences(sw, parts)
-        ours = "; ".join(f"{WORDS[m]} {a} − {b} {iv.pp() if _is_acc(m) else iv.text(unit=' nats')}"
-                         for (m, a, b, _, _), (_, iv) in zip(parts, judged))
-        rule = ("direction" + (" per part, joint" if len(parts) > 1 else "") + ": holds when the 95 % interval of "
-                "the per-seed difference of third means lies on the claimed side of its bound for "
-                + ("every part" if len(parts) > 1 else "the claim") + " ("
-                + "; ".join(_part_text(*p) for p in parts) + "), contradicted when "
-                + ("any part's" if len(parts) > 1 else "it") + " lies on the other side")
-        out.append(claims.check(cid, stats.joint_verdict([v for v, _ in judged]), rule=rule, ours=ours,
-                                reproduced=rep, parts=[{"part": _part_text(*p), "verdict": v, "interval": iv}
-                                                       for p, (v, iv) in zip(parts, judged)], groups=groups))
+        ours = "; ".join(
+            f"{WORDS[m]} {a} − {b} {iv.pp() if _is_acc(m) else iv.text(unit=' nats')}"
+            for (m, a, b, _, _), (_, iv) in zip(parts, judged)
+        )
+        rule = (
+            "direction" + (" per part, joint" if len(parts) > 1 else "") + ": holds when the 95 % interval of "
+            "the per-seed difference of third means lies on the claimed side of its bound for "
+            + ("every part" if len(parts) > 1 else "the claim")
+            + " ("
+            + "; ".join(_part_text(*p) for p in parts)
+            + "), contradicted when "
+            + ("any part's" if len(parts) > 1 else "it")
+            + " lies on the other side"
+        )
+        out.append(
+            claims.check(
+                cid,
+                stats.joint_verdict([v for v, _ in judged]),
+                rule=rule,
+                ours=ours,
+                reproduced=rep,
+                parts=[{"part": _part_text(*p), "verdict": v, "interval": iv} for p, (v, iv) in zip(parts, judged)],
+                groups=groups,
+            )
+        )
     return out
 
 
 # ---- claim checks: report 001 ------------------------------------------------------------------------------------
+
 
 def saturation(sw: Sweep, knee_at: float, tol: float = ACC_TOL) -> tuple[str, dict]:
     """The knee criterion on the test accuracy (module docstring): (verdict, evidence)."""
@@ -195,41 +228,67 @@ def _check_001(sw: Sweep) -> list[ClaimCheck]:
     logp = [math.log10(n) for n, s in zip(sw.n_params, sw.sizes) for _ in s.seeds]
     rho_acc = stats.correlation(logp, list(sw.values("train_acc").ravel()))
     rho_loss = stats.correlation(logp, list(sw.values("train_loss").ravel()))
-    out = [claims.check(
-        "001.capacity.train_improves", stats.correlation_verdict(rho_acc, +1),
-        rule="correlation: holds when Spearman's ρ between log parameter count and training accuracy over all "
-             "(size, seed) runs is positive with p < 0.05, contradicted when it is significantly negative",
-        ours=f"ρ(train acc) = {num(rho_acc.r, 3)} (p = {num(rho_acc.p, 2)}, n = {rho_acc.n}); ρ(train loss) = "
-             f"{num(rho_loss.r, 3)}",
-        reproduced=rep, spearman_train_acc=rho_acc, spearman_train_loss=rho_loss)]
+    out = [
+        claims.check(
+            "001.capacity.train_improves",
+            stats.correlation_verdict(rho_acc, +1),
+            rule="correlation: holds when Spearman's ρ between log parameter count and training accuracy over all "
+            "(size, seed) runs is positive with p < 0.05, contradicted when it is significantly negative",
+            ours=f"ρ(train acc) = {num(rho_acc.r, 3)} (p = {num(rho_acc.p, 2)}, n = {rho_acc.n}); ρ(train loss) = "
+            f"{num(rho_loss.r, 3)}",
+            reproduced=rep,
+            spearman_train_acc=rho_acc,
+            spearman_train_loss=rho_loss,
+        )
+    ]
 
     verdict, ev = saturation(sw, p)
     k = ev["knee"]
     if k is None or ev["after_knee"] is None:
         ours = ev["why"]
     else:
-        ours = (f"knee at {k:,} params: test acc knee − smallest {ev['rise_to_knee'].pp()}; largest − knee "
-                f"{ev['after_knee'].pp()}")
-    out.append(claims.check(
-        "001.capacity.test_saturates", verdict,
-        rule=f"knee (joint): holds when the 95 % interval of the per-seed test accuracy at the knee (first size ≥ "
-             f"{p / 2:,.0f} parameters) minus the smallest size lies above 0, and that of the largest size minus the "
-             f"knee lies within ±{100 * ACC_TOL:.0f} pp; contradicted when either part is",
-        ours=ours, reproduced={**rep, "saturation_params_log10": math.log10(k) if k else None}, **ev))
+        ours = (
+            f"knee at {k:,} params: test acc knee − smallest {ev['rise_to_knee'].pp()}; largest − knee "
+            f"{ev['after_knee'].pp()}"
+        )
+    out.append(
+        claims.check(
+            "001.capacity.test_saturates",
+            verdict,
+            rule=f"knee (joint): holds when the 95 % interval of the per-seed test accuracy at the knee (first size ≥ "
+            f"{p / 2:,.0f} parameters) minus the smallest size lies above 0, and that of the largest size minus the "
+            f"knee lies within ±{100 * ACC_TOL:.0f} pp; contradicted when either part is",
+            ours=ours,
+            reproduced={**rep, "saturation_params_log10": math.log10(k) if k else None},
+            **ev,
+        )
+    )
 
     ki = knee_index(sw, p)
     if ki is None or ki == len(sw.sizes) - 1:
-        out.append(claims.check("001.capacity.no_overfitting", stats.UNDECIDED,
-                                rule="needs a size beyond the knee", ours=ev.get("why", "no knee")))
+        out.append(
+            claims.check(
+                "001.capacity.no_overfitting",
+                stats.UNDECIDED,
+                rule="needs a size beyond the knee",
+                ours=ev.get("why", "no knee"),
+            )
+        )
         return out
     loss = sw.values("test_loss")
     iv = stats.mean_interval(list(loss[-1] - loss[ki]))
-    out.append(claims.check(
-        "001.capacity.no_overfitting", stats.direction_verdict(iv, -1, LOSS_TOL),
-        rule=f"direction: holds when the 95 % interval of the per-seed test loss of the largest size minus the knee "
-             f"lies below +{LOSS_TOL:g} nats (no rise), contradicted when it lies above",
-        ours=f"test loss largest − knee ({sw.n_params[ki]:,} params) {iv.text(unit=' nats')}",
-        reproduced=rep, test_loss_largest_minus_knee=iv, knee=sw.n_params[ki]))
+    out.append(
+        claims.check(
+            "001.capacity.no_overfitting",
+            stats.direction_verdict(iv, -1, LOSS_TOL),
+            rule=f"direction: holds when the 95 % interval of the per-seed test loss of the largest size minus the knee "
+            f"lies below +{LOSS_TOL:g} nats (no rise), contradicted when it lies above",
+            ours=f"test loss largest − knee ({sw.n_params[ki]:,} params) {iv.text(unit=' nats')}",
+            reproduced=rep,
+            test_loss_largest_minus_knee=iv,
+            knee=sw.n_params[ki],
+        )
+    )
     return out
 
 
@@ -242,13 +301,16 @@ def verdict_summary(checks_: list[ClaimCheck]) -> str:
     c = claims.counts(checks_)
     by = {r: [x for x in checks_ if x.report == r] for r in ("000", "001")}
     parts = [f"report {r}: " + ", ".join(f"{x.id.split('.')[-1]} {x.verdict}" for x in xs) for r, xs in by.items()]
-    return (f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted and "
-            f"{c['undecided']} are undecided at this scale ({'; '.join(parts)}). Each report is judged on its own "
-            "sweep: report 000's overfitting reading and report 001's saturation reading are not tested against each "
-            "other's data.")
+    return (
+        f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted and "
+        f"{c['undecided']} are undecided at this scale ({'; '.join(parts)}). Each report is judged on its own "
+        "sweep: report 000's overfitting reading and report 001's saturation reading are not tested against each "
+        "other's data."
+    )
 
 
 # ---- metrics -----------------------------------------------------------------------------------------------------
+
 
 def _rows(sw: Sweep) -> list[dict]:
     out = []
@@ -271,12 +333,15 @@ def metrics(res: Results) -> dict:
     return {
         "cifar": {"family": c.family, "n_train": c.n_train, "epochs": c.epochs, "sizes": _rows(c)},
         "mnist": {"family": m.family, "n_train": m.n_train, "epochs": m.epochs, "sizes": _rows(m)},
-        "acc_tol": ACC_TOL, "loss_tol": LOSS_TOL, "knee_params": knee_params(),
+        "acc_tol": ACC_TOL,
+        "loss_tol": LOSS_TOL,
+        "knee_params": knee_params(),
         "headline": {
             "CIFAR best test acc (by mean)": spread(c.values("test_acc")[b], "%", 100),
             "CIFAR params at best test acc": c.n_params[b],
-            "CIFAR test loss largest − lowest (means)": float(c.values("test_loss").mean(axis=1)[-1]
-                                                              - c.values("test_loss").mean(axis=1).min()),
+            "CIFAR test loss largest − lowest (means)": float(
+                c.values("test_loss").mean(axis=1)[-1] - c.values("test_loss").mean(axis=1).min()
+            ),
             "MNIST test acc smallest": spread(m.values("test_acc")[0], "%", 100),
             "MNIST test acc largest": spread(m.values("test_acc")[-1], "%", 100),
         },

@@ -5,6 +5,7 @@ the verdicts need (curves, final losses, convergence records, predictions) in sm
     pairs = fit_mnist(run)          # {"001": Pair, "002": Pair}: each report's shallow vs deep MNIST CNNs
     target_check(...)               # the target function against report 000's description of it
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,9 +40,15 @@ def _mlp_sizes(*hidden: int) -> dict:
 
 STUDIES = (
     StudySpec("000", (0.0, 1.0), {"1×128": _mlp(1, 128), "2×18": _mlp(2, 18)}),
-    StudySpec("001", (0.01, 1.0), {"1-5-10-10-10-5-1": _mlp_sizes(5, 10, 10, 10, 5),
-                                   "1-10-18-15-10-4-1": _mlp_sizes(10, 18, 15, 10, 4),
-                                   "1-190-1": _mlp_sizes(190)}),
+    StudySpec(
+        "001",
+        (0.01, 1.0),
+        {
+            "1-5-10-10-10-5-1": _mlp_sizes(5, 10, 10, 10, 5),
+            "1-10-18-15-10-4-1": _mlp_sizes(10, 18, 15, 10, 4),
+            "1-190-1": _mlp_sizes(190),
+        },
+    ),
     StudySpec("002", (-2.0, 2.0), {"2×50": _mlp(2, 50), "5×28": _mlp(5, 28), "8×22": _mlp(8, 22)}),
 )
 
@@ -54,10 +61,14 @@ def mnist_pairs() -> dict[str, dict[str, dict]]:
     reconstructions with exactly its totals: conv5x5(32)-pool-conv5x5(64)-pool-FC(128)-FC (454,922) and six
     conv3x3 (16, 16, 32, 32, 64, 64), a pool after every two, FC(128)-FC (146,938)."""
     return {
-        "001": {"shallow": models.cnn_spec("mnist", [96, 128], 0, global_pool=True),
-                "deep": models.cnn_spec("mnist", [40, 16, 64, 56, 64, 56], 0, pool_every=2, global_pool=True)},
-        "002": {"shallow": models.cnn_spec("mnist", [32, 64], 128, kernel=5),
-                "deep": models.cnn_spec("mnist", [16, 16, 32, 32, 64, 64], 128, pool_every=2)},
+        "001": {
+            "shallow": models.cnn_spec("mnist", [96, 128], 0, global_pool=True),
+            "deep": models.cnn_spec("mnist", [40, 16, 64, 56, 64, 56], 0, pool_every=2, global_pool=True),
+        },
+        "002": {
+            "shallow": models.cnn_spec("mnist", [32, 64], 128, kernel=5),
+            "deep": models.cnn_spec("mnist", [16, 16, 32, 32, 64, 64], 128, pool_every=2),
+        },
     }
 
 
@@ -133,14 +144,31 @@ class TargetCheck:
 
 def _fit(spec: dict, split: data.Split, seed: int, run, epochs: int, desc: str) -> tuple[torch.nn.Module, Fit]:
     cfg = run.cfg
-    model, hist = models.trained(spec, split, seed=seed, device=run.device, epochs=epochs, lr=cfg.sinc_lr,
-                                 batch_size=cfg.sinc_batch, loss_fn=F.mse_loss, eval_every=max(1, epochs // 50),
-                                 record_final=True, desc=desc)
+    model, hist = models.trained(
+        spec,
+        split,
+        seed=seed,
+        device=run.device,
+        epochs=epochs,
+        lr=cfg.sinc_lr,
+        batch_size=cfg.sinc_batch,
+        loss_fn=F.mse_loss,
+        eval_every=max(1, epochs // 50),
+        record_final=True,
+        desc=desc,
+    )
     conv = train.convergence(hist, grad_tol=cfg.grad_tol)
     test_mse = train.final(hist, "test_loss")
-    return model, Fit(seed, list(hist["epoch"]), list(hist["train_loss"]), list(hist["test_loss"]),
-                      conv.train_loss, float("nan") if test_mse is None else test_mse, conv,
-                      hist["diverged_at_epoch"])
+    return model, Fit(
+        seed,
+        list(hist["epoch"]),
+        list(hist["train_loss"]),
+        list(hist["test_loss"]),
+        conv.train_loss,
+        float("nan") if test_mse is None else test_mse,
+        conv,
+        hist["diverged_at_epoch"],
+    )
 
 
 def fit_studies(run) -> dict[str, Study]:
@@ -159,9 +187,16 @@ def fit_studies(run) -> dict[str, Study]:
                 if seed == run.seeds[0]:
                     with torch.no_grad():
                         preds[name] = model(split.x_train).cpu().numpy().ravel()
-        out[study.report] = Study(study.report, study.domain, epochs,
-                                  {n: models.spec_n_params(s) for n, s in study.nets.items()}, fits,
-                                  split.x_train.cpu().numpy().ravel(), split.y_train.cpu().numpy().ravel(), preds)
+        out[study.report] = Study(
+            study.report,
+            study.domain,
+            epochs,
+            {n: models.spec_n_params(s) for n, s in study.nets.items()},
+            fits,
+            split.x_train.cpu().numpy().ravel(),
+            split.y_train.cpu().numpy().ravel(),
+            preds,
+        )
     return out
 
 
@@ -176,10 +211,28 @@ def fit_mnist(run) -> dict[str, Pair]:
         for name, spec in specs.items():
             runs[name] = []
             for seed in run.seeds:
-                _, h = models.trained(spec, split, seed=seed, device=run.device, epochs=epochs, lr=cfg.mnist_lr,
-                                      batch_size=128, eval_train=False, desc=f"{report} {name} CNN seed {seed}")
-                runs[name].append(CnnRun(seed, list(h["epoch"]), list(h["train_loss"]), list(h["train_acc"]),
-                                         list(h["test_loss"]), list(h["test_acc"]), h["diverged_at_epoch"]))
+                _, h = models.trained(
+                    spec,
+                    split,
+                    seed=seed,
+                    device=run.device,
+                    epochs=epochs,
+                    lr=cfg.mnist_lr,
+                    batch_size=128,
+                    eval_train=False,
+                    desc=f"{report} {name} CNN seed {seed}",
+                )
+                runs[name].append(
+                    CnnRun(
+                        seed,
+                        list(h["epoch"]),
+                        list(h["train_loss"]),
+                        list(h["train_acc"]),
+                        list(h["test_loss"]),
+                        list(h["test_acc"]),
+                        h["diverged_at_epoch"],
+                    )
+                )
         out[report] = Pair(report, epochs, {n: models.spec_n_params(s) for n, s in specs.items()}, runs)
     return out
 

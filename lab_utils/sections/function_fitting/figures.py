@@ -1,4 +1,5 @@
 """01 function fitting: figures drawn from the results only (mean ± one sample sd over seeds as bands)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -16,8 +17,14 @@ def fits(studies: dict[str, Study]) -> plt.Figure:
     for (report, st), (ax_l, ax_f) in zip(studies.items(), axes):
         colors = plotting.colors(len(st.fits))
         for (name, fs), c in zip(st.fits.items(), colors):
-            plotting.mean_band(ax_l, fs[0].epochs, [f.train_loss for f in fs], color=c, logy=True,
-                               label=f"{name} ({st.n_params[name]:,} params)")
+            plotting.mean_band(
+                ax_l,
+                fs[0].epochs,
+                [f.train_loss for f in fs],
+                color=c,
+                logy=True,
+                label=f"{name} ({st.n_params[name]:,} params)",
+            )
         ax_l.set_xlabel("epoch")
         ax_l.set_ylabel("training MSE")
         ax_l.set_title(f"report {report}'s nets on [{st.domain[0]:g}, {st.domain[1]:g}]: mean ± sd over seeds")
@@ -49,14 +56,24 @@ def final_losses(studies: dict[str, Study]) -> plt.Figure:
 
 def mnist(pairs: dict[str, Pair]) -> plt.Figure:
     """Per report's pair (row): test loss, training accuracy and test accuracy per epoch, mean ± sd over seeds."""
-    keys = (("test_loss", "test loss", True), ("train_acc", "training accuracy (epoch's minibatches)", False),
-            ("test_acc", "test accuracy", False))
+    keys = (
+        ("test_loss", "test loss", True),
+        ("train_acc", "training accuracy (epoch's minibatches)", False),
+        ("test_acc", "test accuracy", False),
+    )
     fig, axes = plt.subplots(len(pairs), 3, figsize=(13, 3.4 * len(pairs)), squeeze=False)
     for (report, p), row in zip(pairs.items(), axes):
         for ax, (key, label, logy) in zip(row, keys):
             for (name, runs), c in zip(p.runs.items(), plotting.colors(2)):
-                plotting.mean_band(ax, runs[0].epochs, [getattr(r, key) for r in runs], color=c, marker="o",
-                                   logy=logy, label=f"{name} ({p.n_params[name]:,} params)")
+                plotting.mean_band(
+                    ax,
+                    runs[0].epochs,
+                    [getattr(r, key) for r in runs],
+                    color=c,
+                    marker="o",
+                    logy=logy,
+                    label=f"{name} ({p.n_params[name]:,} params)",
+                )
             ax.set_xlabel("epoch")
             ax.set_title(f"report {report}'s CNNs: {label}")
             ax.xaxis.get_major_locator().set_params(integer=True)

@@ -9,6 +9,7 @@ Rules (core.stats; 95 % Student-t intervals over seeds of per-seed paired differ
                                               and test losses) in the claimed direction, same rule
     a parameter count or a formula            exact arithmetic: no seeds needed
 """
+
 from __future__ import annotations
 
 import math
@@ -24,10 +25,14 @@ from ...report.fmt import num
 from ...report.metrics import spread
 from .compute import Pair, Study, TargetCheck
 
-PAIR_RULE = ("holds when the 95 % interval over seeds of the per-seed difference lies on the claimed side of 0, "
-             "contradicted when it lies on the other side, undecided otherwise")
-ORDER_RULE = ("for each claimed pair 'A fits better than B', the 95 % interval over seeds of log10(MSE_B / MSE_A); "
-              "holds when every pair's interval lies above 0, contradicted when any lies below 0, else undecided")
+PAIR_RULE = (
+    "holds when the 95 % interval over seeds of the per-seed difference lies on the claimed side of 0, "
+    "contradicted when it lies on the other side, undecided otherwise"
+)
+ORDER_RULE = (
+    "for each claimed pair 'A fits better than B', the 95 % interval over seeds of log10(MSE_B / MSE_A); "
+    "holds when every pair's interval lies above 0, contradicted when any lies below 0, else undecided"
+)
 EXACT_RULE = "exact arithmetic (no seeds): holds when every stated count is right, contradicted otherwise"
 
 
@@ -58,8 +63,9 @@ def count_check(claim_id: str, counted: dict[str, int]) -> ClaimCheck:
     stated = registry(claim_id).numbers
     wrong = sorted(k for k, v in counted.items() if v != stated[k])
     ours = "; ".join(f"{k.replace('_', ' ')}: {v:,} (stated {stated[k]:,})" for k, v in counted.items())
-    return check(claim_id, CONTRADICTED if wrong else HOLDS, rule=EXACT_RULE, ours=ours, reproduced=dict(counted),
-                 wrong=wrong)
+    return check(
+        claim_id, CONTRADICTED if wrong else HOLDS, rule=EXACT_RULE, ours=ours, reproduced=dict(counted), wrong=wrong
+    )
 
 
 def _acc_pct(pair: Pair, name: str, key: str) -> list[float]:
@@ -72,54 +78,100 @@ def _final(pair: Pair, name: str, key: str) -> list[float]:
 
 def checks(studies: dict[str, Study], pairs: dict[str, Pair], target: TargetCheck) -> list[ClaimCheck]:
     """One check per registry claim of this section."""
-    out = [check("000.fitting.target_is_step", CONTRADICTED if target.max_abs_diff > 0.5 else HOLDS,
-                 rule="exact: the target evaluated on 10,001 points of [0, 1]; contradicted when it differs from "
-                      "the stated step by more than 0.5 anywhere",
-                 ours=f"sin(5πx)/(5πx) is continuous, {target.value_at_0:g} at x = 0; its largest distance from "
-                      f"the stated step is {target.max_abs_diff:.3g}", max_abs_diff=target.max_abs_diff)]
+    out = [
+        check(
+            "000.fitting.target_is_step",
+            CONTRADICTED if target.max_abs_diff > 0.5 else HOLDS,
+            rule="exact: the target evaluated on 10,001 points of [0, 1]; contradicted when it differs from "
+            "the stated step by more than 0.5 anywhere",
+            ours=f"sin(5πx)/(5πx) is continuous, {target.value_at_0:g} at x = 0; its largest distance from "
+            f"the stated step is {target.max_abs_diff:.3g}",
+            max_abs_diff=target.max_abs_diff,
+        )
+    ]
     s0, s1, s2 = studies["000"], studies["001"], studies["002"]
-    out.append(count_check("000.fitting.param_counts", {"params_1x128": s0.n_params["1×128"],
-                                                        "params_2x18": s0.n_params["2×18"]}))
-    out.append(count_check("001.fitting.param_counts", {"params_model0": s1.n_params["1-5-10-10-10-5-1"],
-                                                        "params_model1": s1.n_params["1-10-18-15-10-4-1"],
-                                                        "params_model2": s1.n_params["1-190-1"]}))
+    out.append(
+        count_check(
+            "000.fitting.param_counts", {"params_1x128": s0.n_params["1×128"], "params_2x18": s0.n_params["2×18"]}
+        )
+    )
+    out.append(
+        count_check(
+            "001.fitting.param_counts",
+            {
+                "params_model0": s1.n_params["1-5-10-10-10-5-1"],
+                "params_model1": s1.n_params["1-10-18-15-10-4-1"],
+                "params_model2": s1.n_params["1-190-1"],
+            },
+        )
+    )
     out.append(_approx_check(s2))
     v, ivs = order_verdict(s1, ["1-190-1", "1-10-18-15-10-4-1", "1-5-10-10-10-5-1"])
-    out.append(check("001.fitting.shallow_190_best", v, rule=ORDER_RULE,
-                     ours=f"after {s1.epochs} epochs, final train MSE (mean over {len(s1.fits['1-190-1'])} seeds) "
-                          f"{_mse_summary(s1)}; "
-                          + "; ".join(f"log10 ratio {k}: {iv}" for k, iv in ivs.items()),
-                     log10_ratios=ivs))
+    out.append(
+        check(
+            "001.fitting.shallow_190_best",
+            v,
+            rule=ORDER_RULE,
+            ours=f"after {s1.epochs} epochs, final train MSE (mean over {len(s1.fits['1-190-1'])} seeds) "
+            f"{_mse_summary(s1)}; " + "; ".join(f"log10 ratio {k}: {iv}" for k, iv in ivs.items()),
+            log10_ratios=ivs,
+        )
+    )
     v_best, ivs_best = order_verdict(s2, ["8×22", "2×50"])
     v_mid, ivs_mid = order_verdict(s2, ["2×50", "5×28"])
     v_deep, ivs_deep = order_verdict(s2, ["8×22", "5×28"])
     ivs = {**ivs_best, **ivs_deep, **ivs_mid}
-    out.append(check("002.fitting.deepest_best_shallow_beats_middle", stats.joint_verdict([v_best, v_deep, v_mid]),
-                     rule=ORDER_RULE, ours=f"after {s2.epochs} epochs, final train MSE {_mse_summary(s2)}; "
-                     + "; ".join(f"log10 ratio {k}: {iv}" for k, iv in ivs.items()),
-                     reproduced={"mse_2x50": stats.mean_interval(final_mse(s2, "2×50")).mean,
-                                 "mse_5x28": stats.mean_interval(final_mse(s2, "5×28")).mean,
-                                 "mse_8x22": stats.mean_interval(final_mse(s2, "8×22")).mean},
-                     log10_ratios=ivs))
+    out.append(
+        check(
+            "002.fitting.deepest_best_shallow_beats_middle",
+            stats.joint_verdict([v_best, v_deep, v_mid]),
+            rule=ORDER_RULE,
+            ours=f"after {s2.epochs} epochs, final train MSE {_mse_summary(s2)}; "
+            + "; ".join(f"log10 ratio {k}: {iv}" for k, iv in ivs.items()),
+            reproduced={
+                "mse_2x50": stats.mean_interval(final_mse(s2, "2×50")).mean,
+                "mse_5x28": stats.mean_interval(final_mse(s2, "5×28")).mean,
+                "mse_8x22": stats.mean_interval(final_mse(s2, "8×22")).mean,
+            },
+            log10_ratios=ivs,
+        )
+    )
     p1, p2 = pairs["001"], pairs["002"]
     d_test = stats.paired_interval(_final(p1, "shallow", "test_loss"), _final(p1, "deep", "test_loss"))
     d_train = stats.paired_interval(_final(p1, "shallow", "train_loss"), _final(p1, "deep", "train_loss"))
     acc = {n: stats.mean_interval(_acc_pct(p1, n, "test_acc")) for n in ("shallow", "deep")}
-    out.append(check("001.mnist.deep_cnn_better",
-                     stats.joint_verdict([stats.direction_verdict(d_test, +1), stats.direction_verdict(d_train, +1)]),
-                     rule=PAIR_RULE + " (both the test-loss and the train-loss difference, shallow minus deep)",
-                     ours=f"after {p1.epochs} epoch(s): test loss shallow − deep {d_test}; train loss shallow − deep "
-                          f"{d_train}; test accuracy shallow {acc['shallow'].mean:.2f} %, deep {acc['deep'].mean:.2f} %",
-                     reproduced={"params": p1.n_params["deep"], "deep_acc_low_pct": acc["deep"].mean,
-                                 "shallow_final_acc_low_pct": acc["shallow"].mean},
-                     test_loss_diff=d_test, train_loss_diff=d_train))
+    out.append(
+        check(
+            "001.mnist.deep_cnn_better",
+            stats.joint_verdict([stats.direction_verdict(d_test, +1), stats.direction_verdict(d_train, +1)]),
+            rule=PAIR_RULE + " (both the test-loss and the train-loss difference, shallow minus deep)",
+            ours=f"after {p1.epochs} epoch(s): test loss shallow − deep {d_test}; train loss shallow − deep "
+            f"{d_train}; test accuracy shallow {acc['shallow'].mean:.2f} %, deep {acc['deep'].mean:.2f} %",
+            reproduced={
+                "params": p1.n_params["deep"],
+                "deep_acc_low_pct": acc["deep"].mean,
+                "shallow_final_acc_low_pct": acc["shallow"].mean,
+            },
+            test_loss_diff=d_test,
+            train_loss_diff=d_train,
+        )
+    )
     d_acc = stats.paired_interval(_acc_pct(p2, "shallow", "test_acc"), _acc_pct(p2, "deep", "test_acc"))
-    out.append(check("002.mnist.shallow_cnn_better", stats.direction_verdict(d_acc, +1), rule=PAIR_RULE,
-                     ours=f"after {p2.epochs} epoch(s): test accuracy shallow − deep {d_acc} pp",
-                     reproduced={"params_shallow": p2.n_params["shallow"], "params_deep": p2.n_params["deep"],
-                                 "test_acc_shallow_pct": stats.mean_interval(_acc_pct(p2, "shallow", "test_acc")).mean,
-                                 "test_acc_deep_pct": stats.mean_interval(_acc_pct(p2, "deep", "test_acc")).mean},
-                     test_acc_diff_pp=d_acc))
+    out.append(
+        check(
+            "002.mnist.shallow_cnn_better",
+            stats.direction_verdict(d_acc, +1),
+            rule=PAIR_RULE,
+            ours=f"after {p2.epochs} epoch(s): test accuracy shallow − deep {d_acc} pp",
+            reproduced={
+                "params_shallow": p2.n_params["shallow"],
+                "params_deep": p2.n_params["deep"],
+                "test_acc_shallow_pct": stats.mean_interval(_acc_pct(p2, "shallow", "test_acc")).mean,
+                "test_acc_deep_pct": stats.mean_interval(_acc_pct(p2, "deep", "test_acc")).mean,
+            },
+            test_acc_diff_pp=d_acc,
+        )
+    )
     return out
 
 
@@ -127,25 +179,31 @@ def _approx_check(s2: Study) -> ClaimCheck:
     stated = registry("002.fitting.params_matched").numbers["params_approx"]
     worst = max(abs(n - stated) / stated for n in s2.n_params.values())
     ours = ", ".join(f"{k} {v:,}" for k, v in s2.n_params.items())
-    return check("002.fitting.params_matched", CONTRADICTED if worst > 0.1 else HOLDS,
-                 rule="exact arithmetic: holds when every net is within ±10 % of the stated ~2,600, contradicted "
-                      "otherwise", ours=f"{ours} parameters: up to {worst:.0%} above 2,600",
-                 worst_relative_distance=worst)
+    return check(
+        "002.fitting.params_matched",
+        CONTRADICTED if worst > 0.1 else HOLDS,
+        rule="exact arithmetic: holds when every net is within ±10 % of the stated ~2,600, contradicted otherwise",
+        ours=f"{ours} parameters: up to {worst:.0%} above 2,600",
+        worst_relative_distance=worst,
+    )
 
 
 # ---- prose and metrics ---------------------------------------------------------------------------------------
+
 
 def scale(cfg) -> str:
     """What this run trains, next to the reports' own budgets."""
     e0, e1, e2 = cfg.sinc_epochs
     m1, m2 = cfg.mnist_epochs
-    return (f"**This run**: {cfg.n_seeds} seed(s) per net (initialisation and minibatch order). 1-D fits: "
-            f"{cfg.n_points} evenly spaced training points, Adam lr {cfg.sinc_lr:g}, batch {cfg.sinc_batch}, "
-            f"{e0} / {e1} / {e2} epochs for the nets of reports 000 / 001 / 002 (the reports: 100 / not stated / "
-            f"3,000 epochs; none states its batch size or number of points). MNIST: {cfg.n_train_mnist:,} training "
-            f"and {cfg.n_test_mnist:,} test images (a fixed random subset), Adam lr {cfg.mnist_lr:g}, batch 128, "
-            f"{m1} epoch(s) for report 001's pair and {m2} for report 002's (the reports: 8 and 20 epochs on all "
-            f"60,000 images).")
+    return (
+        f"**This run**: {cfg.n_seeds} seed(s) per net (initialisation and minibatch order). 1-D fits: "
+        f"{cfg.n_points} evenly spaced training points, Adam lr {cfg.sinc_lr:g}, batch {cfg.sinc_batch}, "
+        f"{e0} / {e1} / {e2} epochs for the nets of reports 000 / 001 / 002 (the reports: 100 / not stated / "
+        f"3,000 epochs; none states its batch size or number of points). MNIST: {cfg.n_train_mnist:,} training "
+        f"and {cfg.n_test_mnist:,} test images (a fixed random subset), Adam lr {cfg.mnist_lr:g}, batch 128, "
+        f"{m1} epoch(s) for report 001's pair and {m2} for report 002's (the reports: 8 and 20 epochs on all "
+        f"60,000 images)."
+    )
 
 
 def convergence_note(studies: dict[str, Study], grad_tol: float) -> str:
@@ -159,18 +217,26 @@ def convergence_note(studies: dict[str, Study], grad_tol: float) -> str:
             if n_ok < len(fits):
                 gmax = max(f.convergence.grad_norm for f in fits)
                 parts.append(f"{st.report} {name}: {n_ok} of {len(fits)} (largest ‖∇L‖ {gmax:.2g})")
-    head = (f"**Convergence.** A fit counts as converged when its full-batch gradient norm at the end is at most "
-            f"{grad_tol:g} (the training loss is then flat to that order). {ok} of {total} fits converged")
-    return head + (": every one." if not parts else "; the others did not, so their final MSE is where the budget "
-                   "stopped them, not a minimum: " + "; ".join(parts) + ".")
+    head = (
+        f"**Convergence.** A fit counts as converged when its full-batch gradient norm at the end is at most "
+        f"{grad_tol:g} (the training loss is then flat to that order). {ok} of {total} fits converged"
+    )
+    return head + (
+        ": every one."
+        if not parts
+        else "; the others did not, so their final MSE is where the budget "
+        "stopped them, not a minimum: " + "; ".join(parts) + "."
+    )
 
 
 def headline(studies: dict[str, Study], pairs: dict[str, Pair]) -> dict:
     s2, p2 = studies["002"], pairs["002"]
-    return {"sinc MSE 2×50 (report 002 net)": spread(final_mse(s2, "2×50")),
-            "sinc MSE 8×22 (report 002 net)": spread(final_mse(s2, "8×22")),
-            "MNIST test acc, 002 shallow": spread(_acc_pct(p2, "shallow", "test_acc"), "%"),
-            "MNIST test acc, 002 deep": spread(_acc_pct(p2, "deep", "test_acc"), "%")}
+    return {
+        "sinc MSE 2×50 (report 002 net)": spread(final_mse(s2, "2×50")),
+        "sinc MSE 8×22 (report 002 net)": spread(final_mse(s2, "8×22")),
+        "MNIST test acc, 002 shallow": spread(_acc_pct(p2, "shallow", "test_acc"), "%"),
+        "MNIST test acc, 002 deep": spread(_acc_pct(p2, "deep", "test_acc"), "%"),
+    }
 
 
 def study_rows(studies: dict[str, Study]) -> list[dict]:
@@ -179,10 +245,18 @@ def study_rows(studies: dict[str, Study]) -> list[dict]:
     for st in studies.values():
         for name, fits in st.fits.items():
             tr, te = stats.mean_interval(final_mse(st, name)), stats.mean_interval([f.test_mse for f in fits])
-            rows.append({"report": st.report, "net": name, "parameters": st.n_params[name],
-                         "train MSE": tr.mean, "± sd": tr.sd, "test MSE": te.mean,
-                         "converged": f"{sum(f.convergence.converged for f in fits)}/{len(fits)}",
-                         "max ‖∇L‖": max(f.convergence.grad_norm for f in fits)})
+            rows.append(
+                {
+                    "report": st.report,
+                    "net": name,
+                    "parameters": st.n_params[name],
+                    "train MSE": tr.mean,
+                    "± sd": tr.sd,
+                    "test MSE": te.mean,
+                    "converged": f"{sum(f.convergence.converged for f in fits)}/{len(fits)}",
+                    "max ‖∇L‖": max(f.convergence.grad_norm for f in fits),
+                }
+            )
     return rows
 
 
@@ -193,29 +267,49 @@ def pair_rows(pairs: dict[str, Pair]) -> list[dict]:
         for name in p.runs:
             acc = stats.mean_interval(_acc_pct(p, name, "test_acc"))
             loss = stats.mean_interval(_final(p, name, "test_loss"))
-            rows.append({"report": p.report, "CNN": name, "parameters": p.n_params[name], "epochs": p.epochs,
-                         "test acc %": acc.mean, "± sd": acc.sd, "test loss": loss.mean, "± sd ": loss.sd})
+            rows.append(
+                {
+                    "report": p.report,
+                    "CNN": name,
+                    "parameters": p.n_params[name],
+                    "epochs": p.epochs,
+                    "test acc %": acc.mean,
+                    "± sd": acc.sd,
+                    "test loss": loss.mean,
+                    "± sd ": loss.sd,
+                }
+            )
     return rows
 
 
 def metrics(studies: dict[str, Study], pairs: dict[str, Pair], target: TargetCheck) -> dict:
     """The metrics.json entries (besides seeds and claims): per-net results of every study and pair."""
     return {
-        "studies": {r: {"epochs": st.epochs, "domain": list(st.domain), "n_params": st.n_params,
-                        "train_mse": {n: final_mse(st, n) for n in st.fits},
-                        "test_mse": {n: [f.test_mse for f in fs] for n, fs in st.fits.items()},
-                        "grad_norm": {n: [f.convergence.grad_norm for f in fs] for n, fs in st.fits.items()},
-                        "converged": {n: [f.convergence.converged for f in fs] for n, fs in st.fits.items()}}
-                    for r, st in studies.items()},
+        "studies": {
+            r: {
+                "epochs": st.epochs,
+                "domain": list(st.domain),
+                "n_params": st.n_params,
+                "train_mse": {n: final_mse(st, n) for n in st.fits},
+                "test_mse": {n: [f.test_mse for f in fs] for n, fs in st.fits.items()},
+                "grad_norm": {n: [f.convergence.grad_norm for f in fs] for n, fs in st.fits.items()},
+                "converged": {n: [f.convergence.converged for f in fs] for n, fs in st.fits.items()},
+            }
+            for r, st in studies.items()
+        },
         "convergence_criterion": next(iter(next(iter(studies.values())).fits.values()))[0].convergence.criterion,
-        "mnist": {r: {"epochs": p.epochs, "n_params": p.n_params,
-                      "test_acc": {n: [a / 100 for a in _acc_pct(p, n, "test_acc")] for n in p.runs},
-                      "test_loss": {n: _final(p, n, "test_loss") for n in p.runs}} for r, p in pairs.items()},
+        "mnist": {
+            r: {
+                "epochs": p.epochs,
+                "n_params": p.n_params,
+                "test_acc": {n: [a / 100 for a in _acc_pct(p, n, "test_acc")] for n in p.runs},
+                "test_loss": {n: _final(p, n, "test_loss") for n in p.runs},
+            }
+            for r, p in pairs.items()
+        },
         "target_max_abs_diff_from_step": target.max_abs_diff,
         "headline": headline(studies, pairs),
     }
-
-
 
 
 def reading(checks_: Sequence[ClaimCheck]) -> str:
@@ -226,16 +320,22 @@ def reading(checks_: Sequence[ClaimCheck]) -> str:
     cnn = [c for c in checks_ if c.id.split(".")[1] == "mnist"]
     out = []
     if wrong_counts:
-        out.append(f"The parameter counts are where the reports are simply checkable: report(s) "
-                   f"{', '.join(sorted(set(wrong_counts)))} state counts or an equal budget that their own widths do "
-                   f"not give, so those comparisons were less matched than written.")
+        out.append(
+            f"The parameter counts are where the reports are simply checkable: report(s) "
+            f"{', '.join(sorted(set(wrong_counts)))} state counts or an equal budget that their own widths do "
+            f"not give, so those comparisons were less matched than written."
+        )
     decided = [c for c in orders if c.verdict != UNDECIDED]
-    out.append(f"Of the {len(orders)} loss orderings on the 1-D target, {len(decided)} are decided at this budget"
-               + (f" ({'; '.join(f'{c.id}: {c.verdict}' for c in decided)})" if decided else "")
-               + "; the orderings depend on the optimizer budget, which not every report states.")
+    out.append(
+        f"Of the {len(orders)} loss orderings on the 1-D target, {len(decided)} are decided at this budget"
+        + (f" ({'; '.join(f'{c.id}: {c.verdict}' for c in decided)})" if decided else "")
+        + "; the orderings depend on the optimizer budget, which not every report states."
+    )
     if cnn:
-        out.append("On MNIST the two reports argue opposite directions with different nets; each is judged on its "
-                   "own pair: " + "; ".join(f"{c.id} {c.verdict}" for c in cnn) + ".")
+        out.append(
+            "On MNIST the two reports argue opposite directions with different nets; each is judged on its "
+            "own pair: " + "; ".join(f"{c.id} {c.verdict}" for c in cnn) + "."
+        )
     if by.get("000.fitting.target_is_step") and by["000.fitting.target_is_step"].verdict == CONTRADICTED:
         out.append("Report 000's description of the target does not match the formula it fits.")
     return "**Reading the verdicts.** " + " ".join(out)

@@ -1,4 +1,5 @@
 """05 interpolation: figures drawn from the results only (mean ± one sample sd over seeds as bands)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -22,8 +23,15 @@ def training(res: Results) -> plt.Figure:
     for ax, st in zip(axes[0], res.studies.values()):
         for role, c in zip(("small", "large"), plotting.colors(2)):
             ms = [getattr(p, role) for p in st.pairs]
-            plotting.mean_band(ax, ms[0].curve_epoch, [m.curve_train_loss for m in ms], color=c, marker="o",
-                               logy=True, label=f"batch {ms[0].batch_size}, lr {ms[0].lr:g}")
+            plotting.mean_band(
+                ax,
+                ms[0].curve_epoch,
+                [m.curve_train_loss for m in ms],
+                color=c,
+                marker="o",
+                logy=True,
+                label=f"batch {ms[0].batch_size}, lr {ms[0].lr:g}",
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss (epoch's minibatches)")
         ax.set_title(f"{st.name}: {st.model}", fontsize="small")
@@ -80,11 +88,19 @@ def barriers(res: Results) -> plt.Figure:
                 v = loss_barriers(st, path, split) if kind == "loss" else [100 * b for b in error_barriers(st, path)]
                 x = np.full(len(v), i + (j - 0.5) * 0.3) + np.linspace(-0.05, 0.05, len(v))
                 ax.plot(x, v, "o", color=c, label=PATH_STYLE[path] if i == 0 else None)
-        ax.axhline(LOSS_MARGIN if kind == "loss" else 100 * ERROR_MARGIN, color="red", lw=0.8, ls=":",
-                   label="threshold of the rule")
+        ax.axhline(
+            LOSS_MARGIN if kind == "loss" else 100 * ERROR_MARGIN,
+            color="red",
+            lw=0.8,
+            ls=":",
+            label="threshold of the rule",
+        )
         ax.set_xticks(range(len(names)), names)
-        ax.set_ylabel("loss barrier (nats; CIFAR-10: test, else train)" if kind == "loss"
-                      else "test-error barrier (percentage points)")
+        ax.set_ylabel(
+            "loss barrier (nats; CIFAR-10: test, else train)"
+            if kind == "loss"
+            else "test-error barrier (percentage points)"
+        )
         ax.set_title(f"{kind} barrier per seed (one dot per seed)")
         ax.legend(fontsize="x-small")
     fig.tight_layout()
@@ -122,16 +138,28 @@ def batchnorm(study: Study) -> plt.Figure:
     """The BN nets on [0, 1]: training loss (log), training accuracy and mean softmax entropy along alpha with
     recomputed statistics, stale (interpolated) statistics, and aligned with recomputed statistics."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.9))
-    keys = (("train_loss", "training loss (log)", True), ("train_acc", "training accuracy (%)", False),
-            ("entropy", "mean softmax entropy (nats)", False))
+    keys = (
+        ("train_loss", "training loss (log)", True),
+        ("train_acc", "training accuracy (%)", False),
+        ("entropy", "mean softmax entropy (nats)", False),
+    )
     a = study.pairs[0].paths["plain"].alphas
     seg = (a >= 0) & (a <= 1)
     for ax, (key, label, logy) in zip(axes, keys):
         for path, c in zip(("plain", "stale", "aligned"), plotting.colors(3)):
             v = _stack(study, path, key)[:, seg]
-            plotting.mean_band(ax, a[seg], 100 * v if key == "train_acc" else v, color=c, logy=logy,
-                               label={"plain": "recomputed statistics", "stale": "stale (interpolated) statistics",
-                                      "aligned": "aligned, recomputed"}[path])
+            plotting.mean_band(
+                ax,
+                a[seg],
+                100 * v if key == "train_acc" else v,
+                color=c,
+                logy=logy,
+                label={
+                    "plain": "recomputed statistics",
+                    "stale": "stale (interpolated) statistics",
+                    "aligned": "aligned, recomputed",
+                }[path],
+            )
         if key == "entropy":
             ax.axhline(np.log(10), color="0.5", lw=0.8, ls=":", label="uniform (ln 10)")
         ax.set_xlabel(r"$\alpha$")

@@ -19,6 +19,7 @@ Rules (core.stats; 95 % Student-t intervals over seeds, one value per seed):
         end point's and the test accuracy has lost more than half of the way from the end point's accuracy to
         chance; holds when every seed says yes, contradicted when every seed says no, undecided otherwise
 """
+
 from __future__ import annotations
 
 import math
@@ -35,22 +36,29 @@ from ...report.fmt import num
 from ...report.metrics import spread
 from .compute import Pair, Path, Results, Study
 
-LOSS_MARGIN = 0.1     # nats: a loss barrier smaller than this is not called a barrier
-ERROR_MARGIN = 0.02   # 2 percentage points: Frankle et al. (2020)'s threshold for linear mode connectivity
-BARRIER_RULE = (f"holds when the 95 % interval over seeds of the loss barrier lies above {LOSS_MARGIN:g} nats and "
-                f"that of the error barrier above {100 * ERROR_MARGIN:g} percentage points; contradicted when either "
-                f"lies below its threshold; undecided otherwise")
-BASINS_RULE = (f"on the line after weight matching (the large-batch net's hidden units permuted to match the "
-               f"small-batch net's; the same function): holds when the 95 % interval over seeds of the test-error "
-               f"barrier lies above {100 * ERROR_MARGIN:g} percentage points (the two are not linearly connected "
-               f"even up to permutation), contradicted when it lies below (they are, Frankle et al.'s criterion), "
-               f"undecided otherwise")
-SIDE_RULE = ("per seed, one segment length beyond the end (α = {far:g}): the training loss is above the end "
-             "point's and the test accuracy has fallen more than half of the way from the end point's to chance "
-             "(10 %); holds when every seed says yes, contradicted when every seed says no, undecided otherwise")
+LOSS_MARGIN = 0.1  # nats: a loss barrier smaller than this is not called a barrier
+ERROR_MARGIN = 0.02  # 2 percentage points: Frankle et al. (2020)'s threshold for linear mode connectivity
+BARRIER_RULE = (
+    f"holds when the 95 % interval over seeds of the loss barrier lies above {LOSS_MARGIN:g} nats and "
+    f"that of the error barrier above {100 * ERROR_MARGIN:g} percentage points; contradicted when either "
+    f"lies below its threshold; undecided otherwise"
+)
+BASINS_RULE = (
+    f"on the line after weight matching (the large-batch net's hidden units permuted to match the "
+    f"small-batch net's; the same function): holds when the 95 % interval over seeds of the test-error "
+    f"barrier lies above {100 * ERROR_MARGIN:g} percentage points (the two are not linearly connected "
+    f"even up to permutation), contradicted when it lies below (they are, Frankle et al.'s criterion), "
+    f"undecided otherwise"
+)
+SIDE_RULE = (
+    "per seed, one segment length beyond the end (α = {far:g}): the training loss is above the end "
+    "point's and the test accuracy has fallen more than half of the way from the end point's to chance "
+    "(10 %); holds when every seed says yes, contradicted when every seed says no, undecided otherwise"
+)
 
 
 # ---- per-seed quantities -------------------------------------------------------------------------------------
+
 
 def loss_barriers(study: Study, path: str = "plain", split: str = "train") -> list[float]:
     """The loss barrier of every seed's `path` on `split` ("train" or "test")."""
@@ -65,8 +73,9 @@ def error_barriers(study: Study, path: str = "plain", split: str = "test") -> li
 def barrier_verdict(loss_b: Sequence[float], err_b: Sequence[float]) -> tuple[str, stats.Interval, stats.Interval]:
     """The barrier rule on per-seed loss and error barriers: (verdict, loss interval, error interval)."""
     li, ei = stats.mean_interval(loss_b), stats.mean_interval(err_b)
-    v = stats.joint_verdict([stats.direction_verdict(li, +1, LOSS_MARGIN),
-                             stats.direction_verdict(ei, +1, ERROR_MARGIN)])
+    v = stats.joint_verdict(
+        [stats.direction_verdict(li, +1, LOSS_MARGIN), stats.direction_verdict(ei, +1, ERROR_MARGIN)]
+    )
     return v, li, ei
 
 
@@ -80,8 +89,17 @@ def side_outcome(pair: Pair, side: str) -> dict:
     threshold = CHANCE_ACCURACY + (a_end - CHANCE_ACCURACY) / 2
     rose = bool(np.isnan(l_far) or l_far > l_end)  # an overflowing loss has risen
     collapsed = bool(a_far < threshold)
-    return dict(alpha_far=far, loss_end=l_end, loss_far=l_far, acc_end=a_end, acc_far=a_far,
-                acc_threshold=threshold, loss_rose=rose, acc_collapsed=collapsed, holds=rose and collapsed)
+    return dict(
+        alpha_far=far,
+        loss_end=l_end,
+        loss_far=l_far,
+        acc_end=a_end,
+        acc_far=a_far,
+        acc_threshold=threshold,
+        loss_rose=rose,
+        acc_collapsed=collapsed,
+        holds=rose and collapsed,
+    )
 
 
 def side_verdict(study: Study, side: str) -> tuple[str, list[dict]]:
@@ -89,11 +107,8 @@ def side_verdict(study: Study, side: str) -> tuple[str, list[dict]]:
     return stats.unanimous_verdict([o["holds"] for o in outcomes]), outcomes
 
 
-def _mean(values) -> float:
-    return stats.mean_interval(values).mean
-
-
 # ---- claim checks ----------------------------------------------------------------------------------------------
+
 
 def checks(res: Results) -> list[ClaimCheck]:
     """One check per registry claim whose study ran (MNIST: report 001; CIFAR-10: report 000)."""
@@ -101,44 +116,71 @@ def checks(res: Results) -> list[ClaimCheck]:
     mn = res.studies["mnist"]
     lb, eb = loss_barriers(mn, "plain", "train"), error_barriers(mn, "plain", "test")
     v, li, ei = barrier_verdict(lb, eb)
-    out.append(check("001.interpolation.double_well", v,
-                     rule=BARRIER_RULE + " (training loss, test error)",
-                     ours=f"train-loss barrier {li}; test-error barrier {ei.pp()} over {len(lb)} seeds; end losses "
-                          f"{num(_mean([p.small.convergence.train_loss for p in mn.pairs]), 3)} (batch "
-                          f"{mn.pairs[0].small.batch_size}) and "
-                          f"{num(_mean([p.large.convergence.train_loss for p in mn.pairs]), 3)} (batch "
-                          f"{mn.pairs[0].large.batch_size})",
-                     loss_barrier=li, error_barrier=ei, per_seed_loss_barrier=lb, per_seed_error_barrier=eb))
+    out.append(
+        check(
+            "001.interpolation.double_well",
+            v,
+            rule=BARRIER_RULE + " (training loss, test error)",
+            ours=f"train-loss barrier {li}; test-error barrier {ei.pp()} over {len(lb)} seeds; end losses "
+            f"{num(stats.mean([p.small.convergence.train_loss for p in mn.pairs]), 3)} (batch "
+            f"{mn.pairs[0].small.batch_size}) and "
+            f"{num(stats.mean([p.large.convergence.train_loss for p in mn.pairs]), 3)} (batch "
+            f"{mn.pairs[0].large.batch_size})",
+            loss_barrier=li,
+            error_barrier=ei,
+            per_seed_loss_barrier=lb,
+            per_seed_error_barrier=eb,
+        )
+    )
     for side, cid in (("below", "001.interpolation.collapse_below_0"), ("above", "001.interpolation.collapse_above_1")):
         v, outs = side_verdict(mn, side)
         far = outs[0]["alpha_far"]
-        out.append(check(cid, v, rule=SIDE_RULE.format(far=far),
-                         ours=f"at α = {far:g}: train loss {_range(o['loss_far'] for o in outs)} against "
-                              f"{_range(o['loss_end'] for o in outs)} at the end; test accuracy "
-                              f"{_range(100 * o['acc_far'] for o in outs)} % against a collapse threshold of "
-                              f"{_range(100 * o['acc_threshold'] for o in outs)} %; {sum(o['holds'] for o in outs)} "
-                              f"of {len(outs)} seeds say yes",
-                         per_seed=outs))
+        out.append(
+            check(
+                cid,
+                v,
+                rule=SIDE_RULE.format(far=far),
+                ours=f"at α = {far:g}: train loss {_range(o['loss_far'] for o in outs)} against "
+                f"{_range(o['loss_end'] for o in outs)} at the end; test accuracy "
+                f"{_range(100 * o['acc_far'] for o in outs)} % against a collapse threshold of "
+                f"{_range(100 * o['acc_threshold'] for o in outs)} %; {sum(o['holds'] for o in outs)} "
+                f"of {len(outs)} seeds say yes",
+                per_seed=outs,
+            )
+        )
     cf = res.studies.get("cifar10")
     if cf is not None:
         lb, eb = loss_barriers(cf, "plain", "test"), error_barriers(cf, "plain", "test")
         v, li, ei = barrier_verdict(lb, eb)
         mid = [p.paths["plain"].at("test_acc", 0.5) for p in cf.pairs]
         ends = [min(p.small.test_acc, p.large.test_acc) for p in cf.pairs]
-        out.append(check("000.interpolation.barrier", v, rule=BARRIER_RULE + " (test loss, test error)",
-                         ours=f"test-loss barrier {li}; test-error barrier {ei.pp()}; test accuracy at α = 0.5 "
-                              f"{100 * _mean(mid):.1f} % against {100 * _mean(ends):.1f} % at the worse end",
-                         loss_barrier=li, error_barrier=ei, per_seed_loss_barrier=lb, per_seed_error_barrier=eb,
-                         test_acc_mid=mid))
+        out.append(
+            check(
+                "000.interpolation.barrier",
+                v,
+                rule=BARRIER_RULE + " (test loss, test error)",
+                ours=f"test-loss barrier {li}; test-error barrier {ei.pp()}; test accuracy at α = 0.5 "
+                f"{100 * stats.mean(mid):.1f} % against {100 * stats.mean(ends):.1f} % at the worse end",
+                loss_barrier=li,
+                error_barrier=ei,
+                per_seed_loss_barrier=lb,
+                per_seed_error_barrier=eb,
+                test_acc_mid=mid,
+            )
+        )
         ea = error_barriers(cf, "aligned", "test")
         ia = stats.mean_interval(ea)
-        out.append(check("000.interpolation.separate_basins", stats.direction_verdict(ia, +1, ERROR_MARGIN),
-                         rule=BASINS_RULE,
-                         ours=f"test-error barrier after weight matching {ia.pp()} (plain line {ei.pp()})",
-                         aligned_error_barrier=ia, per_seed_aligned_error_barrier=ea))
+        out.append(
+            check(
+                "000.interpolation.separate_basins",
+                stats.direction_verdict(ia, +1, ERROR_MARGIN),
+                rule=BASINS_RULE,
+                ours=f"test-error barrier after weight matching {ia.pp()} (plain line {ei.pp()})",
+                aligned_error_barrier=ia,
+                per_seed_aligned_error_barrier=ea,
+            )
+        )
     return out
-
-
 
 
 def _range(values) -> str:
@@ -153,26 +195,36 @@ def _range(values) -> str:
 
 # ---- prose --------------------------------------------------------------------------------------------------------
 
+
 def scale(res: Results) -> str:
     """What this run trains, next to the reports' own settings."""
     mn = res.studies["mnist"]
     p = mn.pairs[0]
-    sched = "constant" if mn.scheduler == "constant" else "decayed to 0 by a cosine schedule"
-    out = (f"**This run.** {len(mn.pairs)} seeds; for each, a {p.small.batch_size}-batch minimum (Adam lr "
-           f"{p.small.lr:g}, {p.small.epochs} epochs, {p.small.steps:,} steps) and a {p.large.batch_size}-batch minimum "
-           f"(lr {p.large.lr:g}, {p.large.epochs} epochs, {p.large.steps:,} steps) from different initialisations and "
-           f"data orders, learning rate {sched}. MNIST: {mn.model} ({mn.n_params:,} parameters) on "
-           f"{mn.n_train:,} training images; the line is evaluated on the first {mn.n_eval_train:,} of them and on "
-           f"{mn.n_test:,} test images. Report 001 trained its ShallowCNN (conv 32 → 64, global average pool, FC) "
-           f"with the same recipes for 6 epochs on MNIST")
-    out += "; the quick profile uses an MLP to afford all of MNIST and several seeds, the full profile that CNN." \
-        if mn.model.startswith("MLP") else "."
+    sched = (
+        "constant learning rate" if mn.scheduler == "constant" else "learning rate decayed to 0 by a cosine schedule"
+    )
+    out = (
+        f"**This run.** {len(mn.pairs)} seeds; for each, a {p.small.batch_size}-batch minimum (Adam lr "
+        f"{p.small.lr:g}, {p.small.epochs} epochs, {p.small.steps:,} steps) and a {p.large.batch_size}-batch minimum "
+        f"(lr {p.large.lr:g}, {p.large.epochs} epochs, {p.large.steps:,} steps) from different initialisations and "
+        f"data orders, {sched}. MNIST: {mn.model} ({mn.n_params:,} parameters) on "
+        f"{mn.n_train:,} training images; the line is evaluated on the first {mn.n_eval_train:,} of them and on "
+        f"{mn.n_test:,} test images. Report 001 trained its ShallowCNN (conv 32 → 64, global average pool, FC) "
+        f"with the same recipes for 6 epochs on MNIST"
+    )
+    out += (
+        "; the quick profile uses an MLP to afford all of MNIST and several seeds, the full profile that CNN."
+        if mn.model.startswith("MLP")
+        else "."
+    )
     cf = res.studies.get("cifar10")
     if cf is not None:
         q = cf.pairs[0]
-        out += (f" CIFAR-10 (report 000's pair; it gives only the batch sizes): {cf.model} ({cf.n_params:,} "
-                f"parameters) on {cf.n_train:,} training images, {q.small.epochs} / {q.large.epochs} epochs, the "
-                f"same learning rates; the line on [0, 1] is evaluated on {cf.n_test:,} test images.")
+        out += (
+            f" CIFAR-10 (report 000's pair; it gives only the batch sizes): {cf.model} ({cf.n_params:,} "
+            f"parameters) on {cf.n_train:,} training images, {q.small.epochs} / {q.large.epochs} epochs, the "
+            f"same learning rates; the line on [0, 1] is evaluated on {cf.n_test:,} test images."
+        )
     return out
 
 
@@ -186,12 +238,16 @@ def minima_note(res: Results) -> str:
             total += len(ms)
             ok += n_ok
             if n_ok < len(ms):
-                parts.append(f"{st.name} batch {ms[0].batch_size}: {n_ok} of {len(ms)} (training loss up to "
-                             f"{num(max(m.convergence.train_loss for m in ms), 3)}, ‖∇L‖ up to "
-                             f"{num(max(m.convergence.grad_norm for m in ms), 3)})")
-    head = (f"**Are the end points minima?** Each end point's full-batch training loss and gradient norm were "
-            f"measured after training (eval mode); it counts as a minimum when {res.criterion}. {ok} of {total} "
-            f"end points meet it")
+                parts.append(
+                    f"{st.name} batch {ms[0].batch_size}: {n_ok} of {len(ms)} (training loss up to "
+                    f"{num(max(m.convergence.train_loss for m in ms), 3)}, ‖∇L‖ up to "
+                    f"{num(max(m.convergence.grad_norm for m in ms), 3)})"
+                )
+    head = (
+        f"**Are the end points minima?** Each end point's full-batch training loss and gradient norm were "
+        f"measured after training (eval mode); it counts as a minimum when {res.criterion}. {ok} of {total} "
+        f"end points meet it"
+    )
     if not parts:
         return head + "."
     return head + ". Not minima (the line starts or ends where the budget stopped): " + "; ".join(parts) + "."
@@ -209,14 +265,18 @@ def barrier_text(res: Results) -> str:
     word = {HOLDS: "lowers it", CONTRADICTED: "raises it", UNDECIDED: "does not change it measurably"}[v_align]
     share = 1 - la.mean / lb.mean if lb.mean > 0 else math.nan
     bn = " (BN statistics recomputed at every α)" if mn.batchnorm else ""
-    out = (f"**The barrier.** On the plain line{bn} the training-loss barrier is {lb} nats and the test-error "
-           f"barrier {eb.pp()} (lowest test accuracy on the segment {_range(100 * a for a, _ in low)} %, at α ≈ "
-           f"{_range(x for _, x in low)}). Aligning the hidden units first "
-           f"{word}: {la} nats and {ea.pp()} (per-seed reduction {d}; rule: its 95 % interval above zero).")
+    out = (
+        f"**The barrier.** On the plain line{bn} the training-loss barrier is {lb} nats and the test-error "
+        f"barrier {eb.pp()} (lowest test accuracy on the segment {_range(100 * a for a, _ in low)} %, at α ≈ "
+        f"{_range(x for _, x in low)}). Aligning the hidden units first "
+        f"{word}: {la} nats and {ea.pp()} (per-seed reduction {d}; rule: its 95 % interval above zero)."
+    )
     if v_align == HOLDS and math.isfinite(share):
-        out += (f" Alignment removes {100 * share:.0f} % of the loss barrier: that part was only the arbitrary order "
-                f"of the hidden units of two independently initialised nets, not a property of the batch sizes; "
-                f"what survives it is the barrier between the two functions.")
+        out += (
+            f" Alignment removes {100 * share:.0f} % of the loss barrier: that part was only the arbitrary order "
+            f"of the hidden units of two independently initialised nets, not a property of the batch sizes; "
+            f"what survives it is the barrier between the two functions."
+        )
     return out
 
 
@@ -229,17 +289,21 @@ def outside_text(res: Results) -> str:
         ratio = [o["loss_far"] / o["loss_end"] for o in outs]
         rel = [p.distance["plain"] / getattr(p, role).weight_norm for p in mn.pairs]
         bs = getattr(mn.pairs[0], role).batch_size
-        parts.append(f"beyond the batch-{bs} end (α = {outs[0]['alpha_far']:g}) the training loss is "
-                     f"{_range(ratio)} times the end point's and the test accuracy "
-                     f"{_range(100 * o['acc_far'] for o in outs)} % (**{v}**); the step there, ‖θ_large − "
-                     f"θ_small‖, is {_range(rel)} times that net's own weight norm")
-    norms = {r: _mean([getattr(p, r).weight_norm for p in mn.pairs]) for r in ("small", "large")}
-    return ("**Outside [0, 1], side by side.** " + "; ".join(parts) + f". The two sides are walks of the same "
-            f"length from nets of different size (weight norms {num(norms['small'], 3)} and "
-            f"{num(norms['large'], 3)}): the same step is a larger relative change of the smaller net, and how "
-            f"sharp a minimum looks along a line depends on such scales (Dinh et al. 2017; with BN, only the "
-            f"direction of the weights before a BN layer counts), which is one reason a side can stay accurate "
-            f"where the other collapses.")
+        parts.append(
+            f"beyond the batch-{bs} end (α = {outs[0]['alpha_far']:g}) the training loss is "
+            f"{_range(ratio)} times the end point's and the test accuracy "
+            f"{_range(100 * o['acc_far'] for o in outs)} % (**{v}**); the step there, ‖θ_large − "
+            f"θ_small‖, is {_range(rel)} times that net's own weight norm"
+        )
+    norms = {r: stats.mean([getattr(p, r).weight_norm for p in mn.pairs]) for r in ("small", "large")}
+    return (
+        "**Outside [0, 1], side by side.** " + "; ".join(parts) + f". The two sides are walks of the same "
+        f"length from nets of different size (weight norms {num(norms['small'], 3)} and "
+        f"{num(norms['large'], 3)}): the same step is a larger relative change of the smaller net, and how "
+        f"sharp a minimum looks along a line depends on such scales (Dinh et al. 2017; with BN, only the "
+        f"direction of the weights before a BN layer counts), which is one reason a side can stay accurate "
+        f"where the other collapses."
+    )
 
 
 def _lowest(path: Path, key: str) -> tuple[float, float]:
@@ -260,13 +324,14 @@ def bn_comparison(st: Study) -> dict:
     loss and error barriers (recomputed minus stale) and the two nets at the stale line's peak."""
     idx = [_peak(p.paths["stale"]) for p in st.pairs]
     at = lambda path, key: [float(getattr(p.paths[path], key)[i]) for p, i in zip(st.pairs, idx)]  # noqa: E731
-    return dict(d_loss=stats.paired_interval(loss_barriers(st, "plain"), loss_barriers(st, "stale")),
-                d_error=stats.paired_interval(error_barriers(st, "plain", "train"),
-                                              error_barriers(st, "stale", "train")),
-                alpha=[float(p.paths["stale"].alphas[i]) for p, i in zip(st.pairs, idx)],
-                acc=(at("plain", "train_acc"), at("stale", "train_acc")),
-                entropy=(at("plain", "entropy"), at("stale", "entropy")),
-                loss=(at("plain", "train_loss"), at("stale", "train_loss")))
+    return dict(
+        d_loss=stats.paired_interval(loss_barriers(st, "plain"), loss_barriers(st, "stale")),
+        d_error=stats.paired_interval(error_barriers(st, "plain", "train"), error_barriers(st, "stale", "train")),
+        alpha=[float(p.paths["stale"].alphas[i]) for p, i in zip(st.pairs, idx)],
+        acc=(at("plain", "train_acc"), at("stale", "train_acc")),
+        entropy=(at("plain", "entropy"), at("stale", "entropy")),
+        loss=(at("plain", "train_loss"), at("stale", "train_loss")),
+    )
 
 
 _EFFECT = {HOLDS: "lower", CONTRADICTED: "higher", UNDECIDED: "not measurably different"}
@@ -282,45 +347,56 @@ def bn_text(res: Results) -> str:
     for st in studies:
         c = bn_comparison(st)
         v, ve = stats.direction_verdict(c["d_loss"], -1), stats.direction_verdict(c["d_error"], -1)
-        acc_f, acc_s = (100 * _mean(a) for a in c["acc"])
-        ent_f, ent_s = (_mean(e) for e in c["entropy"])
-        loss_f, loss_s = (_mean(x) for x in c["loss"])
-        parts.append(f"{st.name} ({st.model}): loss barrier {c['d_loss']} nats (**{_EFFECT[v]}**), error barrier "
-                     f"{c['d_error'].pp()} (**{_EFFECT[ve]}**); at the stale line's peak (α ≈ {_range(c['alpha'])}) "
-                     f"training accuracy {acc_f:.1f} % recomputed vs {acc_s:.1f} % stale, mean softmax entropy "
-                     f"{ent_f:.2f} vs {ent_s:.2f} nats, training loss {loss_f:.3g} vs {loss_s:.3g}")
+        acc_f, acc_s = (100 * stats.mean(a) for a in c["acc"])
+        ent_f, ent_s = (stats.mean(e) for e in c["entropy"])
+        loss_f, loss_s = (stats.mean(x) for x in c["loss"])
+        parts.append(
+            f"{st.name} ({st.model}): loss barrier {c['d_loss']} nats (**{_EFFECT[v]}**), error barrier "
+            f"{c['d_error'].pp()} (**{_EFFECT[ve]}**); at the stale line's peak (α ≈ {_range(c['alpha'])}) "
+            f"training accuracy {acc_f:.1f} % recomputed vs {acc_s:.1f} % stale, mean softmax entropy "
+            f"{ent_f:.2f} vs {ent_s:.2f} nats, training loss {loss_f:.3g} vs {loss_s:.3g}"
+        )
         if max(acc_f, acc_s) < 50:
             near_chance.append(f"{st.name} (accuracy {acc_f:.0f} % and {acc_s:.0f} %)")
         if c["d_loss"].mean > 0:
             raised.append(st.name)
         if ent_s > ent_f:
             flatter.append(st.name)
-    out = ("**BatchNorm: stale or recomputed statistics.** Recomputed minus stale, per seed, on the training "
-           "images (rule: the 95 % interval of the per-seed difference below zero: lower, above: higher) — "
-           + "; ".join(parts) + f". A uniform guess has entropy and loss ln 10 = {math.log(10):.2f}.")
+    out = (
+        "**BatchNorm: stale or recomputed statistics.** Recomputed minus stale, per seed, on the training "
+        "images (rule: the 95 % interval of the per-seed difference below zero: lower, above: higher) — "
+        + "; ".join(parts)
+        + f". A uniform guess has entropy and loss ln 10 = {math.log(10):.2f}."
+    )
     if flatter:
-        out += (f" Why the statistics matter: between two minima whose units do not correspond, averaging "
-                f"unrelated units shrinks the pre-activations, and stale statistics, interpolated from the end "
-                f"points, divide by variances that are now too large; the activations come out too small and the "
-                f"output drifts towards a uniform guess — visible as the higher entropy of the stale net at the peak "
-                f"({', '.join(flatter)}). Recomputing restores the scale (Garipov et al. 2018; Ainsworth et al. "
-                f"2023; Jordan et al. 2023, REPAIR).")
+        out += (
+            f" Why the statistics matter: between two minima whose units do not correspond, averaging "
+            f"unrelated units shrinks the pre-activations, and stale statistics, interpolated from the end "
+            f"points, divide by variances that are now too large; the activations come out too small and the "
+            f"output drifts towards a uniform guess — visible as the higher entropy of the stale net at the peak "
+            f"({', '.join(flatter)}). Recomputing restores the scale (Garipov et al. 2018; Ainsworth et al. "
+            f"2023; Jordan et al. 2023, REPAIR)."
+        )
     if near_chance or raised:
-        out += (" Where the net at the peak is broken with either statistics"
-                + (f" ({', '.join(near_chance)})" if near_chance else "")
-                + ", the cross-entropy no longer measures how broken: the near-uniform stale net's loss is capped "
-                  "near ln 10, while the recomputed net commits to classes and pays for its confident mistakes. "
-                  "The loss barrier then sits near its ceiling for both and can come out equal or even higher "
-                  "with recomputed statistics"
-                + (f" (as here in {', '.join(raised)})" if raised else "")
-                + " although the accuracy is no worse: near chance, the error barrier is the comparison to read.")
+        out += (
+            " Where the net at the peak is broken with either statistics"
+            + (f" ({', '.join(near_chance)})" if near_chance else "")
+            + ", the cross-entropy no longer measures how broken: the near-uniform stale net's loss is capped "
+            "near ln 10, while the recomputed net commits to classes and pays for its confident mistakes. "
+            "The loss barrier then sits near its ceiling for both and can come out equal or even higher "
+            "with recomputed statistics"
+            + (f" (as here in {', '.join(raised)})" if raised else "")
+            + " although the accuracy is no worse: near chance, the error barrier is the comparison to read."
+        )
     wide = [st for st in studies if st.pairs[0].paths["stale"].alphas.min() < 0]
     bad = sorted({int(np.sum(~np.isfinite(p.paths["stale"].train_loss))) for st in wide for p in st.pairs})
     if any(bad):
         n_grid = len(wide[0].pairs[0].paths["stale"].alphas)
-        out += (f" Beyond [0, 1] the stale statistics break the net outright (NaN loss at "
-                f"{bad[-1] if len(bad) == 1 else f'{bad[0]}–{bad[-1]}'} of {n_grid} grid points): extrapolating two "
-                f"positive running variances can give a negative one.")
+        out += (
+            f" Beyond [0, 1] the stale statistics break the net outright (NaN loss at "
+            f"{bad[-1] if len(bad) == 1 else f'{bad[0]}–{bad[-1]}'} of {n_grid} grid points): extrapolating two "
+            f"positive running variances can give a negative one."
+        )
     return out
 
 
@@ -336,17 +412,21 @@ def cifar_text(res: Results) -> str:
     if cf is None:
         return ""
     lb, eb = stats.mean_interval(loss_barriers(cf, "plain", "test")), stats.mean_interval(error_barriers(cf))
-    la, ea = stats.mean_interval(loss_barriers(cf, "aligned", "test")), stats.mean_interval(error_barriers(cf, "aligned"))
+    la, ea = (
+        stats.mean_interval(loss_barriers(cf, "aligned", "test")),
+        stats.mean_interval(error_barriers(cf, "aligned")),
+    )
     acc = [min(p.small.test_acc, p.large.test_acc) for p in cf.pairs]
-    return (f"**CIFAR-10 (report 000).** Test-loss barrier {lb} nats and test-error barrier {eb.pp()} on the plain "
-            f"line; after weight matching {la} nats and {ea.pp()}. The end points' test accuracy is "
-            f"{100 * _mean(acc):.1f} % at the worse end, so the scale of the barrier is that of a net far from "
-            f"CIFAR-10's state of the art.")
-
-
+    return (
+        f"**CIFAR-10 (report 000).** Test-loss barrier {lb} nats and test-error barrier {eb.pp()} on the plain "
+        f"line; after weight matching {la} nats and {ea.pp()}. The end points' test accuracy is "
+        f"{100 * stats.mean(acc):.1f} % at the worse end, so the scale of the barrier is that of a net far from "
+        f"CIFAR-10's state of the art."
+    )
 
 
 # ---- tables and metrics ------------------------------------------------------------------------------------------
+
 
 def minima_rows(res: Results) -> list[dict]:
     """One row per study and recipe: full-batch training loss and ||grad L|| (mean and max over seeds), test
@@ -355,11 +435,19 @@ def minima_rows(res: Results) -> list[dict]:
     for st in res.studies.values():
         for role in ("small", "large"):
             ms = [getattr(p, role) for p in st.pairs]
-            rows.append({"study": st.name, "batch": ms[0].batch_size, "lr": ms[0].lr, "epochs": ms[0].epochs,
-                         "steps": ms[0].steps, "train loss": _mean([m.convergence.train_loss for m in ms]),
-                         "max ‖∇L‖": max(m.convergence.grad_norm for m in ms),
-                         "test acc %": 100 * _mean([m.test_acc for m in ms]),
-                         "converged": f"{sum(m.convergence.converged for m in ms)}/{len(ms)}"})
+            rows.append(
+                {
+                    "study": st.name,
+                    "batch": ms[0].batch_size,
+                    "lr": ms[0].lr,
+                    "epochs": ms[0].epochs,
+                    "steps": ms[0].steps,
+                    "train loss": stats.mean([m.convergence.train_loss for m in ms]),
+                    "max ‖∇L‖": max(m.convergence.grad_norm for m in ms),
+                    "test acc %": 100 * stats.mean([m.test_acc for m in ms]),
+                    "converged": f"{sum(m.convergence.converged for m in ms)}/{len(ms)}",
+                }
+            )
     return rows
 
 
@@ -371,8 +459,18 @@ def barrier_rows(res: Results) -> list[dict]:
         for path in st.pairs[0].paths:
             lb, eb = stats.mean_interval(loss_barriers(st, path, split)), stats.mean_interval(error_barriers(st, path))
             dist = [p.distance["aligned" if path == "aligned" else "plain"] for p in st.pairs]
-            rows.append({"study": st.name, "path": path, "loss on": split, "loss barrier": lb.mean, "± sd": lb.sd,
-                         "test-error barrier (pp)": 100 * eb.mean, "± sd ": 100 * eb.sd, "distance": _mean(dist)})
+            rows.append(
+                {
+                    "study": st.name,
+                    "path": path,
+                    "loss on": split,
+                    "loss barrier": lb.mean,
+                    "± sd": lb.sd,
+                    "test-error barrier (pp)": 100 * eb.mean,
+                    "± sd ": 100 * eb.sd,
+                    "distance": stats.mean(dist),
+                }
+            )
     return rows
 
 
@@ -384,10 +482,19 @@ def _path_dict(path: Path) -> dict:
 
 
 def _minimum_dict(m) -> dict:
-    return {"batch_size": m.batch_size, "lr": m.lr, "seed": m.seed, "epochs": m.epochs, "steps": m.steps,
-            "train_loss": m.convergence.train_loss, "grad_norm": m.convergence.grad_norm,
-            "converged": m.convergence.converged, "test_loss": m.test_loss, "test_acc": m.test_acc,
-            "weight_norm": m.weight_norm}
+    return {
+        "batch_size": m.batch_size,
+        "lr": m.lr,
+        "seed": m.seed,
+        "epochs": m.epochs,
+        "steps": m.steps,
+        "train_loss": m.convergence.train_loss,
+        "grad_norm": m.convergence.grad_norm,
+        "converged": m.convergence.converged,
+        "test_loss": m.test_loss,
+        "test_acc": m.test_acc,
+        "weight_norm": m.weight_norm,
+    }
 
 
 def metrics(res: Results) -> dict:
@@ -398,23 +505,49 @@ def metrics(res: Results) -> dict:
     for name, st in res.studies.items():
         split = "test" if name == "cifar10" else "train"
         studies[name] = {
-            "report": st.report, "dataset": st.dataset, "model": st.model, "n_params": st.n_params,
-            "batchnorm": st.batchnorm, "n_train": st.n_train, "n_test": st.n_test, "scheduler": st.scheduler,
-            "pairs": [{"seed": p.seed, "small": _minimum_dict(p.small), "large": _minimum_dict(p.large),
-                       "distance": p.distance, "paths": {k: _path_dict(v) for k, v in p.paths.items()}}
-                      for p in st.pairs],
+            "report": st.report,
+            "dataset": st.dataset,
+            "model": st.model,
+            "n_params": st.n_params,
+            "batchnorm": st.batchnorm,
+            "n_train": st.n_train,
+            "n_test": st.n_test,
+            "scheduler": st.scheduler,
+            "pairs": [
+                {
+                    "seed": p.seed,
+                    "small": _minimum_dict(p.small),
+                    "large": _minimum_dict(p.large),
+                    "distance": p.distance,
+                    "paths": {k: _path_dict(v) for k, v in p.paths.items()},
+                }
+                for p in st.pairs
+            ],
             "barrier_split": split,
             "loss_barrier": {path: loss_barriers(st, path, split) for path in st.pairs[0].paths},
             "error_barrier": {path: error_barriers(st, path) for path in st.pairs[0].paths},
         }
-    headline = {"loss barrier, plain (MNIST train)": spread(loss_barriers(mn, "plain"), "nats"),
-                "loss barrier, aligned (MNIST train)": spread(loss_barriers(mn, "aligned"), "nats"),
-                "test-error barrier, plain (MNIST)": spread(error_barriers(mn, "plain"), "pp", 100),
-                "end points converged": sum(getattr(p, r).convergence.converged for st in res.studies.values()
-                                            for p in st.pairs for r in ("small", "large"))}
+    headline = {
+        "loss barrier, plain (MNIST train)": spread(loss_barriers(mn, "plain"), "nats"),
+        "loss barrier, aligned (MNIST train)": spread(loss_barriers(mn, "aligned"), "nats"),
+        "test-error barrier, plain (MNIST)": spread(error_barriers(mn, "plain"), "pp", 100),
+        "end points converged": sum(
+            getattr(p, r).convergence.converged
+            for st in res.studies.values()
+            for p in st.pairs
+            for r in ("small", "large")
+        ),
+    }
     if "cifar10" in res.studies:
-        headline["test-loss barrier, plain (CIFAR-10)"] = spread(loss_barriers(res.studies["cifar10"], "plain", "test"),
-                                                                 "nats")
-    return {"studies": studies, "convergence_criterion": res.criterion, "grad_tol": res.grad_tol,
-            "loss_tol": res.loss_tol, "loss_margin": LOSS_MARGIN, "error_margin": ERROR_MARGIN,
-            "headline": headline}
+        headline["test-loss barrier, plain (CIFAR-10)"] = spread(
+            loss_barriers(res.studies["cifar10"], "plain", "test"), "nats"
+        )
+    return {
+        "studies": studies,
+        "convergence_criterion": res.criterion,
+        "grad_tol": res.grad_tol,
+        "loss_tol": res.loss_tol,
+        "loss_margin": LOSS_MARGIN,
+        "error_margin": ERROR_MARGIN,
+        "headline": headline,
+    }

@@ -9,6 +9,7 @@
 Every trajectory run has its own seed (initialisation and minibatch order); every loss and gradient norm that a
 claim reads is full batch (the whole training set, eval mode), measured at each weight snapshot.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 from torch.func import vmap
+from torch.nn import functional as F
 
 from ... import models
 from ...core import cache, data, params, train
@@ -26,8 +27,8 @@ from ...probes.critical import ZERO_TOLS, critical_points, flat_loss, index_swee
 from ...probes.hessian import dense_hessian
 from ...probes.trajectories import pca2
 
-
 # ---- results ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PCAView:
@@ -125,6 +126,7 @@ class Results:
 
 # ---- trajectories -----------------------------------------------------------------------------------------
 
+
 def mlp_spec(depth: int, width: int, act: str = "relu") -> dict:
     return {"kind": "mlp", "depth": depth, "width": width, "in_dim": 1, "out_dim": 1, "act": act}
 
@@ -135,8 +137,9 @@ def sine_data(n_points: int, device) -> data.Split:
 
 
 def mnist_spec(cfg) -> dict:
-    return models.cnn_spec("mnist", cfg.mnist_channels, 0, pool_every=cfg.mnist_pool_every,
-                           global_pool=cfg.mnist_global_pool)
+    return models.cnn_spec(
+        "mnist", cfg.mnist_channels, 0, pool_every=cfg.mnist_pool_every, global_pool=cfg.mnist_global_pool
+    )
 
 
 def model_label(spec: dict) -> str:
@@ -182,20 +185,49 @@ def _pca_view(snaps: list[torch.Tensor], sl) -> PCAView:
     return PCAView(joint.coords, joint.ratio, per_run)
 
 
-def trajectories(label: str, spec: dict, split: data.Split, seeds: list[int], device, *, loss_fn, grad_tol: float,
-                 test_metric_name: str, **fit_kwargs) -> Trajectories:
+def trajectories(
+    label: str,
+    spec: dict,
+    split: data.Split,
+    seeds: list[int],
+    device,
+    *,
+    loss_fn,
+    grad_tol: float,
+    test_metric_name: str,
+    **fit_kwargs,
+) -> Trajectories:
     """One run of `spec` per seed (`models.trained`, cached), weights snapshotted, then the full-batch loss and
     gradient norm at every snapshot (cached as well: they cost a pass over the training set each)."""
     runs = []
     for s in seeds:
-        _, hist = models.trained(spec, split, seed=s, device=device, loss_fn=loss_fn, track_grad_norm=True,
-                                 track_step_loss=True, record_final=True, progress_bar=False, desc=f"seed {s}",
-                                 **fit_kwargs)
+        _, hist = models.trained(
+            spec,
+            split,
+            seed=s,
+            device=device,
+            loss_fn=loss_fn,
+            track_grad_norm=True,
+            track_step_loss=True,
+            record_final=True,
+            progress_bar=False,
+            desc=f"seed {s}",
+            **fit_kwargs,
+        )
         snaps = torch.stack(hist["snapshots"])
-        config = dict(kind="02_full_batch_series", spec=spec, data=split.spec, seed=s, device=torch.device(device).type,
-                      fit=fit_kwargs, loss=train.loss_name(loss_fn))
-        series = cache.cached(config, lambda: dict(zip(("loss", "grad_norm"),
-                                                       _full_batch_series(spec, snaps, split, loss_fn))))
+        config = dict(
+            kind="02_full_batch_series",
+            spec=spec,
+            data=split.spec,
+            seed=s,
+            device=torch.device(device).type,
+            fit=fit_kwargs,
+            loss=train.loss_name(loss_fn),
+        )
+        series = cache.cached(
+            config,
+            lambda snaps=snaps: dict(zip(("loss", "grad_norm"), _full_batch_series(spec, snaps, split, loss_fn))),
+        )
         runs.append((hist, snaps.double(), series))
     model = models.build(spec)
     fl = first_layer_slice(model)
@@ -206,43 +238,77 @@ def trajectories(label: str, spec: dict, split: data.Split, seeds: list[int], de
     hists = [r[0] for r in runs]
     metric = "test_acc" if test_metric_name == "test accuracy" else "test_loss"
     return Trajectories(
-        label=label, model=model_label(spec),
-        loss_name="cross-entropy" if loss_fn is F.cross_entropy else "MSE", seeds=list(seeds),
+        label=label,
+        model=model_label(spec),
+        loss_name="cross-entropy" if loss_fn is F.cross_entropy else "MSE",
+        seeds=list(seeds),
         snapshot_epochs=list(hists[0]["snapshot_epochs"]),
         steps_per_epoch=math.ceil(len(split.x_train) / fit_kwargs["batch_size"]),
-        n_params=params.n_trainable(model), first_layer_params=fl.stop - fl.start, n_train=len(split.x_train),
-        loss=np.array([r[2]["loss"] for r in runs]), grad_norm=np.array([r[2]["grad_norm"] for r in runs]),
+        n_params=params.n_trainable(model),
+        first_layer_params=fl.stop - fl.start,
+        n_train=len(split.x_train),
+        loss=np.array([r[2]["loss"] for r in runs]),
+        grad_norm=np.array([r[2]["grad_norm"] for r in runs]),
         weight_norm=np.array([s.norm(dim=1).numpy() for s in snaps]),
-        step_loss=np.array([h["step_loss"] for h in hists]), step_grad_norm=np.array([h["grad_norm"] for h in hists]),
-        whole=_pca_view(snaps, slice(None)), first_layer=_pca_view(snaps, fl),
+        step_loss=np.array([h["step_loss"] for h in hists]),
+        step_grad_norm=np.array([h["grad_norm"] for h in hists]),
+        whole=_pca_view(snaps, slice(None)),
+        first_layer=_pca_view(snaps, fl),
         start_spread=_mean_distance_to_others(torch.stack([s[0] for s in snaps])),
         end_spread=_mean_distance_to_others(torch.stack([s[-1] for s in snaps])),
         first_layer_share=np.array(first_share),
         first_layer_early=np.array([_early_fraction(s, fl) for s in snaps]),
         rest_early=np.array([_early_fraction(s, rest) for s in snaps]),
-        test_metric=np.array([train.final(h, metric) for h in hists], dtype=float), test_metric_name=test_metric_name,
-        convergence=[train.convergence(h, grad_tol=grad_tol) for h in hists])
+        test_metric=np.array([train.final(h, metric) for h in hists], dtype=float),
+        test_metric_name=test_metric_name,
+        convergence=[train.convergence(h, grad_tol=grad_tol) for h in hists],
+    )
 
 
 def sine_trajectories(cfg, seeds: list[int], device) -> Trajectories:
     """Report 000's experiment: the depth x width ReLU MLP on sin(2 pi x), Adam at a constant lr, minibatches."""
     split = sine_data(cfg.n_points, device)
-    return trajectories("sin(2πx) MLP", mlp_spec(cfg.depth, cfg.width), split, seeds, device, loss_fn=F.mse_loss,
-                        grad_tol=cfg.grad_tol, test_metric_name="test MSE", epochs=cfg.epochs, lr=cfg.lr,
-                        optimizer="adam", batch_size=cfg.batch_size, snapshot_every=cfg.snapshot_every,
-                        eval_every=cfg.epochs)
+    return trajectories(
+        "sin(2πx) MLP",
+        mlp_spec(cfg.depth, cfg.width),
+        split,
+        seeds,
+        device,
+        loss_fn=F.mse_loss,
+        grad_tol=cfg.grad_tol,
+        test_metric_name="test MSE",
+        epochs=cfg.epochs,
+        lr=cfg.lr,
+        optimizer="adam",
+        batch_size=cfg.batch_size,
+        snapshot_every=cfg.snapshot_every,
+        eval_every=cfg.epochs,
+    )
 
 
 def mnist_trajectories(cfg, seeds: list[int], device) -> Trajectories:
     """Reports 001 / 002: a small CNN on a fixed MNIST subset, Adam, snapshots every epoch."""
     split = data.load("mnist", n_train=cfg.mnist_train, n_test=cfg.mnist_test, device=device)
-    return trajectories("MNIST CNN", mnist_spec(cfg), split, seeds, device, loss_fn=F.cross_entropy,
-                        grad_tol=cfg.mnist_grad_tol, test_metric_name="test accuracy", epochs=cfg.mnist_epochs,
-                        lr=cfg.mnist_lr, optimizer="adam", batch_size=cfg.mnist_batch_size, snapshot_every=1,
-                        eval_every=cfg.mnist_epochs)
+    return trajectories(
+        "MNIST CNN",
+        mnist_spec(cfg),
+        split,
+        seeds,
+        device,
+        loss_fn=F.cross_entropy,
+        grad_tol=cfg.mnist_grad_tol,
+        test_metric_name="test accuracy",
+        epochs=cfg.mnist_epochs,
+        lr=cfg.mnist_lr,
+        optimizer="adam",
+        batch_size=cfg.mnist_batch_size,
+        snapshot_every=1,
+        eval_every=cfg.mnist_epochs,
+    )
 
 
 # ---- minimal ratio ----------------------------------------------------------------------------------------
+
 
 def penalised(f, weight_decay: float):
     """theta -> f(theta) + weight_decay / 2 ||theta||^2 (the objective Adam's L2 weight decay minimises)."""
@@ -255,8 +321,18 @@ def penalised(f, weight_decay: float):
     return objective
 
 
-RATIO_FIELDS = ("ratio_runs", "ratio_width", "ratio_points", "ratio_steps", "ratio_lr", "weight_decay", "solver_tol",
-                "solver_iters", "n_neighbours", "radius")
+RATIO_FIELDS = (
+    "ratio_runs",
+    "ratio_width",
+    "ratio_points",
+    "ratio_steps",
+    "ratio_lr",
+    "weight_decay",
+    "solver_tol",
+    "solver_iters",
+    "n_neighbours",
+    "radius",
+)
 
 
 def minimal_ratio(cfg, seed: int) -> MinimalRatio:
@@ -269,15 +345,32 @@ def minimal_ratio(cfg, seed: int) -> MinimalRatio:
     split = sine_data(cfg.ratio_points, "cpu")
     n = lambda k: p[k].numpy()  # noqa: E731
     return MinimalRatio(
-        model=model_label(mlp_spec(2, cfg.ratio_width, "tanh")), seeds=list(range(seed, seed + cfg.ratio_runs)),
-        n_params=int(p["eigenvalues"].shape[1]), n_points=cfg.ratio_points,
-        target_variance=float(split.y_train.var(unbiased=False)), weight_decay=cfg.weight_decay,
-        adam_steps=cfg.ratio_steps, grad_tol=cfg.solver_tol, zero_tol=cfg.zero_tol, zero_tols=ZERO_TOLS,
-        n_neighbours=cfg.n_neighbours, radius=cfg.radius, adam_mse=n("adam_mse"), adam_grad_norm=n("adam_grad_norm"),
-        adam_sampling=n("adam_sampling"), mse=n("mse"), objective=n("objective"), grad_norm=n("grad_norm"),
-        converged=n("converged").astype(bool), n_iter=n("n_iter"), distance=n("distance"),
-        theta_norm=n("theta_norm"), eigenvalues=n("eigenvalues"), sampling=n("sampling"),
-        solver_grad_norms=[list(map(float, c)) for c in p["solver_grad_norms"]])
+        model=model_label(mlp_spec(2, cfg.ratio_width, "tanh")),
+        seeds=list(range(seed, seed + cfg.ratio_runs)),
+        n_params=int(p["eigenvalues"].shape[1]),
+        n_points=cfg.ratio_points,
+        target_variance=float(split.y_train.var(unbiased=False)),
+        weight_decay=cfg.weight_decay,
+        adam_steps=cfg.ratio_steps,
+        grad_tol=cfg.solver_tol,
+        zero_tol=cfg.zero_tol,
+        zero_tols=ZERO_TOLS,
+        n_neighbours=cfg.n_neighbours,
+        radius=cfg.radius,
+        adam_mse=n("adam_mse"),
+        adam_grad_norm=n("adam_grad_norm"),
+        adam_sampling=n("adam_sampling"),
+        mse=n("mse"),
+        objective=n("objective"),
+        grad_norm=n("grad_norm"),
+        converged=n("converged").astype(bool),
+        n_iter=n("n_iter"),
+        distance=n("distance"),
+        theta_norm=n("theta_norm"),
+        eigenvalues=n("eigenvalues"),
+        sampling=n("sampling"),
+        solver_grad_norms=[list(map(float, c)) for c in p["solver_grad_norms"]],
+    )
 
 
 def _minimal_ratio_payload(cfg, seed: int) -> dict:
@@ -289,25 +382,47 @@ def _minimal_ratio_payload(cfg, seed: int) -> dict:
         torch.manual_seed(s)
         members.append(models.build(spec))
     ens = Ensemble(members)
-    train.fit(ens, split, epochs=cfg.ratio_steps, lr=cfg.ratio_lr, optimizer="adam", weight_decay=cfg.weight_decay,
-              batch_size=cfg.ratio_points, scheduler="cosine", loss_fn=summed(F.mse_loss), eval_every=cfg.ratio_steps,
-              eval_train=False, seed=seed, progress_bar=False)
+    train.fit(
+        ens,
+        split,
+        epochs=cfg.ratio_steps,
+        lr=cfg.ratio_lr,
+        optimizer="adam",
+        weight_decay=cfg.weight_decay,
+        batch_size=cfg.ratio_points,
+        scheduler="cosine",
+        loss_fn=summed(F.mse_loss),
+        eval_every=cfg.ratio_steps,
+        eval_train=False,
+        seed=seed,
+        progress_bar=False,
+    )
     theta0 = torch.stack([params.flat_params(ens.member(i)).double() for i in range(len(members))])
-    mse = flat_loss(members[0], F.mse_loss, split.x_train, split.y_train)
+    mse = flat_loss(members[0], F.mse_loss, (split.x_train, split.y_train))
     f = penalised(mse, cfg.weight_decay)
     cps = critical_points(f, theta0, grad_tol=cfg.solver_tol, max_iter=cfg.solver_iters)
     theta = torch.stack([c.theta for c in cps])
 
     def ratios(points: torch.Tensor) -> list[float]:
-        return [sampling_ratio(f, t, cfg.radius * float(t.norm()), cfg.n_neighbours, seed=s) for t, s in zip(points, seeds)]
+        return [
+            sampling_ratio(f, t, cfg.radius * float(t.norm()), cfg.n_neighbours, seed=s) for t, s in zip(points, seeds)
+        ]
 
     return dict(
-        adam_mse=vmap(mse)(theta0), adam_grad_norm=vmap(torch.func.grad(f))(theta0).norm(dim=1),
-        adam_sampling=torch.tensor(ratios(theta0)), mse=vmap(mse)(theta), objective=vmap(f)(theta),
-        grad_norm=torch.tensor([c.grad_norm for c in cps]), converged=torch.tensor([c.converged for c in cps]),
-        n_iter=torch.tensor([c.n_iter for c in cps]), distance=torch.tensor([c.distance for c in cps]),
-        theta_norm=theta.norm(dim=1), eigenvalues=torch.stack([torch.linalg.eigvalsh(dense_hessian(f, t)) for t in theta]),
-        sampling=torch.tensor(ratios(theta)), solver_grad_norms=[torch.tensor(c.grad_norms) for c in cps])
+        adam_mse=vmap(mse)(theta0),
+        adam_grad_norm=vmap(torch.func.grad(f))(theta0).norm(dim=1),
+        adam_sampling=torch.tensor(ratios(theta0)),
+        mse=vmap(mse)(theta),
+        objective=vmap(f)(theta),
+        grad_norm=torch.tensor([c.grad_norm for c in cps]),
+        converged=torch.tensor([c.converged for c in cps]),
+        n_iter=torch.tensor([c.n_iter for c in cps]),
+        distance=torch.tensor([c.distance for c in cps]),
+        theta_norm=theta.norm(dim=1),
+        eigenvalues=torch.stack([torch.linalg.eigvalsh(dense_hessian(f, t)) for t in theta]),
+        sampling=torch.tensor(ratios(theta)),
+        solver_grad_norms=[torch.tensor(c.grad_norms) for c in cps],
+    )
 
 
 # ---- derived per-run quantities (read by text and figures) -------------------------------------------------
@@ -342,6 +457,7 @@ def kind_of_point(res: MinimalRatio) -> np.ndarray:
 
 
 # ---- everything -------------------------------------------------------------------------------------------
+
 
 def run_all(run) -> Results:
     cfg = run.cfg

@@ -1,11 +1,12 @@
 """02 optimization: figures drawn from the results objects only (`compute.Trajectories`, `compute.MinimalRatio`).
 
-    pca(tr)            snapshots in the joint PCA plane, whole model and first layer, explained variance on the axes
-    spreads(tr)        each run's mean distance to the other runs at the start and at the end, in weight space
-    gradients(tr)      minibatch norm per step (one run), full-batch loss and ||grad L|| per snapshot (mean ± sd over
-                       seeds), weight norm vs loss
-    minimal_ratio(r)   the solver's ||grad L|| per Newton step, the minimal ratio vs the loss, the Hessian spectra
+pca(tr)            snapshots in the joint PCA plane, whole model and first layer, explained variance on the axes
+spreads(tr)        each run's mean distance to the other runs at the start and at the end, in weight space
+gradients(tr)      minibatch norm per step (one run), full-batch loss and ||grad L|| per snapshot (mean ± sd over
+                   seeds), weight norm vs loss
+minimal_ratio(r)   the solver's ||grad L|| per Newton step, the minimal ratio vs the loss, the Hessian spectra
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -33,13 +34,26 @@ def pca(tr: Trajectories) -> plt.Figure:
         for i, s in enumerate(tr.seeds):
             rows = slice(i * n_snap, (i + 1) * n_snap)
             ax.plot(c[rows, 0], c[rows, 1], "-", color=pal[i], lw=0.8, alpha=0.7)
-            sc = ax.scatter(c[rows, 0], c[rows, 1], c=loss[rows], cmap="viridis", norm=norm, marker=MARKERS[i % 13],
-                            s=22, edgecolors=pal[i], linewidths=0.6, label=f"seed {s}", zorder=3)
+            sc = ax.scatter(
+                c[rows, 0],
+                c[rows, 1],
+                c=loss[rows],
+                cmap="viridis",
+                norm=norm,
+                marker=MARKERS[i % 13],
+                s=22,
+                edgecolors=pal[i],
+                linewidths=0.6,
+                label=f"seed {s}",
+                zorder=3,
+            )
             ax.scatter(c[rows.start, 0], c[rows.start, 1], marker="x", color="k", s=30, zorder=4)
         ax.set_xlabel(f"PC1 ({view.ratio[0]:.1%} of the variance)")
         ax.set_ylabel(f"PC2 ({view.ratio[1]:.1%} of the variance)")
-        ax.set_title(f"{tr.label}, {title}: joint PCA of {len(tr.seeds)} runs\nPC1 + PC2 keep {view.ratio.sum():.1%}; "
-                     f"one run's own PCA {view.per_run_ratio.sum():.1%} (mean)")
+        ax.set_title(
+            f"{tr.label}, {title}: joint PCA of {len(tr.seeds)} runs\nPC1 + PC2 keep {view.ratio.sum():.1%}; "
+            f"one run's own PCA {view.per_run_ratio.sum():.1%} (mean)"
+        )
     fig.colorbar(sc, ax=axes, label=f"full-batch training {tr.loss_name} (log)", shrink=0.85)
     axes[0].legend(loc="best", fontsize="x-small", ncol=2, title="x = initialisation", title_fontsize="x-small")
     return fig
@@ -121,8 +135,7 @@ def minimal_ratio(r: MinimalRatio) -> plt.Figure:
     ax.scatter(r.mse[ok], compute.hessian_ratio(r)[ok], color=c1, s=22, label=f"dense Hessian (tol {r.zero_tol:g})")
     ax.scatter(r.mse[ok], r.sampling[ok], color=c2, marker="^", s=18, label=f"{r.n_neighbours} neighbours")
     ax.scatter(r.adam_mse, r.adam_sampling, color=c3, marker="x", s=18, label="neighbours, at Adam's end point")
-    ax.axvline(compute.low_loss_line(r), color="0.5", ls=":", lw=1,
-               label=f"low loss: {compute.LOW_LOSS:.0%} of Var(y)")
+    ax.axvline(compute.low_loss_line(r), color="0.5", ls=":", lw=1, label=f"low loss: {compute.LOW_LOSS:.0%} of Var(y)")
     ax.set_xscale("log")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("training MSE")
@@ -145,4 +158,3 @@ def minimal_ratio(r: MinimalRatio) -> plt.Figure:
     ax.legend(fontsize="x-small")
     fig.tight_layout()
     return fig
-

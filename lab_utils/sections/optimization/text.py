@@ -1,10 +1,12 @@
 """02 optimization: prose, the claim checks and the metrics, each computed from a `compute.Results` only.
 
 Every verdict applies one rule of `lab_utils.core.stats` to per-seed (per-run) values and says which in its
-`rule`. Shares of runs get a Wilson 95 % interval and correlations over runs a Fisher-z interval, both as
-`stats.Interval`s, so that the same direction / equivalence rules decide them. Reference numbers come from the
+`rule`. Shares of runs get a Wilson 95 % interval and correlations over runs a Fisher-z interval
+(`core.stats.wilson_interval`, `correlation_interval`), both as `stats.Interval`s, so that the same direction /
+equivalence rules decide them. Reference numbers come from the
 claim registry (`references.optimization`).
 """
+
 from __future__ import annotations
 
 import math
@@ -13,57 +15,30 @@ from typing import Sequence
 import numpy as np
 
 from ...core import stats
+from ...core.stats import correlation_interval, wilson_interval
 from ...references import claim
 from ...report import claims as claims_mod
 from ...report.claims import ClaimCheck
-from ...report.fmt import num, pct
+from ...report.fmt import num, pct, values
 from ...report.metrics import spread
 from . import compute
 from .compute import MinimalRatio, Results, Trajectories
 
 SECTION = "02_optimization"
-Z95 = 1.959963984540054
-HIGH_RATIO = 0.9     # "high minimal ratio" (report 001 gives no number)
-WORSE = 2.0          # a minimum is "clearly worse" when its MSE is more than twice the best minimum's
-FEW = 0.05           # "a few": contradicted only when the share's interval lies below 5 %
-STRONG = 0.5         # "no strong correlation": |Spearman rho| below 0.5
-NARROW = 0.05        # a "narrow band" of weight norms: (max - min) / mean at most 5 %
-SAME_PP = 1.0        # "similarly good": within 1 percentage point of the runs' median test accuracy
-FAR = 0.1            # the solver "went far" when it moved more than 10 % of |theta| from Adam's end point
+HIGH_RATIO = 0.9  # "high minimal ratio" (report 001 gives no number)
+WORSE = 2.0  # a minimum is "clearly worse" when its MSE is more than twice the best minimum's
+FEW = 0.05  # "a few": contradicted only when the share's interval lies below 5 %
+STRONG = 0.5  # "no strong correlation": |Spearman rho| below 0.5
+NARROW = 0.05  # a "narrow band" of weight norms: (max - min) / mean at most 5 %
+SAME_PP = 1.0  # "similarly good": within 1 percentage point of the runs' median test accuracy
+FAR = 0.1  # the solver "went far" when it moved more than 10 % of |theta| from Adam's end point
 
 
-# ---- intervals for shares and correlations ----------------------------------------------------------------
-
-def wilson_interval(k: int, n: int) -> stats.Interval:
-    """The Wilson 95 % interval of a share k / n (defined at k = 0 and k = n, unlike the t-interval of 0/1 values);
-    sd is the binomial sd sqrt(p (1 - p)); unbounded for n = 0."""
-    if n == 0:
-        return stats.Interval(math.nan, math.nan, 0, -math.inf, math.inf)
-    p = k / n
-    centre = (k + Z95**2 / 2) / (n + Z95**2)
-    half = Z95 / (n + Z95**2) * math.sqrt(k * (n - k) / n + Z95**2 / 4)
-    return stats.Interval(p, math.sqrt(p * (1 - p)), n, max(0.0, centre - half), min(1.0, centre + half))
-
-
-def correlation_interval(c: stats.Correlation) -> stats.Interval:
-    """The Fisher-z 95 % interval of a Spearman rho (Bonett-Wright standard error sqrt((1 + rho^2 / 2) / (n - 3)));
-    n = 0 (no interval) when the correlation is undefined or n < 4."""
-    if not math.isfinite(c.r) or c.n < 4:
-        return stats.Interval(c.r, math.nan, 0, -math.inf, math.inf)
-    r = max(-1 + 1e-12, min(1 - 1e-12, c.r))
-    se = math.sqrt((1 + r**2 / 2) / (c.n - 3))
-    z = math.atanh(r)
-    return stats.Interval(c.r, math.nan, c.n, math.tanh(z - Z95 * se), math.tanh(z + Z95 * se))
-
-
+# ---- shares and per-run values ----------------------------------------------------------------------------
 
 
 def _share(k: int, n: int, iv: stats.Interval) -> str:
     return f"{k}/{n} = {pct(k / n, 0) if n else '–'} (Wilson 95 % CI [{pct(iv.lo, 0)}, {pct(iv.hi, 0)}])"
-
-
-def _vals(vals: Sequence[float], digits: int = 3) -> str:
-    return ", ".join("–" if v is None or not math.isfinite(v) else f"{v:.{digits}g}" for v in vals)
 
 
 def _floats(a) -> list[float | None]:
@@ -76,6 +51,7 @@ def _share_verdict(iv: stats.Interval, above: float) -> str:
 
 
 # ---- per-run values of the trajectory experiments ---------------------------------------------------------
+
 
 def spread_log_ratio(tr: Trajectories) -> list[float | None]:
     """Per run log10(end spread / start spread): below 0 when the run ends closer to the others than it started."""
@@ -99,7 +75,7 @@ def sawtooth_jump(tr: Trajectories) -> list[float | None]:
     out = []
     for g in np.log10(tr.step_grad_norm):
         n_ep = len(g) // spe
-        jumps = [g[e * spe:e * spe + k].mean() - g[e * spe - k:e * spe].mean() for e in range(1, n_ep)]
+        jumps = [g[e * spe : e * spe + k].mean() - g[e * spe - k : e * spe].mean() for e in range(1, n_ep)]
         out.append(float(np.mean(jumps)) if jumps else None)
     return out
 
@@ -122,6 +98,7 @@ def converged_count(tr: Trajectories) -> int:
 
 # ---- per-run values of the minimal-ratio experiment -------------------------------------------------------
 
+
 def kinds(res: MinimalRatio) -> np.ndarray:
     return compute.kind_of_point(res)
 
@@ -132,20 +109,28 @@ def low_loss(res: MinimalRatio) -> np.ndarray:
 
 # ---- claim checks: the sine MLP (report 000) --------------------------------------------------------------
 
+
 def _spread_check(claim_id: str, tr: Trajectories, reproduced: dict | None = None, **extra) -> ClaimCheck:
     lr = spread_log_ratio(tr)
     iv = stats.mean_interval(lr)
     return claims_mod.check(
-        claim_id, stats.direction_verdict(iv, -1),
+        claim_id,
+        stats.direction_verdict(iv, -1),
         rule="direction: holds when the 95 % interval of the mean over runs of log10(end spread / start spread) lies "
-             "below 0 (the runs end closer together than they started), contradicted when it lies above 0; a run's "
-             "spread is its mean distance in weight space to the other runs (the runs share partners, so the "
-             "interval is if anything too narrow)",
-        ours=f"log10(end / start spread) {iv.text()}: spreads ×{10 ** iv.mean:.3g} on average "
-             f"(start {num(float(tr.start_spread.mean()))}, end {num(float(tr.end_spread.mean()))}; "
-             f"‖θ_end‖ ≈ {num(float(tr.weight_norm[:, -1].mean()))})",
-        reproduced=reproduced, log10_spread_ratio=iv, per_run=lr, start_spread=tr.start_spread, end_spread=tr.end_spread,
-        converged=converged_count(tr), **extra)
+        "below 0 (the runs end closer together than they started), contradicted when it lies above 0; a run's "
+        "spread is its mean distance in weight space to the other runs (the runs share partners, so the "
+        "interval is if anything too narrow)",
+        ours=f"log10(end / start spread) {iv.text()}: spreads ×{10**iv.mean:.3g} on average "
+        f"(start {num(float(tr.start_spread.mean()))}, end {num(float(tr.end_spread.mean()))}; "
+        f"‖θ_end‖ ≈ {num(float(tr.weight_norm[:, -1].mean()))})",
+        reproduced=reproduced,
+        log10_spread_ratio=iv,
+        per_run=lr,
+        start_spread=tr.start_spread,
+        end_spread=tr.end_spread,
+        converged=converged_count(tr),
+        **extra,
+    )
 
 
 def _falls_check(claim_id: str, tr: Trajectories) -> ClaimCheck:
@@ -153,12 +138,17 @@ def _falls_check(claim_id: str, tr: Trajectories) -> ClaimCheck:
     iv = stats.mean_interval(rho)
     lf, gf = fall_factor(tr.loss), fall_factor(tr.grad_norm)
     return claims_mod.check(
-        claim_id, stats.direction_verdict(iv, +1),
+        claim_id,
+        stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed Spearman ρ between the full-batch training loss "
-             "and the full-batch gradient norm over the snapshots lies above 0, contradicted when it lies below 0",
+        "and the full-batch gradient norm over the snapshots lies above 0, contradicted when it lies below 0",
         ours=f"ρ {iv.text()}; from initialisation to the end the loss fell ×{num(float(np.median(lf)), 3)} and ‖∇L‖ "
-             f"×{num(float(np.median(gf)), 3)} (medians over {len(tr.seeds)} seeds, full batch)",
-        spearman=iv, per_seed=rho, loss_fall=lf, grad_norm_fall=gf)
+        f"×{num(float(np.median(gf)), 3)} (medians over {len(tr.seeds)} seeds, full batch)",
+        spearman=iv,
+        per_seed=rho,
+        loss_fall=lf,
+        grad_norm_fall=gf,
+    )
 
 
 def check_common_region(res: Results) -> ClaimCheck:
@@ -171,10 +161,15 @@ def check_gradient_000(res: Results) -> ClaimCheck:
 
 # ---- claim checks: the MNIST CNN (reports 001, 002) -------------------------------------------------------
 
+
 def check_end_clustering(res: Results) -> ClaimCheck:
     acc = 100 * res.mnist.test_metric
-    return _spread_check("001.trajectories.end_clustering", res.mnist, test_acc_percent=acc,
-                         reproduced={"test_acc_low": float(acc.min()), "test_acc_high": float(acc.max())})
+    return _spread_check(
+        "001.trajectories.end_clustering",
+        res.mnist,
+        test_acc_percent=acc,
+        reproduced={"test_acc_low": float(acc.min()), "test_acc_high": float(acc.max())},
+    )
 
 
 def check_later_layers(res: Results) -> ClaimCheck:
@@ -182,13 +177,17 @@ def check_later_layers(res: Results) -> ClaimCheck:
     ex = first_layer_excess(tr)
     iv = stats.mean_interval(ex)
     return claims_mod.check(
-        "001.trajectories.later_layers_vary_most", stats.direction_verdict(iv, -1),
+        "001.trajectories.later_layers_vary_most",
+        stats.direction_verdict(iv, -1),
         rule="direction: holds when the 95 % interval of the per-seed log10(first layer's share of ‖θ_end − θ_0‖² / "
-             "its share of the parameters) lies below 0 (layer 1 moves less per parameter than the rest), "
-             "contradicted when it lies above 0",
+        "its share of the parameters) lies below 0 (layer 1 moves less per parameter than the rest), "
+        "contradicted when it lies above 0",
         ours=f"layer 1 holds {pct(tr.first_layer_params / tr.n_params)} of the parameters and "
-             f"{pct(float(np.mean(tr.first_layer_share)))} of the squared displacement (mean); log10 ratio {iv.text()}",
-        per_seed=ex, first_layer_share=tr.first_layer_share, param_share=tr.first_layer_params / tr.n_params)
+        f"{pct(float(np.mean(tr.first_layer_share)))} of the squared displacement (mean); log10 ratio {iv.text()}",
+        per_seed=ex,
+        first_layer_share=tr.first_layer_share,
+        param_share=tr.first_layer_params / tr.n_params,
+    )
 
 
 def check_early_layers(res: Results) -> ClaimCheck:
@@ -196,13 +195,17 @@ def check_early_layers(res: Results) -> ClaimCheck:
     iv = stats.paired_interval(_floats(tr.first_layer_early), _floats(tr.rest_early))
     e = tr.snapshot_epochs[1]
     return claims_mod.check(
-        "001.trajectories.early_layers_settle", stats.direction_verdict(iv, +1),
+        "001.trajectories.early_layers_settle",
+        stats.direction_verdict(iv, +1),
         rule=f"direction: holds when the 95 % interval of the per-seed difference (fraction of its final displacement "
-             f"that layer 1 had covered at epoch {e}) − (the same for all other parameters) lies above 0, "
-             f"contradicted when it lies below 0",
-        ours=f"at epoch {e}: layer 1 {_vals(tr.first_layer_early, 2)}, the rest {_vals(tr.rest_early, 2)}; "
-             f"difference {iv.text()}",
-        difference=iv, first_layer=tr.first_layer_early, rest=tr.rest_early)
+        f"that layer 1 had covered at epoch {e}) − (the same for all other parameters) lies above 0, "
+        f"contradicted when it lies below 0",
+        ours=f"at epoch {e}: layer 1 {values(tr.first_layer_early, 2)}, the rest {values(tr.rest_early, 2)}; "
+        f"difference {iv.text()}",
+        difference=iv,
+        first_layer=tr.first_layer_early,
+        rest=tr.rest_early,
+    )
 
 
 def check_gradient_001(res: Results) -> ClaimCheck:
@@ -215,13 +218,18 @@ def check_distinct_good(res: Results) -> ClaimCheck:
     flags = [bool(abs(a - np.median(acc)) <= SAME_PP) for a in acc]
     rel = tr.end_spread / tr.weight_norm[:, -1]
     return claims_mod.check(
-        "002.trajectories.distinct_but_equally_good", stats.unanimous_verdict(flags),
+        "002.trajectories.distinct_but_equally_good",
+        stats.unanimous_verdict(flags),
         rule=f"unanimous: holds when every run's final test accuracy lies within ±{SAME_PP:g} pp of the runs' median "
-             f"(their end points being distinct in weight space), contradicted when none does, undecided otherwise",
-        ours=f"test accuracy {_vals(acc, 4)} % (median {np.median(acc):.2f} %, {sum(flags)}/{len(flags)} within "
-             f"±{SAME_PP:g} pp); end points {num(float(rel.mean()), 2)} × ‖θ‖ apart on average; "
-             f"{converged_count(tr)}/{len(tr.seeds)} end points converged ({tr.convergence[0].criterion})",
-        within=flags, test_acc_percent=acc, end_spread_relative=rel, converged=converged_count(tr))
+        f"(their end points being distinct in weight space), contradicted when none does, undecided otherwise",
+        ours=f"test accuracy {values(acc, 4)} % (median {np.median(acc):.2f} %, {sum(flags)}/{len(flags)} within "
+        f"±{SAME_PP:g} pp); end points {num(float(rel.mean()), 2)} × ‖θ‖ apart on average; "
+        f"{converged_count(tr)}/{len(tr.seeds)} end points converged ({tr.convergence[0].criterion})",
+        within=flags,
+        test_acc_percent=acc,
+        end_spread_relative=rel,
+        converged=converged_count(tr),
+    )
 
 
 def check_gradient_002(res: Results) -> ClaimCheck:
@@ -233,12 +241,15 @@ def check_sawtooth(res: Results) -> ClaimCheck:
     j = sawtooth_jump(tr)
     iv = stats.mean_interval(j)
     return claims_mod.check(
-        "002.gradient.sawtooth", stats.direction_verdict(iv, +1),
+        "002.gradient.sawtooth",
+        stats.direction_verdict(iv, +1),
         rule="direction: holds when the 95 % interval of the per-seed mean jump of log10 ‖∇L‖ (minibatch) from the "
-             "last tenth of an epoch's steps to the first tenth of the next lies above 0, contradicted when below 0",
-        ours=f"jump {iv.text()} (log10 units; ×{10 ** iv.mean:.3g}), {tr.steps_per_epoch} steps per epoch, reshuffled "
-             f"every epoch",
-        jump=iv, per_seed=j)
+        "last tenth of an epoch's steps to the first tenth of the next lies above 0, contradicted when below 0",
+        ours=f"jump {iv.text()} (log10 units; ×{10**iv.mean:.3g}), {tr.steps_per_epoch} steps per epoch, reshuffled "
+        f"every epoch",
+        jump=iv,
+        per_seed=j,
+    )
 
 
 def check_narrow_band(res: Results) -> ClaimCheck:
@@ -249,17 +260,22 @@ def check_narrow_band(res: Results) -> ClaimCheck:
     ref_width = (ref["norm_high"] - ref["norm_low"]) / ((ref["norm_high"] + ref["norm_low"]) / 2)
     lo, hi = tr.weight_norm[:, 1:].min(1), tr.weight_norm[:, 1:].max(1)
     return claims_mod.check(
-        "002.weight_norm.narrow_band", stats.direction_verdict(iv, -1, NARROW),
+        "002.weight_norm.narrow_band",
+        stats.direction_verdict(iv, -1, NARROW),
         rule=f"direction: holds when the 95 % interval of the per-seed relative width (max − min) / mean of ‖θ‖ over "
-             f"the snapshots after initialisation lies below {NARROW:.0%} (the report's band is {ref_width:.1%} "
-             f"wide), contradicted when it lies above",
+        f"the snapshots after initialisation lies below {NARROW:.0%} (the report's band is {ref_width:.1%} "
+        f"wide), contradicted when it lies above",
         ours=f"relative width {iv.text()}; ‖θ‖ from {num(float(lo.mean()))} to {num(float(hi.mean()))} (means over "
-             f"seeds), training loss at those snapshots {num(float(tr.loss[:, 1:].min()))}–"
-             f"{num(float(tr.loss[:, 1:].max()))}",
-        reproduced={"norm_low": float(lo.mean()), "norm_high": float(hi.mean())}, width=iv, per_seed=w)
+        f"seeds), training loss at those snapshots {num(float(tr.loss[:, 1:].min()))}–"
+        f"{num(float(tr.loss[:, 1:].max()))}",
+        reproduced={"norm_low": float(lo.mean()), "norm_high": float(hi.mean())},
+        width=iv,
+        per_seed=w,
+    )
 
 
 # ---- claim checks: the minimal ratio (reports 000, 001) ---------------------------------------------------
+
 
 def _conv(res: MinimalRatio) -> str:
     k = int(res.converged.sum())
@@ -277,14 +293,19 @@ def check_mostly_one(res: Results) -> ClaimCheck:
     k, n = int(flags[ok].sum()), int(ok.sum())
     iv = wilson_interval(k, n)
     return claims_mod.check(
-        "000.minimal_ratio.mostly_one", _share_verdict(iv, 0.5),
+        "000.minimal_ratio.mostly_one",
+        _share_verdict(iv, 0.5),
         rule="direction: holds when the Wilson 95 % interval of the share of converged critical points that are strict "
-             "minima (no negative Hessian eigenvalue at any tolerance of the sweep) *and* have every one of the "
-             f"{r.n_neighbours} sampled neighbours higher (ratio 1.0) lies above 50 %, contradicted when it lies below",
+        "minima (no negative Hessian eigenvalue at any tolerance of the sweep) *and* have every one of the "
+        f"{r.n_neighbours} sampled neighbours higher (ratio 1.0) lies above 50 %, contradicted when it lies below",
         ours=f"{_share(k, n, iv)}; {_conv(r)}; sampling ratio 1.0 at {int((r.sampling[ok] == 1).sum())}, strict "
-             f"minimum at {int((kinds(r)[ok] == 'minimum').sum())}",
+        f"minimum at {int((kinds(r)[ok] == 'minimum').sum())}",
         reproduced={"ratio": float(np.median(r.sampling[ok])) if n else None},
-        share=iv, k=k, n=n, n_runs=len(r.converged))
+        share=iv,
+        k=k,
+        n=n,
+        n_runs=len(r.converged),
+    )
 
 
 def check_no_correlation(res: Results) -> ClaimCheck:
@@ -295,15 +316,23 @@ def check_no_correlation(res: Results) -> ClaimCheck:
     iv = correlation_interval(c)
     constant = n_distinct = len(np.unique(r.sampling[ok]))
     verdict = stats.equivalence_verdict(iv, STRONG) if iv.n else stats.UNDECIDED
-    why = ("" if iv.n else f" The sampling ratio takes {n_distinct} value(s) over the converged runs, so its rank "
-           f"correlation with the loss is not defined: nothing to decide.")
+    why = (
+        ""
+        if iv.n
+        else f" The sampling ratio takes {n_distinct} value(s) over the converged runs, so its rank "
+        f"correlation with the loss is not defined: nothing to decide."
+    )
     return claims_mod.check(
-        "000.minimal_ratio.no_loss_correlation", verdict,
+        "000.minimal_ratio.no_loss_correlation",
+        verdict,
         rule=f"equivalence: holds when the Fisher-z 95 % interval of Spearman ρ(training MSE, sampling ratio) over "
-             f"the converged runs lies inside ±{STRONG:g}, contradicted when it lies wholly outside",
+        f"the converged runs lies inside ±{STRONG:g}, contradicted when it lies wholly outside",
         ours=f"ρ {iv.text(digits=2) if iv.n else 'undefined'}; with the Hessian ratio ρ = {num(ch.r, 2)} (n = {ch.n}); "
-             f"{_conv(r)}.{why}",
-        spearman_sampling=iv, spearman_hessian=ch, distinct_ratios=constant)
+        f"{_conv(r)}.{why}",
+        spearman_sampling=iv,
+        spearman_hessian=ch,
+        distinct_ratios=constant,
+    )
 
 
 def check_mostly_high(res: Results) -> ClaimCheck:
@@ -313,13 +342,19 @@ def check_mostly_high(res: Results) -> ClaimCheck:
     k, n = int(flags[ok].sum()), int(ok.sum())
     iv = wilson_interval(k, n)
     return claims_mod.check(
-        "001.minimal_ratio.mostly_high_low_loss", _share_verdict(iv, 0.5),
+        "001.minimal_ratio.mostly_high_low_loss",
+        _share_verdict(iv, 0.5),
         rule=f"direction: holds when the Wilson 95 % interval of the share of converged runs with a sampling ratio ≥ "
-             f"{HIGH_RATIO:g} and a low loss (training MSE ≤ {compute.LOW_LOSS:.0%} of the target's variance, "
-             f"{compute.low_loss_line(r):.2g}) lies above 50 %, contradicted when it lies below",
+        f"{HIGH_RATIO:g} and a low loss (training MSE ≤ {compute.LOW_LOSS:.0%} of the target's variance, "
+        f"{compute.low_loss_line(r):.2g}) lies above 50 %, contradicted when it lies below",
         ours=f"{_share(k, n, iv)}; {_conv(r)}; training MSE {num(float(r.mse[ok].min()), 3)}–"
-             f"{num(float(r.mse[ok].max()), 3)}" if n else f"no converged run; {_conv(r)}",
-        share=iv, k=k, n=n)
+        f"{num(float(r.mse[ok].max()), 3)}"
+        if n
+        else f"no converged run; {_conv(r)}",
+        share=iv,
+        k=k,
+        n=n,
+    )
 
 
 def check_minima_differ(res: Results) -> ClaimCheck:
@@ -334,20 +369,46 @@ def check_minima_differ(res: Results) -> ClaimCheck:
     if verdict != stats.HOLDS:
         verdict = stats.CONTRADICTED if stats.direction_verdict(iv, -1, FEW) == stats.HOLDS else stats.UNDECIDED
     return claims_mod.check(
-        "001.minimal_ratio.minima_differ", verdict,
+        "001.minimal_ratio.minima_differ",
+        verdict,
         rule=f"direction, two-sided: holds when the Wilson 95 % interval of the share of strict minima whose training "
-             f"MSE exceeds {WORSE:g}× the best minimum's lies above 0, contradicted when it lies below {FEW:.0%}",
+        f"MSE exceeds {WORSE:g}× the best minimum's lies above 0, contradicted when it lies below {FEW:.0%}",
         ours=f"{_share(k, n, iv)} of the strict minima; best MSE {num(best, 3)}, worst "
-             f"{num(float(r.mse[mins].max()), 3) if n else '–'}; distinct minima (MSE to 3 digits) "
-             f"{len(np.unique(np.round(np.log10(r.mse[mins]), 3))) if n else 0}",
-        share=iv, k=k, n=n, best_mse=best)
+        f"{num(float(r.mse[mins].max()), 3) if n else '–'}; distinct minima (MSE to 3 digits) "
+        f"{len(np.unique(np.round(np.log10(r.mse[mins]), 3))) if n else 0}",
+        share=iv,
+        k=k,
+        n=n,
+        best_mse=best,
+    )
 
 
-CHECKS = (check_common_region, check_gradient_000, check_mostly_one, check_no_correlation, check_end_clustering,
-          check_later_layers, check_early_layers, check_gradient_001, check_mostly_high, check_minima_differ,
-          check_distinct_good, check_gradient_002, check_sawtooth, check_narrow_band)
-MNIST_CHECKS = {check_end_clustering, check_later_layers, check_early_layers, check_gradient_001, check_distinct_good,
-                check_gradient_002, check_sawtooth, check_narrow_band}
+CHECKS = (
+    check_common_region,
+    check_gradient_000,
+    check_mostly_one,
+    check_no_correlation,
+    check_end_clustering,
+    check_later_layers,
+    check_early_layers,
+    check_gradient_001,
+    check_mostly_high,
+    check_minima_differ,
+    check_distinct_good,
+    check_gradient_002,
+    check_sawtooth,
+    check_narrow_band,
+)
+MNIST_CHECKS = {
+    check_end_clustering,
+    check_later_layers,
+    check_early_layers,
+    check_gradient_001,
+    check_distinct_good,
+    check_gradient_002,
+    check_sawtooth,
+    check_narrow_band,
+}
 
 
 def checks(res: Results) -> list[ClaimCheck]:
@@ -357,37 +418,50 @@ def checks(res: Results) -> list[ClaimCheck]:
 
 # ---- prose ------------------------------------------------------------------------------------------------
 
+
 def setting(res: Results) -> str:
     s, m, r = res.sine, res.mnist, res.ratio
-    out = (f"**This run.** Trajectories: {len(s.seeds)} seeds ({', '.join(map(str, s.seeds))}) of the {s.model} "
-           f"({s.n_params:,} parameters) on {s.n_train} points of sin(2πx), {s.snapshot_epochs[-1]} epochs of Adam "
-           f"(minibatches, {s.steps_per_epoch} steps per epoch), weights every "
-           f"{s.snapshot_epochs[1] - s.snapshot_epochs[0]} epoch(s)")
+    out = (
+        f"**This run.** Trajectories: {len(s.seeds)} seeds ({', '.join(map(str, s.seeds))}) of the {s.model} "
+        f"({s.n_params:,} parameters) on {s.n_train} points of sin(2πx), {s.snapshot_epochs[-1]} epochs of Adam "
+        f"(minibatches, {s.steps_per_epoch} steps per epoch), weights every "
+        f"{s.snapshot_epochs[1] - s.snapshot_epochs[0]} epoch(s)"
+    )
     if m is not None:
-        out += (f"; the same seeds of a {m.model} ({m.n_params:,} parameters) on {m.n_train:,} MNIST images, "
-                f"{m.snapshot_epochs[-1]} epochs, weights every epoch")
-    out += (f". Minimal ratio: {len(r.seeds)} runs of a {r.model} ({r.n_params} parameters) on {r.n_points} points, "
-            f"{r.adam_steps} full-batch Adam steps, then the solver to {_criterion(r)}.")
+        out += (
+            f"; the same seeds of a {m.model} ({m.n_params:,} parameters) on {m.n_train:,} MNIST images, "
+            f"{m.snapshot_epochs[-1]} epochs, weights every epoch"
+        )
+    out += (
+        f". Minimal ratio: {len(r.seeds)} runs of a {r.model} ({r.n_params} parameters) on {r.n_points} points, "
+        f"{r.adam_steps} full-batch Adam steps, then the solver to {_criterion(r)}."
+    )
     return out
 
 
 def trajectories_text(tr: Trajectories) -> str:
     w, f = tr.whole, tr.first_layer
     lr = stats.mean_interval(spread_log_ratio(tr))
-    return (f"**PCA, {tr.label}.** In the joint PCA of all {len(tr.seeds)} runs the two plotted axes keep "
-            f"**{pct(float(w.ratio.sum()), 1)}** of the variance of the whole weight vector ({pct(float(w.ratio[0]), 1)} + "
-            f"{pct(float(w.ratio[1]), 1)}) and {pct(float(f.ratio.sum()), 1)} for the first layer; one run's own "
-            f"trajectory is far more planar: {pct(float(w.per_run_ratio.sum()), 1)} (whole) and "
-            f"{pct(float(f.per_run_ratio.sum()), 1)} (first layer) on average. "
-            + ("The joint plane therefore shows mostly *which run* a point belongs to; distances between runs are read "
-               "in weight space below, not in the plane. " if w.ratio.sum() < 0.9 else
-               "Two axes keep most of the variance here, so the plane is a fair summary. ")
-            + f"In weight space a run starts on average {num(float(tr.start_spread.mean()))} from the others and ends "
-              f"{num(float(tr.end_spread.mean()))} from them (log10 ratio {lr.text()}): the runs "
-            + {stats.HOLDS: "end closer together than they started.",
-               stats.CONTRADICTED: "end farther apart than they started.",
-               stats.UNDECIDED: "end neither clearly closer together nor clearly farther apart than they started."}[
-                stats.direction_verdict(lr, -1)])
+    return (
+        f"**PCA, {tr.label}.** In the joint PCA of all {len(tr.seeds)} runs the two plotted axes keep "
+        f"**{pct(float(w.ratio.sum()), 1)}** of the variance of the whole weight vector ({pct(float(w.ratio[0]), 1)} + "
+        f"{pct(float(w.ratio[1]), 1)}) and {pct(float(f.ratio.sum()), 1)} for the first layer; one run's own "
+        f"trajectory is far more planar: {pct(float(w.per_run_ratio.sum()), 1)} (whole) and "
+        f"{pct(float(f.per_run_ratio.sum()), 1)} (first layer) on average. "
+        + (
+            "The joint plane therefore shows mostly *which run* a point belongs to; distances between runs are read "
+            "in weight space below, not in the plane. "
+            if w.ratio.sum() < 0.9
+            else "Two axes keep most of the variance here, so the plane is a fair summary. "
+        )
+        + f"In weight space a run starts on average {num(float(tr.start_spread.mean()))} from the others and ends "
+        f"{num(float(tr.end_spread.mean()))} from them (log10 ratio {lr.text()}): the runs "
+        + {
+            stats.HOLDS: "end closer together than they started.",
+            stats.CONTRADICTED: "end farther apart than they started.",
+            stats.UNDECIDED: "end neither clearly closer together nor clearly farther apart than they started.",
+        }[stats.direction_verdict(lr, -1)]
+    )
 
 
 def gradient_text(tr: Trajectories) -> str:
@@ -395,16 +469,22 @@ def gradient_text(tr: Trajectories) -> str:
     lf, gf = fall_factor(tr.loss), fall_factor(tr.grad_norm)
     peak = tr.grad_norm.argmax(1)
     jump = stats.mean_interval(sawtooth_jump(tr))
-    return (f"**Gradient norm, {tr.label}.** Full batch, at every snapshot, per seed: the training {tr.loss_name} fell "
-            f"×{num(float(np.median(lf)), 3)} from initialisation to the end and ‖∇L‖ ×{num(float(np.median(gf)), 3)} "
-            f"(medians over {len(tr.seeds)} seeds); ‖∇L‖ peaked at epoch "
-            f"{', '.join(str(tr.snapshot_epochs[i]) for i in peak)}. Spearman ρ(loss, ‖∇L‖) over the snapshots, "
-            f"per seed: {rho.text()}. The minibatch norm at every step is noisier; its mean jump from the end of one "
-            f"epoch to the start of the next is {jump.text()} in log10 units. At the end the full-batch ‖∇L‖ is "
-            f"{_vals(tr.grad_norm[:, -1])}: {converged_count(tr)}/{len(tr.seeds)} end points pass "
-            f"{tr.convergence[0].criterion}" + (", so they are not critical points: the claims below that speak "
-                                               "of minima speak of points where training stopped."
-                                               if converged_count(tr) < len(tr.seeds) else "."))
+    return (
+        f"**Gradient norm, {tr.label}.** Full batch, at every snapshot, per seed: the training {tr.loss_name} fell "
+        f"×{num(float(np.median(lf)), 3)} from initialisation to the end and ‖∇L‖ ×{num(float(np.median(gf)), 3)} "
+        f"(medians over {len(tr.seeds)} seeds); ‖∇L‖ peaked at epoch "
+        f"{', '.join(str(tr.snapshot_epochs[i]) for i in peak)}. Spearman ρ(loss, ‖∇L‖) over the snapshots, "
+        f"per seed: {rho.text()}. The minibatch norm at every step is noisier; its mean jump from the end of one "
+        f"epoch to the start of the next is {jump.text()} in log10 units. At the end the full-batch ‖∇L‖ is "
+        f"{values(tr.grad_norm[:, -1])}: {converged_count(tr)}/{len(tr.seeds)} end points pass "
+        f"{tr.convergence[0].criterion}"
+        + (
+            ", so they are not critical points: the claims below that speak "
+            "of minima speak of points where training stopped."
+            if converged_count(tr) < len(tr.seeds)
+            else "."
+        )
+    )
 
 
 def ratio_text(res: Results) -> str:
@@ -415,35 +495,47 @@ def ratio_text(res: Results) -> str:
     sweep = [(t, compute.hessian_counts(r, t)[1][ok]) for t in r.zero_tols]
     loss_drop = r.adam_mse / r.mse
     hr = compute.hessian_ratio(r)
-    return (f"**Critical points.** From where Adam stopped (full-batch ‖∇L‖ median {num(float(np.median(r.adam_grad_norm)), 2)}, "
-            f"largest {num(float(r.adam_grad_norm.max()), 2)}) the solver reached {_criterion(r)} in "
-            f"{int(ok.sum())}/{len(ok)} runs (median {int(np.median(r.n_iter))} Newton steps, at most {int(r.n_iter.max())}). "
-            f"It moved a median {num(float(np.median(r.distance / r.theta_norm)), 2)} × ‖θ‖ and lowered the MSE a median "
-            f"×{num(float(np.median(loss_drop)), 3)}"
-            + (": a small gradient at the end of Adam did *not* mean a critical point nearby; the runs were still "
-               "sliding down flat valleys. " if np.median(r.distance / r.theta_norm) > FAR else
-               ": the critical points lie close to where Adam stopped. ")
-            + f"Of the critical points, {counts['minimum']} "
-            f"are strict minima (no negative eigenvalue at any tolerance), {counts['saddle']} saddles, "
-            f"{counts['ambiguous']} depend on the tolerance, {counts['not converged']} runs did not converge. "
-            f"Negative eigenvalues per converged point at |λ| > tol · max|λ|: "
-            + "; ".join(f"tol {t:g}: {int((n > 0).sum())} points with any, at most {int(n.max()) if len(n) else 0}"
-                        for t, n in sweep)
-            + f". Hessian minimal ratio (tol {r.zero_tol:g}) over converged runs: {_vals(np.unique(hr[ok]), 3)}; "
-              f"sampling ratio ({r.n_neighbours} neighbours at {r.radius:g} ‖θ‖): {_vals(np.unique(r.sampling[ok]), 3)} "
-              f"at the critical points and {_vals([float(np.min(r.adam_sampling)), float(np.median(r.adam_sampling))], 2)} "
-              f"(min, median) at Adam's end points. The training MSE at the critical points runs from "
-              f"{num(float(r.mse[ok].min()), 3)} to {num(float(r.mse[ok].max()), 3)}." if ok.any() else "")
+    return (
+        f"**Critical points.** From where Adam stopped (full-batch ‖∇L‖ median {num(float(np.median(r.adam_grad_norm)), 2)}, "
+        f"largest {num(float(r.adam_grad_norm.max()), 2)}) the solver reached {_criterion(r)} in "
+        f"{int(ok.sum())}/{len(ok)} runs (median {int(np.median(r.n_iter))} Newton steps, at most {int(r.n_iter.max())}). "
+        f"It moved a median {num(float(np.median(r.distance / r.theta_norm)), 2)} × ‖θ‖ and lowered the MSE a median "
+        f"×{num(float(np.median(loss_drop)), 3)}"
+        + (
+            ": a small gradient at the end of Adam did *not* mean a critical point nearby; the runs were still "
+            "sliding down flat valleys. "
+            if np.median(r.distance / r.theta_norm) > FAR
+            else ": the critical points lie close to where Adam stopped. "
+        )
+        + f"Of the critical points, {counts['minimum']} "
+        f"are strict minima (no negative eigenvalue at any tolerance), {counts['saddle']} saddles, "
+        f"{counts['ambiguous']} depend on the tolerance, {counts['not converged']} runs did not converge. "
+        f"Negative eigenvalues per converged point at |λ| > tol · max|λ|: "
+        + "; ".join(
+            f"tol {t:g}: {int((n > 0).sum())} points with any, at most {int(n.max()) if len(n) else 0}"
+            for t, n in sweep
+        )
+        + f". Hessian minimal ratio (tol {r.zero_tol:g}) over converged runs: {values(np.unique(hr[ok]), 3)}; "
+        f"sampling ratio ({r.n_neighbours} neighbours at {r.radius:g} ‖θ‖): "
+        f"{values(np.unique(r.sampling[ok]), 3)} at the critical points and "
+        f"{values([float(np.min(r.adam_sampling)), float(np.median(r.adam_sampling))], 2)} "
+        f"(min, median) at Adam's end points. The training MSE at the critical points runs from "
+        f"{num(float(r.mse[ok].min()), 3)} to {num(float(r.mse[ok].max()), 3)}."
+        if ok.any()
+        else ""
+    )
 
 
 def summary(check_list: Sequence[ClaimCheck]) -> str:
     c = claims_mod.counts(check_list)
     by = {v: [x.id for x in check_list if x.verdict == v] for v in c}
-    return ("**Verdicts by claim.** "
-            + " ".join(f"{v.capitalize()}: {', '.join(f'`{i}`' for i in ids)}." for v, ids in by.items() if ids))
+    return "**Verdicts by claim.** " + " ".join(
+        f"{v.capitalize()}: {', '.join(f'`{i}`' for i in ids)}." for v, ids in by.items() if ids
+    )
 
 
 # ---- metrics ----------------------------------------------------------------------------------------------
+
 
 def _pca(tr: Trajectories | None, key: str):
     if tr is None:
@@ -455,11 +547,29 @@ def ratio_rows(r: MinimalRatio) -> list[dict]:
     """One row per minimal-ratio run: Adam's end point, then the critical point (counts at r.zero_tol)."""
     pos, neg, zero = compute.hessian_counts(r, r.zero_tol)
     hr, kind = compute.hessian_ratio(r), kinds(r)
-    return [dict(seed=s, adam_mse=r.adam_mse[i], adam_grad_norm=r.adam_grad_norm[i], adam_sampling=r.adam_sampling[i],
-                 mse=r.mse[i], objective=r.objective[i], grad_norm=r.grad_norm[i], converged=bool(r.converged[i]),
-                 newton_steps=int(r.n_iter[i]), distance=r.distance[i], kind=str(kind[i]), ratio_hessian=hr[i],
-                 n_pos=int(pos[i]), n_neg=int(neg[i]), n_zero=int(zero[i]), ratio_sampling=r.sampling[i],
-                 lambda_min=r.eigenvalues[i, 0], lambda_max=r.eigenvalues[i, -1]) for i, s in enumerate(r.seeds)]
+    return [
+        dict(
+            seed=s,
+            adam_mse=r.adam_mse[i],
+            adam_grad_norm=r.adam_grad_norm[i],
+            adam_sampling=r.adam_sampling[i],
+            mse=r.mse[i],
+            objective=r.objective[i],
+            grad_norm=r.grad_norm[i],
+            converged=bool(r.converged[i]),
+            newton_steps=int(r.n_iter[i]),
+            distance=r.distance[i],
+            kind=str(kind[i]),
+            ratio_hessian=hr[i],
+            n_pos=int(pos[i]),
+            n_neg=int(neg[i]),
+            n_zero=int(zero[i]),
+            ratio_sampling=r.sampling[i],
+            lambda_min=r.eigenvalues[i, 0],
+            lambda_max=r.eigenvalues[i, -1],
+        )
+        for i, s in enumerate(r.seeds)
+    ]
 
 
 def metrics(res: Results) -> dict:
@@ -475,12 +585,17 @@ def metrics(res: Results) -> dict:
         "grad_norm_final": float(np.mean(s.grad_norm[:, -1])),
         "trajectory_convergence": {"sine": s.convergence, "mnist": m.convergence if m is not None else None},
         "minimal_ratio": ratio_rows(r),
-        "minimal_ratio_convergence": {"criterion": _criterion(r) + " (float64, MSE + weight decay)",
-                                      "converged": int(ok.sum()), "runs": len(ok)},
+        "minimal_ratio_convergence": {
+            "criterion": _criterion(r) + " (float64, MSE + weight decay)",
+            "converged": int(ok.sum()),
+            "runs": len(ok),
+        },
         "index_sweep": {f"{t:g}": int((compute.hessian_counts(r, t)[1][ok] == 0).sum()) for t in r.zero_tols},
         "minimal_ratio_agreement": {
             "pearson_h_s": stats.correlation(hr[ok], r.sampling[ok], "pearson").r,
-            "mean_abs_diff": float(np.mean(np.abs(hr[ok] - r.sampling[ok]))) if ok.any() else None, "n": int(ok.sum())},
+            "mean_abs_diff": float(np.mean(np.abs(hr[ok] - r.sampling[ok]))) if ok.any() else None,
+            "n": int(ok.sum()),
+        },
         "headline": {
             "critical points converged (share of runs)": float(ok.mean()),
             "strict minima (share of converged)": float((kind[ok] == "minimum").mean()) if ok.any() else None,
@@ -500,10 +615,16 @@ def minima_table(res: Results) -> list[dict]:
     rows = []
     for k in sorted(set(key), key=lambda t: (t[0] != "minimum", t[1])):
         sel = np.array([x == k for x in key])
-        rows.append(dict(kind=k[0], training_mse=k[1], runs=int(sel.sum()),
-                         ratio_hessian=float(np.nanmedian(hr[sel])) if np.isfinite(hr[sel]).any() else None,
-                         ratio_sampling=float(np.median(r.sampling[sel])),
-                         lambda_min=float(np.median(r.eigenvalues[sel, 0])),
-                         lambda_max=float(np.median(r.eigenvalues[sel, -1])),
-                         grad_norm=float(np.max(r.grad_norm[sel]))))
+        rows.append(
+            dict(
+                kind=k[0],
+                training_mse=k[1],
+                runs=int(sel.sum()),
+                ratio_hessian=float(np.nanmedian(hr[sel])) if np.isfinite(hr[sel]).any() else None,
+                ratio_sampling=float(np.median(r.sampling[sel])),
+                lambda_min=float(np.median(r.eigenvalues[sel, 0])),
+                lambda_max=float(np.median(r.eigenvalues[sel, -1])),
+                grad_norm=float(np.max(r.grad_norm[sel])),
+            )
+        )
     return rows

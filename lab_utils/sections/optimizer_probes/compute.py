@@ -15,6 +15,7 @@ the band for the control pair. Per seed: training inside random subspaces (intri
 
 Every probe result is cached (`core.cache.cached`) under its training configuration and probe settings.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,8 @@ from ...probes.connectivity import barrier, evaluate_points, peak_rise
 OPTIMIZERS = ("SGD", "SGD+momentum", "AdamW")
 # report 004's AutoNEB pairs, in its order and direction (start -> end)
 PAIRS = (("SGD", "SGD+momentum"), ("SGD+momentum", "AdamW"), ("AdamW", "SGD"))
-CONTROL_PAIR = ("SGD", "SGD+momentum")   # the control: both trained from SGD's initialisation and order
-SEED_STRIDE = 1000                       # optimizer i of seed s starts from torch seed s + SEED_STRIDE * i
+CONTROL_PAIR = ("SGD", "SGD+momentum")  # the control: both trained from SGD's initialisation and order
+SEED_STRIDE = 1000  # optimizer i of seed s starts from torch seed s + SEED_STRIDE * i
 
 
 def model_seed(seed: int, optimizer: str, control: bool = False) -> int:
@@ -50,8 +51,13 @@ def cnn_spec(cfg) -> dict:
 
 def optimizer_settings(cfg) -> dict[str, dict]:
     """The three optimizers, as `train.fit` keyword arguments."""
-    common = dict(epochs=cfg.epochs, batch_size=cfg.batch_size, eval_every=cfg.eval_every, eval_first=True,
-                  scheduler=None if cfg.scheduler == "none" else cfg.scheduler)
+    common = dict(
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        eval_every=cfg.eval_every,
+        eval_first=True,
+        scheduler=cfg.scheduler,
+    )
     return {
         "SGD": dict(optimizer="sgd", lr=cfg.lr_sgd, weight_decay=cfg.wd_sgd, **common),
         "SGD+momentum": dict(optimizer="sgd", lr=cfg.lr_sgdm, momentum=0.9, weight_decay=cfg.wd_sgd, **common),
@@ -64,6 +70,7 @@ def load_data(run) -> data.Split:
 
 
 # ---- the end points ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -117,23 +124,38 @@ def train_minima(run, split: data.Split) -> Minima:
     spec = cnn_spec(cfg)
     settings = optimizer_settings(cfg)
     out = Minima([])
-    runs = [(opt, s, False) for s in run.seeds for opt in OPTIMIZERS] + [(CONTROL_PAIR[1], s, True)
-                                                                         for s in run.seeds]
+    runs = [(opt, s, False) for s in run.seeds for opt in OPTIMIZERS] + [(CONTROL_PAIR[1], s, True) for s in run.seeds]
     for opt, s, control in runs:
         ms = model_seed(s, opt, control)
         fit = dict(eval_train=False, record_final=True, **settings[opt])
-        model, hist = models.trained(spec, split, seed=ms, device=run.device,
-                                     desc=f"{opt} seed {s}{' (control)' if control else ''}", **fit)
+        model, hist = models.trained(
+            spec, split, seed=ms, device=run.device, desc=f"{opt} seed {s}{' (control)' if control else ''}", **fit
+        )
         conv = convergence(hist, grad_tol=cfg.grad_tol, loss_tol=cfg.loss_tol)
-        out.endpoints.append(Endpoint(opt, s, ms, control, list(hist["epoch"]), list(hist["train_loss"]),
-                                      list(hist["test_loss"]), list(hist["test_acc"]), conv.train_loss,
-                                      conv.grad_norm, conv.converged, conv.criterion, int(hist["steps"])))
+        out.endpoints.append(
+            Endpoint(
+                opt,
+                s,
+                ms,
+                control,
+                list(hist["epoch"]),
+                list(hist["train_loss"]),
+                list(hist["test_loss"]),
+                list(hist["test_acc"]),
+                conv.train_loss,
+                conv.grad_norm,
+                conv.converged,
+                conv.criterion,
+                int(hist["steps"]),
+            )
+        )
         out.models[(opt, s, control)] = model
         out.configs[(opt, s, control)] = dict(spec=spec, data=split.spec, seed=ms, device=run.device.type, fit=fit)
     return out
 
 
 # ---- curvature, gradient noise, the sharpest direction --------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Curvature:
@@ -179,9 +201,9 @@ class Curvature:
         return abs(self.lambda_min) > self.lambda_err
 
     @property
-    def condition(self) -> float | None:
-        """kappa_ends = lambda_max / |lambda_min| (`probes.condition_extremes`); None when lambda_min is not
-        resolved from zero."""
+    def condition_extremes(self) -> float | None:
+        """kappa = lambda_max / |lambda_min| (`probes.condition_extremes`); None when lambda_min is not resolved
+        from zero."""
         from ...probes import condition_extremes
 
         return condition_extremes(self.lambda_max, self.lambda_min) if self.min_resolved else None
@@ -198,54 +220,109 @@ class Curvature:
 
 
 def _probe_one(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg, seed: int) -> dict:
-    curv = hessian_curvature(model, F.cross_entropy, (x, y), k=3, which="largest", tol=cfg.lanczos_tol,
-                             max_iter=cfg.lanczos_iter, n_iter=cfg.slq_iter, n_runs=cfg.slq_runs,
-                             trace_samples=cfg.trace_samples, seed=seed, return_vectors=True)
-    low = hessian_eigenvalues(model, F.cross_entropy, (x, y), k=1, which="smallest", tol=cfg.lanczos_tol,
-                              max_iter=cfg.lanczos_iter, seed=seed + 1)
-    true_noise = noise.gradient_noise(model, F.cross_entropy, x, y)
-    lam_fisher = noise.fisher_top_eigenvalue(model, x[:cfg.n_fisher])
+    curv = hessian_curvature(
+        model,
+        F.cross_entropy,
+        (x, y),
+        k=3,
+        which="largest",
+        tol=cfg.lanczos_tol,
+        max_iter=cfg.lanczos_iter,
+        n_iter=cfg.slq_iter,
+        n_runs=cfg.slq_runs,
+        trace_samples=cfg.trace_samples,
+        seed=seed,
+        return_vectors=True,
+    )
+    low = hessian_eigenvalues(
+        model,
+        F.cross_entropy,
+        (x, y),
+        k=1,
+        which="smallest",
+        tol=cfg.lanczos_tol,
+        max_iter=cfg.lanczos_iter,
+        seed=seed + 1,
+    )
+    true_noise = noise.gradient_noise(model, F.cross_entropy, (x, y))
+    lam_fisher = noise.fisher_top_eigenvalue(model, F.cross_entropy, (x[: cfg.n_fisher], y[: cfg.n_fisher]))
     lam_max, lam_min = float(curv.eigen.values[0]), float(low.values[0])
     v = curv.eigen.vectors[0]
     r = torch.randn(v.numel(), generator=torch.Generator().manual_seed(seed + 3), dtype=v.dtype).to(v.device)
     r = r * (v.norm() / r.norm())
-    lines = [loss_surface(model, F.cross_entropy, (x, y), steps=cfg.line_steps, span=cfg.line_span, dims=1,
-                          directions=[d], normalization=None, progress=False) for d in (v, r)]
+    lines = [
+        loss_surface(
+            model,
+            F.cross_entropy,
+            (x, y),
+            steps=cfg.line_steps,
+            span=cfg.line_span,
+            dims=1,
+            directions=[d],
+            normalization=None,
+            progress=False,
+        )
+        for d in (v, r)
+    ]
     loss, acc = evaluate(model, x, y)
     return dict(
-        lambda_top=[float(e) for e in curv.eigen.values], lambda_min=lam_min,
+        lambda_top=[float(e) for e in curv.eigen.values],
+        lambda_min=lam_min,
         lambda_err=cfg.lanczos_tol * max(abs(lam_max), abs(lam_min)),
-        converged=bool(curv.eigen.converged and low.converged), n_hvp=int(curv.n_hvp + low.n_matvec),
-        trace=float(curv.trace.estimate), trace_se=float(curv.trace.stderr),
-        slq_grid=[float(g) for g in curv.spectrum.grid], slq_density=[float(d) for d in curv.spectrum.density],
-        lambda_c=true_noise.lambda_c, trace_c=true_noise.trace_c, lambda_fisher=lam_fisher,
-        probe_loss=loss, probe_acc=acc, probe_grad_norm=true_noise.grad_norm,
-        line_coords=[float(c) for c in lines[0].coords], line_top=[float(v) for v in lines[0].loss],
-        line_random=[float(v) for v in lines[1].loss])
+        converged=bool(curv.eigen.converged and low.converged),
+        n_hvp=int(curv.n_hvp + low.n_matvec),
+        trace=float(curv.trace.estimate),
+        trace_se=float(curv.trace.stderr),
+        slq_grid=[float(g) for g in curv.spectrum.grid],
+        slq_density=[float(d) for d in curv.spectrum.density],
+        lambda_c=true_noise.lambda_c,
+        trace_c=true_noise.trace_c,
+        lambda_fisher=lam_fisher,
+        probe_loss=loss,
+        probe_acc=acc,
+        probe_grad_norm=true_noise.grad_norm,
+        line_coords=[float(c) for c in lines[0].coords],
+        line_top=[float(v) for v in lines[0].loss],
+        line_random=[float(v) for v in lines[1].loss],
+    )
 
 
-PROBE_SETTINGS = ("n_probe", "n_fisher", "lanczos_iter", "lanczos_tol", "slq_iter", "slq_runs", "trace_samples",
-                  "line_steps", "line_span")
+PROBE_SETTINGS = (
+    "n_probe",
+    "n_fisher",
+    "lanczos_iter",
+    "lanczos_tol",
+    "slq_iter",
+    "slq_runs",
+    "trace_samples",
+    "line_steps",
+    "line_span",
+)
 
 
 def probe_minima(run, split: data.Split, minima: Minima) -> list[Curvature]:
     """`Curvature` at every end point of every seed (not the controls), on the first `n_probe` training
     images. Cached."""
     cfg = run.cfg
-    x, y = split.x_train[:cfg.n_probe], split.y_train[:cfg.n_probe]
+    x, y = split.x_train[: cfg.n_probe], split.y_train[: cfg.n_probe]
     out = []
     for e in minima.endpoints:
         if e.control:
             continue
         model = minima.models[(e.optimizer, e.seed, False)]
-        key = dict(kind="08_probe", train=minima.configs[(e.optimizer, e.seed, False)],
-                   settings={k: getattr(cfg, k) for k in PROBE_SETTINGS}, probe_seed=e.model_seed)
+        key = dict(
+            kind="08_probe",
+            train=minima.configs[(e.optimizer, e.seed, False)],
+            settings={k: getattr(cfg, k) for k in PROBE_SETTINGS},
+            probe_seed=e.model_seed,
+        )
         res = cache.cached(key, lambda m=model, s=e.model_seed: _probe_one(m, x, y, cfg, s))
         out.append(Curvature(e.optimizer, e.seed, **res))
     return out
 
 
 # ---- paths between minima ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Path:
@@ -302,9 +379,23 @@ class Path:
         return float(self.linear_alpha[int(np.nanargmin(np.where(np.isfinite(loss), loss, np.nan)))])
 
 
-PATH_SETTINGS = ("alpha_lo", "alpha_hi", "path_points", "n_path_eval", "bn_images", "neb_nodes", "neb_iters",
-                 "neb_lr", "neb_spring", "neb_momentum", "neb_per_segment", "bezier_steps", "bezier_lr",
-                 "bezier_points", "path_batch")
+PATH_SETTINGS = (
+    "alpha_lo",
+    "alpha_hi",
+    "path_points",
+    "n_path_eval",
+    "bn_images",
+    "neb_nodes",
+    "neb_iters",
+    "neb_lr",
+    "neb_spring",
+    "neb_momentum",
+    "neb_per_segment",
+    "bezier_steps",
+    "bezier_lr",
+    "bezier_points",
+    "path_batch",
+)
 
 
 def line_alphas(cfg) -> np.ndarray:
@@ -315,28 +406,43 @@ def line_alphas(cfg) -> np.ndarray:
     return a
 
 
-def _connect(model: nn.Module, w0: torch.Tensor, w1: torch.Tensor, split: data.Split, cfg, seed: int,
-             with_bezier: bool) -> dict:
-    evals = {"train": (split.x_train[:cfg.n_path_eval], split.y_train[:cfg.n_path_eval])}
-    x_bn = split.x_train[:cfg.bn_images]
+def _connect(
+    model: nn.Module, w0: torch.Tensor, w1: torch.Tensor, split: data.Split, cfg, seed: int, with_bezier: bool
+) -> dict:
+    train = (split.x_train[: cfg.n_path_eval], split.y_train[: cfg.n_path_eval])
+    x_bn = split.x_train[: cfg.bn_images]
 
     def losses(points):
-        return [float(v) for v in evaluate_points(model, points, evals, bn_inputs=x_bn)["train"].loss]
+        return [float(v) for v in evaluate_points(model, F.cross_entropy, train, points, bn_inputs=x_bn).loss]
 
     alphas = line_alphas(cfg)
-    out = dict(distance=float((w1 - w0).norm()), linear_alpha=[float(a) for a in alphas],
-               linear_loss=losses([w0 + float(a) * (w1 - w0) for a in alphas]))
-    net = relax.NetLoss(model, split.x_train, split.y_train, batch_size=cfg.path_batch, seed=seed)
-    band = relax.neb(net.loss_and_grad, w0, w1, n_nodes=cfg.neb_nodes, iters=cfg.neb_iters, lr=cfg.neb_lr,
-                     spring=cfg.neb_spring, momentum=cfg.neb_momentum)
+    out = dict(
+        distance=float((w1 - w0).norm()),
+        linear_alpha=[float(a) for a in alphas],
+        linear_loss=losses([w0 + float(a) * (w1 - w0) for a in alphas]),
+    )
+    data_train = (split.x_train, split.y_train)
+    net = relax.NetLoss(model, F.cross_entropy, data_train, batch_size=cfg.path_batch, seed=seed)
+    band = relax.neb(
+        net.loss_and_grad,
+        w0,
+        w1,
+        n_nodes=cfg.neb_nodes,
+        iters=cfg.neb_iters,
+        lr=cfg.neb_lr,
+        spring=cfg.neb_spring,
+        momentum=cfg.neb_momentum,
+    )
     pts, s = relax.chain_points(band["nodes"], cfg.neb_per_segment)
     out.update(neb_s=[float(v) for v in s], neb_loss=losses(pts), neb_diverged_at=band["diverged_at"])
     if with_bezier:
-        net_b = relax.NetLoss(model, split.x_train, split.y_train, batch_size=cfg.path_batch, seed=seed + 1)
+        net_b = relax.NetLoss(model, F.cross_entropy, data_train, batch_size=cfg.path_batch, seed=seed + 1)
         bz = relax.train_bezier(net_b, w0, w1, steps=cfg.bezier_steps, lr=cfg.bezier_lr, momentum=0.9, seed=seed)
         ts = np.linspace(0.0, 1.0, cfg.bezier_points)
-        out.update(bezier_t=[float(t) for t in ts],
-                   bezier_loss=losses([relax.bezier(w0, bz["theta"], w1, float(t)) for t in ts]))
+        out.update(
+            bezier_t=[float(t) for t in ts],
+            bezier_loss=losses([relax.bezier(w0, bz["theta"], w1, float(t)) for t in ts]),
+        )
     return out
 
 
@@ -349,15 +455,25 @@ def connect_minima(run, split: data.Split, minima: Minima) -> list[Path]:
     for a, b, s, control in jobs:
         ka, kb = (a, s, False), (b, s, control)
         ma, mb = minima.models[ka], minima.models[kb]
-        key = dict(kind="08_path", a=minima.configs[ka], b=minima.configs[kb],
-                   settings={k: getattr(cfg, k) for k in PATH_SETTINGS}, bezier=not control)
-        res = cache.cached(key, lambda ma=ma, mb=mb, s=s, c=control: _connect(
-            ma, params.flat_params(ma), params.flat_params(mb), split, cfg, s, with_bezier=not c))
+        key = dict(
+            kind="08_path",
+            a=minima.configs[ka],
+            b=minima.configs[kb],
+            settings={k: getattr(cfg, k) for k in PATH_SETTINGS},
+            bezier=not control,
+        )
+        res = cache.cached(
+            key,
+            lambda ma=ma, mb=mb, s=s, c=control: _connect(
+                ma, params.flat_params(ma), params.flat_params(mb), split, cfg, s, with_bezier=not c
+            ),
+        )
         out.append(Path(a, b, s, control, **res))
     return out
 
 
 # ---- intrinsic dimension ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Subspace:
@@ -389,28 +505,67 @@ def intrinsic_dimension(run, split: data.Split, minima: Minima) -> list[Subspace
     training images; dense projection while p*d <= max_dense_entries, Fastfood beyond). Each d is cached."""
     cfg = run.cfg
     spec = cnn_spec(cfg)
-    sub = split if cfg.sub_n_train >= split.spec["n_train"] else data.load(
-        "cifar10", n_train=cfg.sub_n_train, n_test=cfg.n_test, device=run.device)
+    sub = (
+        split
+        if cfg.sub_n_train >= split.spec["n_train"]
+        else data.load("cifar10", n_train=cfg.sub_n_train, n_test=cfg.n_test, device=run.device)
+    )
     out = []
     for s in run.seeds:
         ms = model_seed(s, "SGD")
         rows = []
         for d in sorted(cfg.sub_dims):
             lr = subspace.scaled_lr(cfg.sub_lr, d)
-            key = dict(kind="08_subspace", spec=spec, data=sub.spec, d=d, seed=ms, epochs=cfg.sub_epochs, lr=lr,
-                       batch=cfg.batch_size, max_dense=cfg.max_dense_entries, device=run.device.type)
-            rows.append(cache.cached(key, lambda d=d, lr=lr: subspace.train_subspace(
-                spec, sub, d, seed=ms, epochs=cfg.sub_epochs, lr=lr, batch_size=cfg.batch_size,
-                max_dense_entries=cfg.max_dense_entries)))
+            key = dict(
+                kind="08_subspace",
+                spec=spec,
+                data=sub.spec,
+                d=d,
+                seed=ms,
+                epochs=cfg.sub_epochs,
+                lr=lr,
+                batch=cfg.batch_size,
+                max_dense=cfg.max_dense_entries,
+                device=run.device.type,
+            )
+            rows.append(
+                cache.cached(
+                    key,
+                    lambda d=d, lr=lr, ms=ms: subspace.train_subspace(
+                        spec,
+                        sub,
+                        d,
+                        seed=ms,
+                        epochs=cfg.sub_epochs,
+                        lr=lr,
+                        batch_size=cfg.batch_size,
+                        max_dense_entries=cfg.max_dense_entries,
+                    ),
+                )
+            )
         baseline = max(minima.get(o, s).final_acc or 0.0 for o in OPTIMIZERS)
         dims, accs = [int(r["d"]) for r in rows], [float(r["test_acc"]) for r in rows]
         d90 = subspace.d_int90(dims, accs, baseline)
-        out.append(Subspace(s, dims, accs, [r["kind"] for r in rows], baseline, d90["threshold"], d90["grid"],
-                            d90["interp"], models.spec_n_params(spec), cfg.sub_epochs, sub.spec["n_train"]))
+        out.append(
+            Subspace(
+                s,
+                dims,
+                accs,
+                [r["kind"] for r in rows],
+                baseline,
+                d90["threshold"],
+                d90["grid"],
+                d90["interp"],
+                models.spec_n_params(spec),
+                cfg.sub_epochs,
+                sub.spec["n_train"],
+            )
+        )
     return out
 
 
 # ---- everything ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Results:
@@ -424,9 +579,32 @@ class Results:
     subspace: list[Subspace]
 
 
-SETTING_KEYS = ("channels", "hidden", "n_train", "n_test", "epochs", "batch_size", "scheduler", "lr_sgd", "lr_sgdm",
-                "lr_adamw", "wd_sgd", "wd_adamw", "grad_tol", "loss_tol", "n_probe", "n_fisher", "lanczos_tol",
-                "neb_nodes", "neb_iters", "bezier_steps", "n_path_eval", "bn_images", "sub_epochs", "sub_n_train")
+SETTING_KEYS = (
+    "channels",
+    "hidden",
+    "n_train",
+    "n_test",
+    "epochs",
+    "batch_size",
+    "scheduler",
+    "lr_sgd",
+    "lr_sgdm",
+    "lr_adamw",
+    "wd_sgd",
+    "wd_adamw",
+    "grad_tol",
+    "loss_tol",
+    "n_probe",
+    "n_fisher",
+    "lanczos_tol",
+    "neb_nodes",
+    "neb_iters",
+    "bezier_steps",
+    "n_path_eval",
+    "bn_images",
+    "sub_epochs",
+    "sub_n_train",
+)
 
 
 def settings(run) -> dict:
@@ -437,7 +615,6 @@ def settings(run) -> dict:
     return out
 
 
-def results(run, minima: Minima, curvature: list[Curvature], paths: list[Path],
-            subspaces: list[Subspace]) -> Results:
+def results(run, minima: Minima, curvature: list[Curvature], paths: list[Path], subspaces: list[Subspace]) -> Results:
     """Bundle the parts with the run's seeds and settings."""
     return Results(list(run.seeds), settings(run), list(minima.endpoints), curvature, paths, subspaces)

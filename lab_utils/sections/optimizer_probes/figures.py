@@ -1,4 +1,5 @@
 """08 optimizer probes: figures drawn from the results objects of `compute` only (mean ± sample sd over seeds)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -58,11 +59,12 @@ def curvature(curv: list[Curvature]) -> plt.Figure:
     """Per optimizer: lambda_max, |lambda_min|, kappa = lambda_max/|lambda_min| and the noise ratio
     lambda_C/lambda_H, each seed a dot (open for a lambda_min not resolved below zero: positive or within its error
     bound), mean ± sd as an error bar, report 004's value as a cross."""
-    panels = [("λmax", lambda c: c.lambda_max, "004.curvature.momentum_flattest", "lambda_max_"),
-              ("|λmin| (open: not resolved below 0)", lambda c: abs(c.lambda_min), "004.curvature.indefinite",
-               "lambda_min_"),
-              ("κ = λmax / |λmin|", lambda c: c.condition, "004.curvature.condition_order", "condition_"),
-              ("noise ratio λ_C / λ_H", lambda c: c.noise_ratio, "004.noise.ratio_above_one", "ratio_")]
+    panels = [
+        ("λmax", lambda c: c.lambda_max, "004.curvature.momentum_flattest", "lambda_max_"),
+        ("|λmin| (open: not resolved below 0)", lambda c: abs(c.lambda_min), "004.curvature.indefinite", "lambda_min_"),
+        ("κ = λmax / |λmin|", lambda c: c.condition_extremes, "004.curvature.condition_order", "condition_extremes_"),
+        ("noise ratio λ_C / λ_H", lambda c: c.noise_ratio, "004.noise.ratio_above_one", "ratio_"),
+    ]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 3.8))
     colors = _colors()
     for ax, (title, get, cid, prefix) in zip(axes, panels):
@@ -72,22 +74,31 @@ def curvature(curv: list[Curvature]) -> plt.Figure:
             xs = np.full(len(vals), i) + np.linspace(-0.08, 0.08, len(vals))
             for x, v, c in zip(xs, vals, rows):
                 resolved = c.lambda_min < -c.lambda_err
-                ax.plot(x, v, "o", ms=5, color=colors[opt], alpha=0.8,
-                        mfc=colors[opt] if resolved or "λmin" not in title else "none")
+                ax.plot(
+                    x,
+                    v,
+                    "o",
+                    ms=5,
+                    color=colors[opt],
+                    alpha=0.8,
+                    mfc=colors[opt] if resolved or "λmin" not in title else "none",
+                )
             if len(vals):
                 sd = vals.std(ddof=1) if len(vals) > 1 else 0.0
                 ax.errorbar(i + 0.22, vals.mean(), yerr=sd, fmt="s", color=colors[opt], capsize=4)
             ref = _ref(cid, prefix + REF_KEYS[opt])
             if ref is not None:
-                ax.plot(i - 0.22, abs(ref), "x", color="black", ms=8,
-                        label="report 004 (its scale)" if i == 0 else None)
+                ax.plot(
+                    i - 0.22, abs(ref), "x", color="black", ms=8, label="report 004 (its scale)" if i == 0 else None
+                )
         ax.set_xticks(range(len(OPTIMIZERS)), OPTIMIZERS, fontsize="small")
         ax.set_yscale("log")
         ax.set_title(title, fontsize="medium")
     axes[3].axhline(1.0, color="grey", ls=":", lw=1)
     axes[0].legend(fontsize="x-small")
-    fig.suptitle(f"Curvature and gradient noise at the end points: dots = seeds, squares = "
-                 f"{_n([c.seed for c in curv])}")
+    fig.suptitle(
+        f"Curvature and gradient noise at the end points: dots = seeds, squares = {_n([c.seed for c in curv])}"
+    )
     fig.tight_layout()
     return fig
 
@@ -98,8 +109,13 @@ def spectra(curv: list[Curvature]) -> plt.Figure:
     for ax, (opt, c) in zip(axes, _colors().items()):
         for k, r in enumerate(x for x in curv if x.optimizer == opt):
             g, d = np.asarray(r.slq_grid), np.asarray(r.slq_density)
-            ax.semilogy(g, np.maximum(d, 1e-9), color=c, alpha=1.0 if k == 0 else 0.5,
-                        label=f"seed {r.seed}: λmax {r.lambda_max:.3g}")
+            ax.semilogy(
+                g,
+                np.maximum(d, 1e-9),
+                color=c,
+                alpha=1.0 if k == 0 else 0.5,
+                label=f"seed {r.seed}: λmax {r.lambda_max:.3g}",
+            )
             ax.axvline(r.lambda_max, color=c, ls=":", lw=1)
         ax.set_ylim(1e-8, None)
         ax.set_title(opt)
@@ -123,11 +139,12 @@ def eigen_lines(curv: list[Curvature]) -> plt.Figure:
         a = np.asarray(rows[0].line_coords)
         top = _rows([r.line_top for r in rows])
         plotting.mean_band(ax, a, top, color=c, label="± top eigenvector", logy=True)
-        plotting.mean_band(ax, a, _rows([r.line_random for r in rows]), color="grey", label="random direction",
-                           logy=True)
+        plotting.mean_band(
+            ax, a, _rows([r.line_random for r in rows]), color="grey", label="random direction", logy=True
+        )
         lam = float(np.mean([r.lambda_max for r in rows]))
         l0 = float(np.nanmean(top[:, len(a) // 2]))
-        ax.plot(a, l0 + 0.5 * lam * a ** 2, "--", color="black", lw=1, label="L(0) + λmax a²/2")
+        ax.plot(a, l0 + 0.5 * lam * a**2, "--", color="black", lw=1, label="L(0) + λmax a²/2")
         finite += list(top[np.isfinite(top)])
         ax.set_title(f"{opt} (mean λmax {lam:.3g})")
         ax.set_xlabel("step a along a unit direction")
@@ -152,16 +169,28 @@ def intrinsic(subs: list[Subspace]) -> plt.Figure:
     reached = [s for s in subs if s.d_int90 is not None]
     missed = [s for s in subs if s.d_int90 is None]
     for k, s in enumerate(reached):
-        ax.axvline(s.d_int90, color="green", ls=":", lw=1,
-                   label=f"d_int90 on the grid: {', '.join(f'{r.d_int90:,}' for r in reached)}" if k == 0 else None)
+        ax.axvline(
+            s.d_int90,
+            color="green",
+            ls=":",
+            lw=1,
+            label=f"d_int90 on the grid: {', '.join(f'{r.d_int90:,}' for r in reached)}" if k == 0 else None,
+        )
     if missed:
-        ax.plot([s.d_max for s in missed], [s.threshold for s in missed], ">", color="green", ms=9,
-                label=f"d_int90 > {max(s.d_max for s in missed):,} (seed {', '.join(str(s.seed) for s in missed)})")
+        ax.plot(
+            [s.d_max for s in missed],
+            [s.threshold for s in missed],
+            ">",
+            color="green",
+            ms=9,
+            label=f"d_int90 > {max(s.d_max for s in missed):,} (seed {', '.join(str(s.seed) for s in missed)})",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("subspace dimension d")
     ax.set_ylabel("test accuracy")
-    ax.set_title(f"Training in a random d-dim subspace of {subs[0].n_params:,} parameters,\n"
-                 f"{_n([s.seed for s in subs])}")
+    ax.set_title(
+        f"Training in a random d-dim subspace of {subs[0].n_params:,} parameters,\n{_n([s.seed for s in subs])}"
+    )
     ax.legend(fontsize="x-small")
     fig.tight_layout()
     return fig
@@ -170,8 +199,14 @@ def intrinsic(subs: list[Subspace]) -> plt.Figure:
 def _band(ax, paths: list[Path], x_attr: str, y_attr: str, color, label: str) -> None:
     rows = [p for p in paths if getattr(p, y_attr) is not None]
     if rows:
-        plotting.mean_band(ax, np.asarray(getattr(rows[0], x_attr)), _rows([getattr(p, y_attr) for p in rows]),
-                           color=color, label=label, logy=True)
+        plotting.mean_band(
+            ax,
+            np.asarray(getattr(rows[0], x_attr)),
+            _rows([getattr(p, y_attr) for p in rows]),
+            color=color,
+            label=label,
+            logy=True,
+        )
 
 
 def paths(all_paths: list[Path]) -> plt.Figure:
@@ -189,8 +224,10 @@ def paths(all_paths: list[Path]) -> plt.Figure:
         _band(ax, ps, "bezier_t", "bezier_loss", c_bez, "Bezier")
         for x in (0, 1):
             ax.axvline(x, color="grey", lw=0.8, ls=":")
-        ax.set_title(f"{a} → {b}" + ("\n(control: one start, one data order)" if control else
-                                      "\n(independent starts)"), fontsize="medium")
+        ax.set_title(
+            f"{a} → {b}" + ("\n(control: one start, one data order)" if control else "\n(independent starts)"),
+            fontsize="medium",
+        )
         ax.set_xlabel("α on the line; t or arc length on a relaxed path")
     axes[0][0].set_ylabel("training loss (BN re-estimated)")
     axes[0][0].legend(fontsize="x-small")

@@ -11,6 +11,7 @@ Accuracies are fractions in [0, 1], losses mean cross-entropy in nats; train met
 training set in eval mode after the epoch; every end point also has its full-batch loss and gradient norm
 (`record_final`) judged by `core.train.convergence`.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,6 +29,7 @@ METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
 # ---- labels ---------------------------------------------------------------------------------------------------
+
 
 def permute_labels(split: Split, seed: int) -> Split:
     """A copy of `split` whose training labels are permuted once across the training images (the label histogram
@@ -57,6 +59,7 @@ def epochs_to_fit(epochs: Sequence[int], accs: Sequence[float], threshold: float
 
 
 # ---- one setting over seeds -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SeedRuns:
@@ -90,23 +93,40 @@ def _padded(values: Sequence[float | None], n: int) -> list[float]:
     return out + [math.nan] * (n - len(out))
 
 
-def seed_runs(name: str, spec: dict, splits: Sequence[Split], seeds: Sequence[int], device: Any, *,
-              grad_tol: float, loss_tol: float, **fit_kwargs: Any) -> SeedRuns:
+def seed_runs(
+    name: str,
+    spec: dict,
+    splits: Sequence[Split],
+    seeds: Sequence[int],
+    device: Any,
+    *,
+    grad_tol: float,
+    loss_tol: float,
+    **fit_kwargs: Any,
+) -> SeedRuns:
     """Train `spec` on `splits[i]` with seed `seeds[i]` (cached; `record_final=True`) and collect the curves."""
     hists = []
     for split, s in zip(splits, seeds):
-        _, h = models.trained(spec, split, seed=s, device=device, record_final=True, desc=f"{name}, seed {s}",
-                              **fit_kwargs)
+        _, h = models.trained(
+            spec, split, seed=s, device=device, record_final=True, desc=f"{name}, seed {s}", **fit_kwargs
+        )
         hists.append(h)
     epoch = max((h["epoch"] for h in hists), key=len)
     n = len(epoch)
     curves = {k: [_padded(h[k], n) for h in hists] for k in METRICS}
-    return SeedRuns(name, models.spec_n_params(spec), list(seeds), list(epoch), **curves,
-                    convergence=[train.convergence(h, grad_tol=grad_tol, loss_tol=loss_tol) for h in hists],
-                    diverged_at_epoch=[h["diverged_at_epoch"] for h in hists])
+    return SeedRuns(
+        name,
+        models.spec_n_params(spec),
+        list(seeds),
+        list(epoch),
+        **curves,
+        convergence=[train.convergence(h, grad_tol=grad_tol, loss_tol=loss_tol) for h in hists],
+        diverged_at_epoch=[h["diverged_at_epoch"] for h in hists],
+    )
 
 
 # ---- report 000: true vs permuted labels ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Memorization:
@@ -128,12 +148,14 @@ def memorization(run) -> Memorization:
     kw = dict(epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, grad_tol=cfg.grad_tol, loss_tol=cfg.loss_tol)
     spec = cnn_spec(cfg)
     true = seed_runs("true labels", spec, [clean] * len(run.seeds), run.seeds, run.device, **kw)
-    perm = seed_runs("permuted labels", spec, [permute_labels(clean, s) for s in run.seeds], run.seeds, run.device,
-                     **kw)
+    perm = seed_runs(
+        "permuted labels", spec, [permute_labels(clean, s) for s in run.seeds], run.seeds, run.device, **kw
+    )
     return Memorization(true, perm, len(clean.y_train))
 
 
 # ---- report 001: permuted labels at Adam lr 1e-2 ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class HighLR:
@@ -151,13 +173,23 @@ def spec_001(cfg) -> dict:
 def high_lr(run) -> HighLR:
     cfg = run.cfg
     clean = data.load("mnist", n_train=cfg.n_train_001, n_test=cfg.n_test, device=run.device)
-    perm = seed_runs("permuted labels", spec_001(cfg), [permute_labels(clean, s) for s in run.seeds], run.seeds,
-                     run.device, epochs=cfg.epochs_001, lr=cfg.lr_001, batch_size=cfg.batch_001,
-                     grad_tol=cfg.grad_tol, loss_tol=cfg.loss_tol)
+    perm = seed_runs(
+        "permuted labels",
+        spec_001(cfg),
+        [permute_labels(clean, s) for s in run.seeds],
+        run.seeds,
+        run.device,
+        epochs=cfg.epochs_001,
+        lr=cfg.lr_001,
+        batch_size=cfg.batch_001,
+        grad_tol=cfg.grad_tol,
+        loss_tol=cfg.loss_tol,
+    )
     return HighLR(perm, len(clean.y_train))
 
 
 # ---- report 002: FC nets on random training and test labels -----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FCSizes:
@@ -177,8 +209,14 @@ def fc_sizes(run) -> FCSizes:
     cfg = run.cfg
     clean = data.load("mnist", n_train=cfg.n_train_fc, n_test=cfg.n_test, device=run.device, flatten=True)
     splits = [randomize_labels(clean, s) for s in run.seeds]
-    kw = dict(epochs=cfg.epochs_fc, lr=cfg.lr_fc, batch_size=cfg.batch_fc, eval_every=max(1, cfg.epochs_fc // 10),
-              grad_tol=cfg.grad_tol, loss_tol=cfg.loss_tol)
+    kw = dict(
+        epochs=cfg.epochs_fc,
+        lr=cfg.lr_fc,
+        batch_size=cfg.batch_fc,
+        eval_every=max(1, cfg.epochs_fc // 10),
+        grad_tol=cfg.grad_tol,
+        loss_tol=cfg.loss_tol,
+    )
 
     def sweep(widths):
         return [seed_runs(f"width {w}", fc_spec(w), splits, run.seeds, run.device, **kw) for w in sorted(widths)]
@@ -187,6 +225,7 @@ def fc_sizes(run) -> FCSizes:
 
 
 # ---- everything -------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Results:

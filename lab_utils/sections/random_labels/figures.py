@@ -1,5 +1,6 @@
 """03 random labels: figures drawn from the results objects of `compute` only. Curves are the mean over seeds with
 a band of ± one sample standard deviation (ddof = 1)."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -8,8 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ...core.data import CHANCE_ACCURACY, CHANCE_LOSS
-from ...report import plotting
 from ...references import claim
+from ...report import plotting
 from .compute import FCSizes, HighLR, Memorization, SeedRuns
 
 
@@ -44,8 +45,10 @@ def memorization(m: Memorization, threshold: float) -> plt.Figure:
     """Report 000's experiment: true vs permuted labels, loss and accuracy per epoch."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11.5, 4.2))
     _curves(a, b, [m.true, m.permuted], threshold)
-    fig.suptitle(f"CNN ({m.permuted.n_params:,} parameters) on {m.n_train:,} MNIST images, true vs permuted labels; "
-                 f"mean ± sd over {_n([m.true, m.permuted])} seeds (sample sd)")
+    fig.suptitle(
+        f"CNN ({m.permuted.n_params:,} parameters) on {m.n_train:,} MNIST images, true vs permuted labels; "
+        f"mean ± sd over {_n([m.true, m.permuted])} seeds (sample sd)"
+    )
     fig.tight_layout()
     return fig
 
@@ -54,8 +57,10 @@ def high_lr(h: HighLR, threshold: float) -> plt.Figure:
     """Report 001's experiment: permuted training labels, true test labels."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11.5, 4.2))
     _curves(a, b, [h.permuted], threshold)
-    fig.suptitle(f"conv + global-average-pool net ({h.permuted.n_params:,} parameters), {h.n_train:,} images, "
-                 f"permuted labels; mean ± sd over {_n([h.permuted])} seeds (sample sd)")
+    fig.suptitle(
+        f"conv + global-average-pool net ({h.permuted.n_params:,} parameters), {h.n_train:,} images, "
+        f"permuted labels; mean ± sd over {_n([h.permuted])} seeds (sample sd)"
+    )
     fig.tight_layout()
     return fig
 
@@ -90,7 +95,9 @@ def fc_sizes(f: FCSizes, threshold: float) -> plt.Figure:
     b.set_ylabel("final accuracy")
     b.set_title("after the last epoch (error bars: sample sd)")
     b.legend(fontsize="x-small")
-    fig.suptitle(f"one-hidden-layer FC nets, {f.n_train:,} images with random train and test labels; "
-                 f"mean ± sd over {_n(runs)} seeds")
+    fig.suptitle(
+        f"one-hidden-layer FC nets, {f.n_train:,} images with random train and test labels; "
+        f"mean ± sd over {_n(runs)} seeds"
+    )
     fig.tight_layout()
     return fig

@@ -3,9 +3,10 @@
 Every verdict comes from a rule of `lab_utils.core.stats` applied to per-seed values, and the rule is stated
 next to it. Reference numbers are read from the registry (`lab_utils.references.random_labels`).
 """
+
 from __future__ import annotations
 
-
+from ... import models
 from ...core import stats
 from ...core.data import CHANCE_ACCURACY, CHANCE_LOSS
 from ...references import claim
@@ -13,20 +14,13 @@ from ...report import claims
 from ...report.claims import ClaimCheck
 from ...report.fmt import num, pct
 from ...report.metrics import spread
-from ... import models
-from .compute import (FCSizes, HighLR, Memorization, Results, SeedRuns, cnn_spec, epochs_to_fit, fc_spec,
-                      spec_001)
+from .compute import FCSizes, HighLR, Memorization, Results, SeedRuns, cnn_spec, epochs_to_fit, fc_spec, spec_001
 
-ACC_TOL = 0.05    # "at a reported accuracy" / "at chance": within 5 percentage points
-NEAR_END = 0.8    # "near the end": the last fifth of the budget (epoch 40 of 50 to the end)
+ACC_TOL = 0.05  # "at a reported accuracy" / "at chance": within 5 percentage points
+NEAR_END = 0.8  # "near the end": the last fifth of the budget (epoch 40 of 50 to the end)
 
 
 # ---- small helpers ----------------------------------------------------------------------------------------------
-
-
-
-
-
 
 
 def fits(runs: SeedRuns, threshold: float) -> list[int | None]:
@@ -45,16 +39,22 @@ def n_converged(runs: SeedRuns) -> int:
 def all_runs(res: Results) -> list[tuple[str, SeedRuns]]:
     """(experiment, runs) for every setting of the section."""
     m, f = res.memorization, res.fc
-    return ([("000", m.true), ("000", m.permuted), ("001", res.high_lr.permuted)]
-            + [("002", r) for r in f.in_range] + [("002 beyond", r) for r in f.beyond])
+    return (
+        [("000", m.true), ("000", m.permuted), ("001", res.high_lr.permuted)]
+        + [("002", r) for r in f.in_range]
+        + [("002 beyond", r) for r in f.beyond]
+    )
 
 
 # ---- the scale ---------------------------------------------------------------------------------------------------
 
+
 def scale_table(cfg) -> str:
     """Markdown: each report's own setting next to this profile's (parameter counts from the specs, no training)."""
-    s0, s1, s2 = (claim(i).setting for i in ("000.random_labels.memorizes", "001.random_labels.memorizes",
-                                               "002.random_labels.fc_at_chance"))
+    s0, s1, s2 = (
+        claim(i).setting
+        for i in ("000.random_labels.memorizes", "001.random_labels.memorizes", "002.random_labels.fc_at_chance")
+    )
     n = models.spec_n_params
     sizes = ", ".join(f"{n(fc_spec(w)):,}" for w in sorted(cfg.fc_widths))
     beyond = ", ".join(f"{n(fc_spec(w)):,}" for w in sorted(cfg.fc_widths_beyond))
@@ -71,7 +71,8 @@ def scale_table(cfg) -> str:
         f"{cfg.lr_001:g}, batch {cfg.batch_001}, {cfg.epochs_001} epochs |",
         f"| 002: FC nets, random train and test labels | {s2['data']}; {s2['model']}; {s2['optimizer']} lr "
         f"{s2['lr']:g}, {s2['epochs']} epochs; batch {s2['batch_size']} | {cfg.n_train_fc:,} images; one hidden "
-        f"layer, {sizes} parameters" + (f" (and {beyond} beyond the report's range)" if beyond else "")
+        f"layer, {sizes} parameters"
+        + (f" (and {beyond} beyond the report's range)" if beyond else "")
         + f"; Adam lr {cfg.lr_fc:g}, batch {cfg.batch_fc}, {cfg.epochs_fc} epochs |",
     ]
     return "\n".join(rows)
@@ -83,10 +84,12 @@ def scale_note(cfg, seeds: list[int]) -> str:
         "initialisation, the minibatch order and the label shuffle. Fewer training images make memorizing easier "
         "(fewer labels to store, more parameters per label) but also give fewer optimizer steps per epoch, so at a "
         "reduced scale a verdict says what happens *at this scale*; the `full` profile runs the reports' own "
-        f"sizes. 'Fitted' means a training accuracy of at least {pct(cfg.fit_threshold, 0)}.")
+        f"sizes. 'Fitted' means a training accuracy of at least {pct(cfg.fit_threshold, 0)}."
+    )
 
 
 # ---- per-experiment prose ----------------------------------------------------------------------------------------
+
 
 def memorization_text(m: Memorization, cfg) -> str:
     t, p = m.true, m.permuted
@@ -102,10 +105,13 @@ def memorization_text(m: Memorization, cfg) -> str:
         f"{te_acc.text(100, ' %')} (chance {pct(CHANCE_ACCURACY, 0)}), against "
         f"{stats.mean_interval(t.at('test_acc')).text(100, ' %')} with the true labels. Their test loss changes by "
         f"{rise.text()} nats from epoch {p.epoch[0]} to the end: "
-        + {stats.HOLDS: "it rises, as the network grows confident about labels that say nothing about the test "
-                        "images.",
-           stats.CONTRADICTED: "it falls, which memorising labels independent of the images cannot explain.",
-           stats.UNDECIDED: "the interval includes zero, so no rise is established at this budget."}[trend])
+        + {
+            stats.HOLDS: "it rises, as the network grows confident about labels that say nothing about the test "
+            "images.",
+            stats.CONTRADICTED: "it falls, which memorising labels independent of the images cannot explain.",
+            stats.UNDECIDED: "the interval includes zero, so no rise is established at this budget.",
+        }[trend]
+    )
 
 
 def high_lr_text(h: HighLR, cfg) -> str:
@@ -117,20 +123,29 @@ def high_lr_text(h: HighLR, cfg) -> str:
         f"{h.n_train:,} images the training accuracy on permuted labels ends at {acc.text(100, ' %')}, the training loss "
         f"at {stats.mean_interval(p.at('train_loss')).text()}, the test accuracy at "
         f"{stats.mean_interval(p.at('test_acc')).text(100, ' %')}. "
-        + (f"{collapsed} of {len(p.seeds)} seed(s) end within {100 * ACC_TOL:.0f} pp of chance on the training "
-           "labels: at this learning rate the net can stall at predicting the most frequent label. Report 001 does "
-           "not give its net's width, so this is a finding about this net at this scale, not about the report's."
-           if collapsed else "No seed stays at chance on the training labels."))
+        + (
+            f"{collapsed} of {len(p.seeds)} seed(s) end within {100 * ACC_TOL:.0f} pp of chance on the training "
+            "labels: at this learning rate the net can stall at predicting the most frequent label. Report 001 does "
+            "not give its net's width, so this is a finding about this net at this scale, not about the report's."
+            if collapsed
+            else "No seed stays at chance on the training labels."
+        )
+    )
 
 
 def fc_text(f: FCSizes, cfg) -> str:
     rows = []
     for r in f.in_range + f.beyond:
-        rows.append(f"{r.n_params:,} parameters: train accuracy {pct(stats.mean_interval(r.at('train_acc')).mean, 1)}, "
-                    f"train loss {num(stats.mean_interval(r.at('train_loss')).mean)}")
-    return (f"After {cfg.epochs_fc} epochs on {f.n_train:,} images with random labels (mean over seeds): "
-            + "; ".join(rows) + f". The test labels are random too, so the test accuracy can only be at chance "
-            f"({', '.join(pct(stats.mean_interval(r.at('test_acc')).mean, 1) for r in f.in_range + f.beyond)}).")
+        rows.append(
+            f"{r.n_params:,} parameters: train accuracy {pct(stats.mean_interval(r.at('train_acc')).mean, 1)}, "
+            f"train loss {num(stats.mean_interval(r.at('train_loss')).mean)}"
+        )
+    return (
+        f"After {cfg.epochs_fc} epochs on {f.n_train:,} images with random labels (mean over seeds): "
+        + "; ".join(rows)
+        + f". The test labels are random too, so the test accuracy can only be at chance "
+        f"({', '.join(pct(stats.mean_interval(r.at('test_acc')).mean, 1) for r in f.in_range + f.beyond)})."
+    )
 
 
 def convergence_text(res: Results) -> str:
@@ -140,13 +155,16 @@ def convergence_text(res: Results) -> str:
     for exp, r in all_runs(res):
         loss = stats.mean_interval([c.train_loss for c in r.convergence]).mean
         grad = stats.mean_interval([c.grad_norm for c in r.convergence]).mean
-        parts.append(f"{exp} {r.name} ({r.n_params:,} params): {n_converged(r)}/{len(r.seeds)} "
-                     f"(mean loss {num(loss, 3)}, ‖∇L‖ {num(grad, 2)})")
+        parts.append(
+            f"{exp} {r.name} ({r.n_params:,} params): {n_converged(r)}/{len(r.seeds)} "
+            f"(mean loss {num(loss, 3)}, ‖∇L‖ {num(grad, 2)})"
+        )
     return (
         f"**End points.** An end point counts as a minimum of the training loss when {crit} (full batch, eval "
         f"mode, after the last epoch). Runs meeting it: {'; '.join(parts)}. The claims checked here are about what "
         "a fixed budget of epochs reaches, as the reports' were; a run that does not meet the criterion had not "
-        "reached a minimum when its budget ended, so its numbers are not those of a fitted net.")
+        "reached a minimum when its budget ended, so its numbers are not those of a fitted net."
+    )
 
 
 def closing(res: Results) -> str:
@@ -159,8 +177,9 @@ def closing(res: Results) -> str:
         got = [e for e in es if e is not None]
         if not got:
             return f"not within {budget} epochs in any seed"
-        return (f"at epoch {sum(got) / len(got):.1f} on average" + (f" ({len(es) - len(got)} seed(s) not within "
-                f"{budget})" if len(got) < len(es) else ""))
+        return f"at epoch {sum(got) / len(got):.1f} on average" + (
+            f" ({len(es) - len(got)} seed(s) not within {budget})" if len(got) < len(es) else ""
+        )
 
     big = (res.fc.in_range + res.fc.beyond)[-1]
     return (
@@ -171,38 +190,50 @@ def closing(res: Results) -> str:
         f"{big.n_params / res.fc.n_train:.1f} per training label) ends at "
         f"{pct(stats.mean_interval(big.at('train_acc')).mean, 1)} training accuracy after {big.epoch[-1]} epochs. "
         "Since the architecture and the optimiser are the same for true and random labels, an explanation of why "
-        "the true-label run generalises has to involve the data, not only the model class.")
+        "the true-label run generalises has to involve the data, not only the model class."
+    )
 
 
 # ---- claim checks ------------------------------------------------------------------------------------------------
+
 
 def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
     p, t = m.permuted, m.true
     acc = p.at("train_acc")
     iv = stats.mean_interval(acc)
     c1 = claims.check(
-        "000.random_labels.memorizes", stats.direction_verdict(iv, +1, cfg.fit_threshold),
+        "000.random_labels.memorizes",
+        stats.direction_verdict(iv, +1, cfg.fit_threshold),
         rule=f"direction: holds when the 95 % interval of the per-seed training accuracy on permuted labels after the "
-             f"last epoch lies above the fit threshold {pct(cfg.fit_threshold, 0)}, contradicted when it lies below",
+        f"last epoch lies above the fit threshold {pct(cfg.fit_threshold, 0)}, contradicted when it lies below",
         ours=f"train acc {iv.text(100, ' %')} after {p.epoch[-1]} epochs on {m.n_train:,} images; train loss "
-             f"{num(stats.mean_interval(p.at('train_loss')).mean)}",
+        f"{num(stats.mean_interval(p.at('train_loss')).mean)}",
         reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
-        train_acc=acc, interval=iv, train_loss=p.at("train_loss"), threshold=cfg.fit_threshold)
+        train_acc=acc,
+        interval=iv,
+        train_loss=p.at("train_loss"),
+        threshold=cfg.fit_threshold,
+    )
     e_true, e_perm = fits(t, cfg.fit_threshold), fits(p, cfg.fit_threshold)
-    censor = t.epoch[-1] + 1   # "not within the budget" counts as the epoch after it
+    censor = t.epoch[-1] + 1  # "not within the budget" counts as the epoch after it
     lead = [(ep if ep is not None else censor) - (et if et is not None else censor) for et, ep in zip(e_true, e_perm)]
     iv_lead = stats.mean_interval(lead)
     c2 = claims.check(
-        "000.random_labels.true_labels_fast", stats.direction_verdict(iv_lead, +1),
+        "000.random_labels.true_labels_fast",
+        stats.direction_verdict(iv_lead, +1),
         rule=f"direction: 'quickly' is read as 'sooner than the permuted labels'; holds when the 95 % interval of the "
-             f"per-seed difference (first epoch with train acc ≥ {pct(cfg.fit_threshold, 0)} on permuted labels minus "
-             f"on true labels; never within the budget counts as epoch {censor}) lies above 0, contradicted when it "
-             "lies below",
+        f"per-seed difference (first epoch with train acc ≥ {pct(cfg.fit_threshold, 0)} on permuted labels minus "
+        f"on true labels; never within the budget counts as epoch {censor}) lies above 0, contradicted when it "
+        "lies below",
         ours=f"first epoch with train acc ≥ {pct(cfg.fit_threshold, 0)}, per seed: true labels "
-             f"{_epochs_list(e_true)}, permuted {_epochs_list(e_perm)} (budget {t.epoch[-1]}); difference "
-             f"{iv_lead.text()} epochs",
-        reproduced={"epochs": t.epoch[-1]}, epochs_to_fit_true=e_true, epochs_to_fit_permuted=e_perm,
-        lead=lead, interval=iv_lead)
+        f"{_epochs_list(e_true)}, permuted {_epochs_list(e_perm)} (budget {t.epoch[-1]}); difference "
+        f"{iv_lead.text()} epochs",
+        reproduced={"epochs": t.epoch[-1]},
+        epochs_to_fit_true=e_true,
+        epochs_to_fit_permuted=e_perm,
+        lead=lead,
+        interval=iv_lead,
+    )
     return [c1, c2]
 
 
@@ -212,14 +243,18 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
     acc = p.at("train_acc")
     iv = stats.mean_interval(acc)
     c1 = claims.check(
-        "001.random_labels.memorizes", stats.direction_verdict(iv, +1, ref_acc - ACC_TOL),
+        "001.random_labels.memorizes",
+        stats.direction_verdict(iv, +1, ref_acc - ACC_TOL),
         rule=f"direction: holds when the 95 % interval of the per-seed training accuracy after the last epoch lies "
-             f"above {pct(ref_acc - ACC_TOL, 0)} (the report's {pct(ref_acc, 0)} less {100 * ACC_TOL:.0f} pp), "
-             "contradicted when it lies below",
+        f"above {pct(ref_acc - ACC_TOL, 0)} (the report's {pct(ref_acc, 0)} less {100 * ACC_TOL:.0f} pp), "
+        "contradicted when it lies below",
         ours=f"train acc {iv.text(100, ' %')}, train loss {num(stats.mean_interval(p.at('train_loss')).mean)} after "
-             f"{p.epoch[-1]} epochs on {h.n_train:,} images",
+        f"{p.epoch[-1]} epochs on {h.n_train:,} images",
         reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
-        train_acc=acc, interval=iv, train_loss=p.at("train_loss"))
+        train_acc=acc,
+        interval=iv,
+        train_loss=p.at("train_loss"),
+    )
     rise = [b - a for a, b in zip(p.at("test_loss", p.epoch[0]), p.at("test_loss"))]
     iv_rise = stats.mean_interval(rise)
     rho = [stats.correlation(p.epoch, row).r for row in p.test_loss]
@@ -227,28 +262,43 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
     above_chance = stats.direction_verdict(stats.mean_interval([a - CHANCE_ACCURACY for a in acc]), +1, ACC_TOL)
     premise = above_chance == stats.HOLDS
     c2 = claims.check(
-        "001.random_labels.test_loss_rises", stats.direction_verdict(iv_rise, +1) if premise else stats.UNDECIDED,
+        "001.random_labels.test_loss_rises",
+        stats.direction_verdict(iv_rise, +1) if premise else stats.UNDECIDED,
         rule="direction, given memorization: holds when the 95 % interval of the per-seed rise of the test loss (last "
-             "epoch minus first epoch) lies above 0, contradicted when it lies below; undecided (not tested) unless the "
-             f"training accuracy is surely more than {100 * ACC_TOL:.0f} pp above chance",
-        ours=(f"test loss rise {iv_rise.text()} nats; Spearman ρ(epoch, test loss) per seed "
-              f"{', '.join(num(r, 2) for r in rho)}")
-             + ("" if premise else f"; not tested: the training accuracy ({iv.text(100, ' %')}) did not rise clearly above "
-                                   "chance, so nothing was memorized"),
-        reproduced={"epochs": p.epoch[-1]}, rise=rise, interval=iv_rise, spearman_per_seed=rho,
-        memorized=premise)
+        "epoch minus first epoch) lies above 0, contradicted when it lies below; undecided (not tested) unless the "
+        f"training accuracy is surely more than {100 * ACC_TOL:.0f} pp above chance",
+        ours=(
+            f"test loss rise {iv_rise.text()} nats; Spearman ρ(epoch, test loss) per seed "
+            f"{', '.join(num(r, 2) for r in rho)}"
+        )
+        + (
+            ""
+            if premise
+            else f"; not tested: the training accuracy ({iv.text(100, ' %')}) did not rise clearly above "
+            "chance, so nothing was memorized"
+        ),
+        reproduced={"epochs": p.epoch[-1]},
+        rise=rise,
+        interval=iv_rise,
+        spearman_per_seed=rho,
+        memorized=premise,
+    )
     ref_te = claim("001.random_labels.test_acc").numbers["test_acc_pct"] / 100
     te = p.at("test_acc")
     iv_te = stats.mean_interval([a - ref_te for a in te])
     iv_chance = stats.mean_interval([a - CHANCE_ACCURACY for a in te])
     c3 = claims.check(
-        "001.random_labels.test_acc", stats.equivalence_verdict(iv_te, ACC_TOL),
+        "001.random_labels.test_acc",
+        stats.equivalence_verdict(iv_te, ACC_TOL),
         rule=f"equivalence: holds when the 95 % interval of the per-seed test accuracy minus the report's "
-             f"{pct(ref_te, 0)} lies within ±{100 * ACC_TOL:.0f} pp, contradicted when it lies wholly outside",
+        f"{pct(ref_te, 0)} lies within ±{100 * ACC_TOL:.0f} pp, contradicted when it lies wholly outside",
         ours=f"test acc {stats.mean_interval(te).text(100, ' %')}; minus the report's {pct(ref_te, 0)}: {iv_te.pp()}; "
-             f"minus chance ({pct(CHANCE_ACCURACY, 0)}): {iv_chance.pp()}",
-        reproduced={"test_acc_pct": 100 * stats.mean_interval(te).mean}, test_acc=te, minus_report=iv_te,
-        minus_chance=iv_chance)
+        f"minus chance ({pct(CHANCE_ACCURACY, 0)}): {iv_chance.pp()}",
+        reproduced={"test_acc_pct": 100 * stats.mean_interval(te).mean},
+        test_acc=te,
+        minus_report=iv_te,
+        minus_chance=iv_chance,
+    )
     return [c1, c2, c3]
 
 
@@ -263,58 +313,80 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
     acc_l = largest.at("train_acc")
     loss_l = stats.mean_interval(largest.at("train_loss"))
     c1 = claims.check(
-        "002.random_labels.fc_at_chance", stats.joint_verdict([v for _, v in per_size.values()]),
+        "002.random_labels.fc_at_chance",
+        stats.joint_verdict([v for _, v in per_size.values()]),
         rule=f"equivalence per net, joined: a net is at chance when the 95 % interval of its per-seed final training "
-             f"accuracy minus {pct(chance, 0)} lies within ±{100 * ACC_TOL:.0f} pp (not at chance when wholly "
-             "outside); the claim holds when every net is at chance, contradicted when any net is surely not",
+        f"accuracy minus {pct(chance, 0)} lies within ±{100 * ACC_TOL:.0f} pp (not at chance when wholly "
+        "outside); the claim holds when every net is at chance, contradicted when any net is surely not",
         ours=f"{f.n_train:,} images, {largest.epoch[-1]} epochs: "
-             + "; ".join(f"{n:,} params: train acc − chance {iv.pp()} → {v}" for n, (iv, v) in per_size.items()),
-        reproduced={"params_min": f.in_range[0].n_params, "params_max": largest.n_params,
-                    "epochs": largest.epoch[-1], "train_loss": loss_l.mean,
-                    "acc_pct": 100 * stats.mean_interval(acc_l).mean},
+        + "; ".join(f"{n:,} params: train acc − chance {iv.pp()} → {v}" for n, (iv, v) in per_size.items()),
+        reproduced={
+            "params_min": f.in_range[0].n_params,
+            "params_max": largest.n_params,
+            "epochs": largest.epoch[-1],
+            "train_loss": loss_l.mean,
+            "acc_pct": 100 * stats.mean_interval(acc_l).mean,
+        },
         per_size={n: {"acc_minus_chance": iv, "verdict": v} for n, (iv, v) in per_size.items()},
-        chance_loss=CHANCE_LOSS)
+        chance_loss=CHANCE_LOSS,
+    )
     iv_l = stats.mean_interval(acc_l)
     c2 = claims.check(
-        "002.random_labels.not_memorized", stats.direction_verdict(iv_l, -1, cfg.fit_threshold),
+        "002.random_labels.not_memorized",
+        stats.direction_verdict(iv_l, -1, cfg.fit_threshold),
         rule=f"direction on the largest net of the report's range: holds when the 95 % interval of its per-seed "
-             f"final training accuracy lies below the fit threshold {pct(cfg.fit_threshold, 0)}, contradicted when "
-             "it lies above",
+        f"final training accuracy lies below the fit threshold {pct(cfg.fit_threshold, 0)}, contradicted when "
+        "it lies above",
         ours=f"{largest.n_params:,} params: train acc {iv_l.text(100, ' %')} after {largest.epoch[-1]} epochs on "
-             f"{f.n_train:,} images",
-        reproduced={"epochs": largest.epoch[-1]}, train_acc=acc_l, interval=iv_l)
+        f"{f.n_train:,} images",
+        reproduced={"epochs": largest.epoch[-1]},
+        train_acc=acc_l,
+        interval=iv_l,
+    )
     e0 = largest.near(NEAR_END)
     trend = [b - a for a, b in zip(largest.at("train_acc", e0), acc_l)]
     iv_t = stats.mean_interval(trend)
     c3 = claims.check(
-        "002.random_labels.largest_starts", stats.direction_verdict(iv_t, +1),
+        "002.random_labels.largest_starts",
+        stats.direction_verdict(iv_t, +1),
         rule=f"direction: holds when the 95 % interval of the largest net's per-seed training-accuracy change from "
-             f"epoch {e0} to the last epoch lies above 0, contradicted when it lies below",
+        f"epoch {e0} to the last epoch lies above 0, contradicted when it lies below",
         ours=f"{largest.n_params:,} params: train acc change epoch {e0} → {largest.epoch[-1]}: {iv_t.pp()}",
-        reproduced={"params_max": largest.n_params, "epochs": largest.epoch[-1]}, change=trend, interval=iv_t,
-        from_epoch=e0)
+        reproduced={"params_max": largest.n_params, "epochs": largest.epoch[-1]},
+        change=trend,
+        interval=iv_t,
+        from_epoch=e0,
+    )
     return [c1, c2, c3, _check_002_beyond(f, cfg)]
 
 
 def _check_002_beyond(f: FCSizes, cfg) -> ClaimCheck:
     cid = "002.random_labels.larger_memorizes"
     if not f.beyond:
-        return claims.check(cid, stats.UNDECIDED, rule="needs a net beyond the report's range (fc_widths_beyond)",
-                            ours="not run in this profile")
+        return claims.check(
+            cid,
+            stats.UNDECIDED,
+            rule="needs a net beyond the report's range (fc_widths_beyond)",
+            ours="not run in this profile",
+        )
     big = f.beyond[-1]
     iv_tr = stats.mean_interval(big.at("train_acc"))
     chance = claim(cid).numbers["acc_pct"] / 100
     iv_te = stats.mean_interval([a - chance for a in big.at("test_acc")])
     parts = [stats.direction_verdict(iv_tr, +1, cfg.fit_threshold), stats.equivalence_verdict(iv_te, ACC_TOL)]
     return claims.check(
-        cid, stats.joint_verdict(parts),
+        cid,
+        stats.joint_verdict(parts),
         rule=f"joint, on the largest net beyond the report's range after the same {big.epoch[-1]} epochs: holds when "
-             f"the 95 % interval of its per-seed training accuracy lies above {pct(cfg.fit_threshold, 0)} (direction) "
-             f"and that of its test accuracy minus {pct(chance, 0)} within ±{100 * ACC_TOL:.0f} pp (equivalence); "
-             "contradicted when either part is. Only 'larger' is tested, not 'longer'",
+        f"the 95 % interval of its per-seed training accuracy lies above {pct(cfg.fit_threshold, 0)} (direction) "
+        f"and that of its test accuracy minus {pct(chance, 0)} within ±{100 * ACC_TOL:.0f} pp (equivalence); "
+        "contradicted when either part is. Only 'larger' is tested, not 'longer'",
         ours=f"{big.n_params:,} params: train acc {iv_tr.text(100, ' %')}; test acc − chance {iv_te.pp()}",
         reproduced={"train_acc_pct": 100 * iv_tr.mean, "acc_pct": 100 * (iv_te.mean + chance)},
-        train_acc=big.at("train_acc"), test_acc=big.at("test_acc"), parts=parts)
+        train_acc=big.at("train_acc"),
+        test_acc=big.at("test_acc"),
+        parts=parts,
+    )
 
 
 def checks(res: Results) -> list[ClaimCheck]:
@@ -325,23 +397,28 @@ def checks(res: Results) -> list[ClaimCheck]:
 
 def verdict_summary(checks_: list[ClaimCheck]) -> str:
     c = claims.counts(checks_)
-    return (f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted and {c['undecided']} "
-            "are undecided at this scale. The rule behind each verdict is in the last column; a verdict is decided "
-            "only when the 95 % interval over seeds (Student t, sample sd) is clear of the claim's boundary, so "
-            "one seed never decides.")
+    return (
+        f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted and {c['undecided']} "
+        "are undecided at this scale. The rule behind each verdict is in the last column; a verdict is decided "
+        "only when the 95 % interval over seeds (Student t, sample sd) is clear of the claim's boundary, so "
+        "one seed never decides."
+    )
 
 
 # ---- metrics -----------------------------------------------------------------------------------------------------
 
+
 def _summary(exp: str, r: SeedRuns, threshold: float) -> dict:
-    return {"experiment": exp, "setting": r.name, "n_params": r.n_params, "seeds": r.seeds,
-            **{f"final_{k}": r.at(k) for k in ("train_loss", "train_acc", "test_loss", "test_acc")},
-            "epochs_to_fit": fits(r, threshold), "diverged_at_epoch": r.diverged_at_epoch,
-            "convergence": r.convergence}
-
-
-def _mean(values: list[float]) -> float:
-    return stats.mean_interval(values).mean
+    return {
+        "experiment": exp,
+        "setting": r.name,
+        "n_params": r.n_params,
+        "seeds": r.seeds,
+        **{f"final_{k}": r.at(k) for k in ("train_loss", "train_acc", "test_loss", "test_acc")},
+        "epochs_to_fit": fits(r, threshold),
+        "diverged_at_epoch": r.diverged_at_epoch,
+        "convergence": r.convergence,
+    }
 
 
 def metrics(res: Results) -> dict:
@@ -356,9 +433,14 @@ def metrics(res: Results) -> dict:
         f"002 FC {f.in_range[-1].n_params:,} params: train acc": spread(f.in_range[-1].at("train_acc"), "%", 100),
     }
     if f.beyond:
-        headline[f"002 FC {f.beyond[-1].n_params:,} params: train acc"] = spread(f.beyond[-1].at("train_acc"), "%",
-                                                                                100)
-    return {"fit_threshold": thr, "settings": [_summary(exp, r, thr) for exp, r in all_runs(res)],
-            "convergence": [{"experiment": exp, "setting": r.name, "seed": s, **vars(c)}
-                            for exp, r in all_runs(res) for s, c in zip(r.seeds, r.convergence)],
-            "headline": headline}
+        headline[f"002 FC {f.beyond[-1].n_params:,} params: train acc"] = spread(f.beyond[-1].at("train_acc"), "%", 100)
+    return {
+        "fit_threshold": thr,
+        "settings": [_summary(exp, r, thr) for exp, r in all_runs(res)],
+        "convergence": [
+            {"experiment": exp, "setting": r.name, "seed": s, **vars(c)}
+            for exp, r in all_runs(res)
+            for s, c in zip(r.seeds, r.convergence)
+        ],
+        "headline": headline,
+    }

@@ -13,6 +13,7 @@ test images with both sensitivity measures of the reports:
 
 and, with `sharpness`, lambda_max of the training loss (Lanczos). No plotting, no prose.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,14 +38,14 @@ class Trained:
     batch_size: int
     seed: int
     steps: int
-    epochs_seen: float          # passes over the training set (steps * batch / n_train)
-    convergence: Convergence    # full-batch training loss and ||grad L|| at the end (eval mode)
+    epochs_seen: float  # passes over the training set (steps * batch / n_train)
+    convergence: Convergence  # full-batch training loss and ||grad L|| at the end (eval mode)
     train_acc: float
     test_loss: float
     test_acc: float
-    jacobian: float             # mean ||d softmax / d x||_F on the probe images
-    input_grad: float           # mean ||d loss / d x||_2 on the probe images
-    sharpness: float            # lambda_max of the training loss (NaN when not measured)
+    jacobian: float  # mean ||d softmax / d x||_F on the probe images
+    input_grad: float  # mean ||d loss / d x||_2 on the probe images
+    sharpness: float  # lambda_max of the training loss (NaN when not measured)
     sharpness_converged: bool
 
 
@@ -58,10 +59,10 @@ class Sweep:
     n_params: int
     n_train: int
     n_test: int
-    budget: str                 # "steps" (the same number of optimizer steps) or "epochs" (the same passes)
+    budget: str  # "steps" (the same number of optimizer steps) or "epochs" (the same passes)
     budget_value: int
     lr: float
-    scheduler: str
+    scheduler: str  # "constant" (constant learning rate) or "cosine"
     batch_sizes: list[int]
     seeds: list[int]
     runs: list[Trained]
@@ -95,21 +96,39 @@ class Results:
 
 # ---- settings ---------------------------------------------------------------------------------------------
 
+
 def spec_for(cfg, dataset: str) -> dict:
     """The profile's net for `dataset`, an MLP or a CNN, without BN (so the Hessian is that of the plain loss and
     the probes see no batch statistics)."""
-    return models.image_classifier_spec(cfg.model, dataset, cfg.widths if dataset == "mnist" else cfg.cifar_widths,
-                                        head=cfg.head, global_pool=cfg.global_pool)
+    return models.image_classifier_spec(
+        cfg.model,
+        dataset,
+        cfg.widths if dataset == "mnist" else cfg.cifar_widths,
+        head=cfg.head,
+        global_pool=cfg.global_pool,
+    )
 
 
 def sweep_setting(cfg, report: str) -> dict:
     """dataset, batch sizes and budget of one report's sweep in this profile."""
     if report == "000":
-        return dict(dataset="cifar10", batch_sizes=list(cfg.batches_000), budget="epochs", value=cfg.cifar_epochs,
-                    n_train=cfg.cifar_n_train, n_test=cfg.cifar_n_test)
+        return dict(
+            dataset="cifar10",
+            batch_sizes=list(cfg.batches_000),
+            budget="epochs",
+            value=cfg.cifar_epochs,
+            n_train=cfg.cifar_n_train,
+            n_test=cfg.cifar_n_test,
+        )
     sizes = cfg.batches_001 if report == "001" else cfg.batches_002
-    return dict(dataset="mnist", batch_sizes=list(sizes), budget="steps", value=cfg.steps,
-                n_train=cfg.mnist_n_train, n_test=cfg.mnist_n_test)
+    return dict(
+        dataset="mnist",
+        batch_sizes=list(sizes),
+        budget="steps",
+        value=cfg.steps,
+        n_train=cfg.mnist_n_train,
+        n_test=cfg.mnist_n_test,
+    )
 
 
 def fit_kwargs(cfg, budget: str, value: int, batch_size: int, n_train: int) -> dict:
@@ -117,9 +136,16 @@ def fit_kwargs(cfg, budget: str, value: int, batch_size: int, n_train: int) -> d
     the profile's learning rate and schedule; the test set is evaluated about five times per run."""
     steps_per_epoch = math.ceil(n_train / batch_size)
     epochs = value if budget == "epochs" else math.ceil(value / steps_per_epoch)
-    kw = dict(epochs=epochs, lr=cfg.lr, batch_size=batch_size, optimizer="adam",
-              scheduler=None if cfg.scheduler == "constant" else cfg.scheduler, eval_train=False,
-              eval_every=max(1, epochs // 5), record_final=True)
+    kw = dict(
+        epochs=epochs,
+        lr=cfg.lr,
+        batch_size=batch_size,
+        optimizer="adam",
+        scheduler=cfg.scheduler,
+        eval_train=False,
+        eval_every=max(1, epochs // 5),
+        record_final=True,
+    )
     if budget == "steps":
         kw["max_steps"] = value
     return kw
@@ -127,19 +153,30 @@ def fit_kwargs(cfg, budget: str, value: int, batch_size: int, n_train: int) -> d
 
 # ---- training and probing -----------------------------------------------------------------------------------
 
+
 def probe(cfg, model, split: data.Split, seed: int) -> dict:
     """Test loss/accuracy, training accuracy, both sensitivity measures and lambda_max of one trained net."""
     p = cfg.probe_images
     xt, yt = split.x_test[:p], split.y_test[:p]
-    out = {"train_acc": train.evaluate(model, split.x_train, split.y_train)[1],
-           "jacobian": jacobian_norm(model, xt, exact=True),
-           "input_grad": input_gradient_norm(model, F.cross_entropy, (xt, yt)),
-           "sharpness": math.nan, "sharpness_converged": False}
+    out = {
+        "train_acc": train.evaluate(model, split.x_train, split.y_train)[1],
+        "jacobian": jacobian_norm(model, None, (xt, yt), exact=True),
+        "input_grad": input_gradient_norm(model, F.cross_entropy, (xt, yt)),
+        "sharpness": math.nan,
+        "sharpness_converged": False,
+    }
     out["test_loss"], out["test_acc"] = train.evaluate(model, split.x_test, split.y_test)
     if cfg.sharpness:
         h = cfg.hessian_images
-        eig = hessian_eigenvalues(model, F.cross_entropy, (split.x_train[:h], split.y_train[:h]), k=1,
-                                  tol=1e-3, max_iter=cfg.hessian_iters, seed=seed)
+        eig = hessian_eigenvalues(
+            model,
+            F.cross_entropy,
+            (split.x_train[:h], split.y_train[:h]),
+            k=1,
+            tol=1e-3,
+            max_iter=cfg.hessian_iters,
+            seed=seed,
+        )
         out["sharpness"], out["sharpness_converged"] = float(eig.values[0]), bool(eig.converged)
     return out
 
@@ -148,30 +185,73 @@ def run_sweep(run, report: str) -> Sweep:
     """Train and probe every (batch size, seed) of one report's sweep (models and probe values cached)."""
     cfg = run.cfg
     st = sweep_setting(cfg, report)
-    split = data.load(st["dataset"], n_train=st["n_train"], n_test=st["n_test"], device=run.device,
-                      flatten=cfg.model == "mlp")
+    split = data.load(
+        st["dataset"], n_train=st["n_train"], n_test=st["n_test"], device=run.device, flatten=cfg.model == "mlp"
+    )
     spec = spec_for(cfg, st["dataset"])
     n = len(split.x_train)
     runs = []
     for s in run.seeds:
         for bs in st["batch_sizes"]:
             kw = fit_kwargs(cfg, st["budget"], st["value"], bs, n)
-            model, hist = models.trained(spec, split, seed=s, device=run.device, desc=f"{report}: batch {bs}, seed {s}",
-                                         **kw)
+            model, hist = models.trained(
+                spec, split, seed=s, device=run.device, desc=f"{report}: batch {bs}, seed {s}", **kw
+            )
             conv = train.convergence(hist, grad_tol=cfg.grad_tol, loss_tol=cfg.loss_tol)
             if hist["diverged_at_epoch"] is not None:
-                got = dict(train_acc=math.nan, test_loss=math.nan, test_acc=math.nan, jacobian=math.nan,
-                           input_grad=math.nan, sharpness=math.nan, sharpness_converged=False)
+                got = dict(
+                    train_acc=math.nan,
+                    test_loss=math.nan,
+                    test_acc=math.nan,
+                    jacobian=math.nan,
+                    input_grad=math.nan,
+                    sharpness=math.nan,
+                    sharpness_converged=False,
+                )
             else:
-                key = dict(kind="06_probes", spec=spec, data=split.spec, seed=s, fit=kw, device=run.device.type,
-                           probe_images=cfg.probe_images, sharpness=cfg.sharpness, hessian=[cfg.hessian_images,
-                                                                                           cfg.hessian_iters])
+                key = dict(
+                    kind="06_probes",
+                    spec=spec,
+                    data=split.spec,
+                    seed=s,
+                    fit=kw,
+                    device=run.device.type,
+                    probe_images=cfg.probe_images,
+                    sharpness=cfg.sharpness,
+                    hessian=[cfg.hessian_images, cfg.hessian_iters],
+                )
                 got = cache.cached(key, lambda model=model, s=s: probe(cfg, model, split, s))
-            runs.append(Trained(bs, s, hist["steps"], hist["steps"] * bs / n, conv, float(got["train_acc"]),
-                                float(got["test_loss"]), float(got["test_acc"]), float(got["jacobian"]),
-                                float(got["input_grad"]), float(got["sharpness"]), bool(got["sharpness_converged"])))
-    return Sweep(report, st["dataset"], models.spec_label(spec), models.spec_n_params(spec), n, len(split.x_test),
-                 st["budget"], st["value"], cfg.lr, cfg.scheduler, st["batch_sizes"], list(run.seeds), runs)
+            runs.append(
+                Trained(
+                    bs,
+                    s,
+                    hist["steps"],
+                    hist["steps"] * bs / n,
+                    conv,
+                    float(got["train_acc"]),
+                    float(got["test_loss"]),
+                    float(got["test_acc"]),
+                    float(got["jacobian"]),
+                    float(got["input_grad"]),
+                    float(got["sharpness"]),
+                    bool(got["sharpness_converged"]),
+                )
+            )
+    return Sweep(
+        report,
+        st["dataset"],
+        models.spec_label(spec),
+        models.spec_n_params(spec),
+        n,
+        len(split.x_test),
+        st["budget"],
+        st["value"],
+        cfg.lr,
+        cfg.scheduler,
+        st["batch_sizes"],
+        list(run.seeds),
+        runs,
+    )
 
 
 def run_all(run) -> Results:

@@ -1,4 +1,5 @@
 """06 sensitivity: figures drawn from the results only (mean ± one sample sd over seeds as error bars)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -8,8 +9,12 @@ from ...report import plotting
 from .compute import Results, Sweep
 from .text import MEASURE_NAMES, U_SHAPES
 
-PANELS = (("test_acc", "accuracy (%)"), ("jacobian", MEASURE_NAMES["jacobian"]),
-          ("input_grad", MEASURE_NAMES["input_grad"]), ("sharpness", "λmax of the training loss"))
+PANELS = (
+    ("test_acc", "accuracy (%)"),
+    ("jacobian", MEASURE_NAMES["jacobian"]),
+    ("input_grad", MEASURE_NAMES["input_grad"]),
+    ("sharpness", "λmax of the training loss"),
+)
 
 
 def _errorbar(ax, sw: Sweep, key: str, scale: float = 1.0, **kw) -> None:
@@ -42,24 +47,36 @@ def sweeps(res: Results) -> plt.Figure:
             ax.minorticks_off()
             ax.set_xlabel("batch size (log)")
             ax.set_ylabel(label, fontsize="small")
-        row[0].set_title(f"report {r}: {sw.dataset}, {sw.model}, {sw.budget_value:,} {sw.budget} per run",
-                         loc="left", fontsize="small")
-    fig.suptitle(f"mean ± sd over {len(next(iter(res.sweeps.values())).seeds)} seeds (sample sd); shaded: the "
-                 f"bottom of the U a report claims", fontsize="small")
+        row[0].set_title(
+            f"report {r}: {sw.dataset}, {sw.model}, {sw.budget_value:,} {sw.budget} per run",
+            loc="left",
+            fontsize="small",
+        )
+    fig.suptitle(
+        f"mean ± sd over {len(next(iter(res.sweeps.values())).seeds)} seeds (sample sd); shaded: the "
+        f"bottom of the U a report claims",
+        fontsize="small",
+    )
     fig.tight_layout()
     return fig
 
 
 def scatter(res: Results) -> plt.Figure:
     """Per sweep: test accuracy against each sensitivity measure, one point per run, coloured by log batch."""
-    fig, axes = plt.subplots(len(MEASURE_NAMES), len(res.sweeps), figsize=(4.6 * len(res.sweeps), 7.2),
-                             squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        len(MEASURE_NAMES),
+        len(res.sweeps),
+        figsize=(4.6 * len(res.sweeps), 7.2),
+        squeeze=False,
+        constrained_layout=True,
+    )
     for col, (r, sw) in enumerate(res.sweeps.items()):
         bs = np.repeat([sw.batch_sizes], len(sw.seeds), axis=0).ravel()
         for row, key in enumerate(MEASURE_NAMES):
             ax = axes[row, col]
-            sc = ax.scatter(sw.values(key).ravel(), 100 * sw.values("test_acc").ravel(), c=np.log2(bs),
-                            cmap="viridis", s=28)
+            sc = ax.scatter(
+                sw.values(key).ravel(), 100 * sw.values("test_acc").ravel(), c=np.log2(bs), cmap="viridis", s=28
+            )
             ax.set_xlabel(MEASURE_NAMES[key], fontsize="small")
             ax.set_ylabel("test accuracy (%)")
             ax.set_title(f"report {r}'s sweep", fontsize="small")
@@ -74,7 +91,7 @@ def convergence(res: Results) -> plt.Figure:
     for (r, sw), c in zip(res.sweeps.items(), plotting.colors(len(res.sweeps))):
         for ax, key in zip(axes, ("train_loss", "grad_norm")):
             v = sw.values(key)
-            for i, s in enumerate(sw.seeds):
+            for i in range(len(sw.seeds)):
                 ax.plot(sw.batch_sizes, v[i], "o-", color=c, alpha=0.6, ms=4, label=f"report {r}" if i == 0 else None)
     for ax, tol, label in zip(axes, (res.loss_tol, res.grad_tol), ("full-batch training loss", "full-batch ‖∇L‖")):
         ax.axhline(tol, color="red", ls=":", lw=0.8, label="threshold")
@@ -83,7 +100,8 @@ def convergence(res: Results) -> plt.Figure:
         ax.set_xlabel("batch size (log)")
         ax.set_ylabel(label)
         ax.legend(fontsize="x-small")
-    fig.suptitle("End of training, every seed (one line per seed): below both thresholds is a minimum",
-                 fontsize="small")
+    fig.suptitle(
+        "End of training, every seed (one line per seed): below both thresholds is a minimum", fontsize="small"
+    )
     fig.tight_layout()
     return fig

@@ -14,6 +14,7 @@ Rules (core.stats), each on the sweep of the report that made the claim:
         the same log-ratio interval of the smallest batch size against every other one; holds when all lie above
         0, contradicted when any lies below 0
 """
+
 from __future__ import annotations
 
 import math
@@ -26,22 +27,29 @@ from ...report.claims import ClaimCheck, check
 from ...report.fmt import num
 from .compute import MEASURES, Results, Sweep
 
-U_RISE = 0.05   # an arm of a U must rise by more than 5 % over the bottom
+U_RISE = 0.05  # an arm of a U must rise by more than 5 % over the bottom
 MEASURE_NAMES = {"jacobian": "softmax-Jacobian norm ‖∂p/∂x‖_F", "input_grad": "input-gradient norm ‖∂ℓ/∂x‖"}
-TREND_RULE = ("Spearman's ρ over every (batch size, seed) run of the sweep; holds when it has the claimed sign "
-              "with p < 0.05, contradicted when the opposite sign is significant, undecided otherwise")
-U_RULE = ("per seed, log(value at each end / value at the claimed bottom, geometric mean over its batch sizes); "
-          f"an arm rises when the 95 % interval over seeds lies above log {1 + U_RISE:g} (a rise of more than "
-          f"{100 * U_RISE:g} %) and does not when it lies below; holds when both arms rise, contradicted when "
-          "either does not, undecided otherwise")
-HIGHEST_RULE = ("per seed, log(value at the smallest batch / value at each other batch size); holds when every "
-                "95 % interval over seeds lies above 0, contradicted when any lies below 0, undecided otherwise")
+TREND_RULE = (
+    "Spearman's ρ over every (batch size, seed) run of the sweep; holds when it has the claimed sign "
+    "with p < 0.05, contradicted when the opposite sign is significant, undecided otherwise"
+)
+U_RULE = (
+    "per seed, log(value at each end / value at the claimed bottom, geometric mean over its batch sizes); "
+    f"an arm rises when the 95 % interval over seeds lies above log {1 + U_RISE:g} (a rise of more than "
+    f"{100 * U_RISE:g} %) and does not when it lies below; holds when both arms rise, contradicted when "
+    "either does not, undecided otherwise"
+)
+HIGHEST_RULE = (
+    "per seed, log(value at the smallest batch / value at each other batch size); holds when every "
+    "95 % interval over seeds lies above 0, contradicted when any lies below 0, undecided otherwise"
+)
 
 # the claimed U-shapes: (left end, claimed bottom, right end) batch sizes
 U_SHAPES = {"001": ((16,), (128, 256, 512), (1024,)), "002": ((5,), (125,), (1500,))}
 
 
 # ---- rules ---------------------------------------------------------------------------------------------------
+
 
 def trend(sweep: Sweep, x: str, y: str) -> stats.Correlation:
     """Spearman correlation of two quantities over every run of a sweep ("batch_size" or a Trained field)."""
@@ -58,8 +66,9 @@ def log_ratio(values: np.ndarray, sizes: Sequence[int], end: Sequence[int], bott
     return stats.mean_interval(list(d))
 
 
-def u_verdict(values: np.ndarray, sizes: Sequence[int], left: Sequence[int], bottom: Sequence[int],
-              right: Sequence[int]) -> tuple[str, stats.Interval, stats.Interval]:
+def u_verdict(
+    values: np.ndarray, sizes: Sequence[int], left: Sequence[int], bottom: Sequence[int], right: Sequence[int]
+) -> tuple[str, stats.Interval, stats.Interval]:
     """The U-shape rule (module docstring): (verdict, left-arm interval, right-arm interval)."""
     li, ri = log_ratio(values, sizes, left, bottom), log_ratio(values, sizes, right, bottom)
     margin = math.log(1 + U_RISE)
@@ -68,7 +77,7 @@ def u_verdict(values: np.ndarray, sizes: Sequence[int], left: Sequence[int], bot
 
 
 def highest_verdict(values: np.ndarray, sizes: Sequence[int]) -> tuple[str, dict[int, stats.Interval]]:
-    """"The smallest batch size gives the highest value": (verdict, {other batch size: log-ratio interval})."""
+    """ "The smallest batch size gives the highest value": (verdict, {other batch size: log-ratio interval})."""
     ivs = {b: log_ratio(values, sizes, [sizes[0]], [b]) for b in sizes[1:]}
     return stats.joint_verdict([stats.direction_verdict(iv, +1) for iv in ivs.values()]), ivs
 
@@ -91,8 +100,7 @@ def _u_check(claim_id: str, sweep: Sweep, key: str, label: str, error: bool = Fa
     values = 1 - sweep.values(key) if error else sweep.values(key)
     v, li, ri = u_verdict(values, sweep.batch_sizes, left, bottom, right)
     where = str(bottom[0]) if len(bottom) == 1 else f"{bottom[0]}–{bottom[-1]}"
-    ours = (f"{label}: batch {left[0]} / bottom (batch {where}) {_ratio(li)}; batch {right[0]} / bottom "
-            f"{_ratio(ri)}")
+    ours = f"{label}: batch {left[0]} / bottom (batch {where}) {_ratio(li)}; batch {right[0]} / bottom {_ratio(ri)}"
     evidence = dict(left_log_ratio=li, right_log_ratio=ri)
     if not error:  # the other sensitivity measure, judged by the same rule
         other = "jacobian" if key == "input_grad" else "input_grad"
@@ -102,8 +110,9 @@ def _u_check(claim_id: str, sweep: Sweep, key: str, label: str, error: bool = Fa
     return check(claim_id, v, rule=U_RULE, ours=ours, **evidence)
 
 
-def _trend_check(claim_id: str, sweep: Sweep, x: str, y: str, direction: int, label: str,
-                 other: str | None = None) -> ClaimCheck:
+def _trend_check(
+    claim_id: str, sweep: Sweep, x: str, y: str, direction: int, label: str, other: str | None = None
+) -> ClaimCheck:
     """A trend claim by the Spearman rule; with `other`, the same rule with the other sensitivity measure in place
     of the claim's one, as evidence."""
     c = trend(sweep, x, y)
@@ -123,37 +132,80 @@ def checks(res: Results) -> list[ClaimCheck]:
     s0, s1, s2 = res.sweeps["000"], res.sweeps["001"], res.sweeps["002"]
     out = [
         _trend_check("000.sensitivity.accuracy_falls", s0, "batch_size", "test_acc", -1, "test accuracy vs batch"),
-        _trend_check("000.sensitivity.sensitivity_rises", s0, "batch_size", "jacobian", +1,
-                     "softmax-Jacobian norm vs batch", other="input_grad"),
-        _trend_check("000.sensitivity.inverse_relation", s0, "test_acc", "jacobian", -1,
-                     "test accuracy vs softmax-Jacobian norm", other="input_grad"),
+        _trend_check(
+            "000.sensitivity.sensitivity_rises",
+            s0,
+            "batch_size",
+            "jacobian",
+            +1,
+            "softmax-Jacobian norm vs batch",
+            other="input_grad",
+        ),
+        _trend_check(
+            "000.sensitivity.inverse_relation",
+            s0,
+            "test_acc",
+            "jacobian",
+            -1,
+            "test accuracy vs softmax-Jacobian norm",
+            other="input_grad",
+        ),
     ]
     if np.isfinite(s0.values("sharpness")).any():
-        out.append(_trend_check("000.sensitivity.large_batch_sharp", s0, "batch_size", "sharpness", +1,
-                                "λmax of the training loss vs batch"))
+        out.append(
+            _trend_check(
+                "000.sensitivity.large_batch_sharp",
+                s0,
+                "batch_size",
+                "sharpness",
+                +1,
+                "λmax of the training loss vs batch",
+            )
+        )
     out += [
-        _trend_check("001.sensitivity.train_fit_rises", s1, "batch_size", "train_acc", +1,
-                     f"training accuracy vs batch at {s1.budget_value:,} steps"),
+        _trend_check(
+            "001.sensitivity.train_fit_rises",
+            s1,
+            "batch_size",
+            "train_acc",
+            +1,
+            f"training accuracy vs batch at {s1.budget_value:,} steps",
+        ),
         _u_check("001.sensitivity.test_peaks_mid", s1, "test_acc", "test error", error=True),
         _u_check("001.sensitivity.u_shape", s1, "input_grad", MEASURE_NAMES["input_grad"]),
-        _trend_check("001.sensitivity.low_sensitivity_generalizes", s1, "test_acc", "input_grad", -1,
-                     "test accuracy vs input-gradient norm", other="jacobian"),
+        _trend_check(
+            "001.sensitivity.low_sensitivity_generalizes",
+            s1,
+            "test_acc",
+            "input_grad",
+            -1,
+            "test accuracy vs input-gradient norm",
+            other="jacobian",
+        ),
         _u_check("002.sensitivity.u_shape", s2, "input_grad", MEASURE_NAMES["input_grad"]),
     ]
     v, ivs = highest_verdict(s2.values("input_grad"), s2.batch_sizes)
-    out.append(check("002.sensitivity.highest_at_smallest", v, rule=HIGHEST_RULE,
-                     ours="input-gradient norm at batch 5 over " + "; ".join(f"batch {b}: {_ratio(iv)}"
-                                                                            for b, iv in ivs.items()),
-                     log_ratios={str(b): iv for b, iv in ivs.items()}))
+    out.append(
+        check(
+            "002.sensitivity.highest_at_smallest",
+            v,
+            rule=HIGHEST_RULE,
+            ours="input-gradient norm at batch 5 over "
+            + "; ".join(f"batch {b}: {_ratio(iv)}" for b, iv in ivs.items()),
+            log_ratios={str(b): iv for b, iv in ivs.items()},
+        )
+    )
     return out
 
 
 # ---- prose ------------------------------------------------------------------------------------------------------
 
-_SETTING = {"000": "CIFAR-10, batch 32–512; budget, optimizer and net not given",
-            "001": "MNIST, SimpleCNN (conv 32 → 64 → 128, global average pool, FC), Adam lr 1e-3, a fixed 6,000 "
-                   "steps, batch 16–1024",
-            "002": "batch 5–1,500; data, net and budget not given"}
+_SETTING = {
+    "000": "CIFAR-10, batch 32–512; budget, optimizer and net not given",
+    "001": "MNIST, SimpleCNN (conv 32 → 64 → 128, global average pool, FC), Adam lr 1e-3, a fixed 6,000 "
+    "steps, batch 16–1024",
+    "002": "batch 5–1,500; data, net and budget not given",
+}
 
 
 def _budget(sw: Sweep) -> str:
@@ -165,16 +217,24 @@ def scale(res: Results) -> str:
     rows = []
     for r, sw in res.sweeps.items():
         passes = [x.epochs_seen for x in sw.runs]
-        rows.append(f"- **{r}** ({_SETTING[r]}): {sw.model} ({sw.n_params:,} parameters) on {sw.n_train:,} "
-                    f"{sw.dataset.upper() if sw.dataset == 'mnist' else 'CIFAR-10'} training images, batch "
-                    f"{', '.join(map(str, sw.batch_sizes))}, {_budget(sw)} each ({min(passes):.3g} to "
-                    f"{max(passes):.3g} passes over the training images), {len(sw.seeds)} seeds")
+        rows.append(
+            f"- **{r}** ({_SETTING[r]}): {sw.model} ({sw.n_params:,} parameters) on {sw.n_train:,} "
+            f"{sw.dataset.upper() if sw.dataset == 'mnist' else 'CIFAR-10'} training images, batch "
+            f"{', '.join(map(str, sw.batch_sizes))}, {_budget(sw)} each ({min(passes):.3g} to "
+            f"{max(passes):.3g} passes over the training images), {len(sw.seeds)} seeds"
+        )
     sw = res.sweeps["001"]
-    sched = "constant" if sw.scheduler == "constant" else "decayed to 0 by a cosine schedule over each run"
-    return ("**This run.** Adam, learning rate " + f"{sw.lr:g}, {sched}; sensitivity on the first "
-            f"{res.probe_images:,} test images. Report 002 states no protocol; it gets report 001's (fixed steps, "
-            f"same data). Report 000 states no budget; it gets the same number of epochs per batch size.\n\n"
-            + "\n".join(rows))
+    lr = (
+        f"constant learning rate {sw.lr:g}"
+        if sw.scheduler == "constant"
+        else f"learning rate {sw.lr:g} decayed to 0 by a cosine schedule over each run"
+    )
+    return (
+        f"**This run.** Adam, {lr}; sensitivity on the first "
+        f"{res.probe_images:,} test images. Report 002 states no protocol; it gets report 001's (fixed steps, "
+        f"same data). Report 000 states no budget; it gets the same number of epochs per batch size.\n\n"
+        + "\n".join(rows)
+    )
 
 
 def convergence_note(res: Results) -> str:
@@ -185,16 +245,23 @@ def convergence_note(res: Results) -> str:
         flags = np.asarray([[x.convergence.converged for x in sw.runs if x.batch_size == b] for b in sw.batch_sizes])
         total += flags.size
         ok += int(flags.sum())
-        bad = [f"{b} ({int(f.sum())}/{f.size}, ‖∇L‖ up to {num(float(np.nanmax(conv[:, i])), 2)})"
-               for i, (b, f) in enumerate(zip(sw.batch_sizes, flags)) if not f.all()]
+        bad = [
+            f"{b} ({int(f.sum())}/{f.size}, ‖∇L‖ up to {num(float(np.nanmax(conv[:, i])), 2)})"
+            for i, (b, f) in enumerate(zip(sw.batch_sizes, flags))
+            if not f.all()
+        ]
         if bad:
             parts.append(f"sweep {r}, batch " + ", ".join(bad))
-    head = (f"**Are the trained nets minima?** Every net's full-batch training loss and gradient norm were measured "
-            f"at the end (eval mode); it counts as a minimum when {res.criterion}. {ok} of {total} nets meet it")
+    head = (
+        f"**Are the trained nets minima?** Every net's full-batch training loss and gradient norm were measured "
+        f"at the end (eval mode); it counts as a minimum when {res.criterion}. {ok} of {total} nets meet it"
+    )
     if not parts:
         return head + "."
-    return (head + ". Not converged: " + "; ".join(parts) + ". Their sensitivity is that of a net the budget "
-            "stopped, so a trend that runs through them mixes the batch size with how far training got.")
+    return (
+        head + ". Not converged: " + "; ".join(parts) + ". Their sensitivity is that of a net the budget "
+        "stopped, so a trend that runs through them mixes the batch size with how far training got."
+    )
 
 
 def measures_note(res: Results) -> str:
@@ -203,10 +270,12 @@ def measures_note(res: Results) -> str:
     for r, sw in res.sweeps.items():
         c = trend(sw, "jacobian", "input_grad")
         parts.append(f"{r}: {_corr(c)}")
-    return ("**Two measures.** The softmax Jacobian asks how much the prediction moves under a nudge of the input; "
-            "the input gradient of the loss asks how much the loss of the true class does. A confident correct "
-            "prediction has both small; a confident wrong one has a small Jacobian but a large loss gradient. "
-            "Their rank correlation over the runs of each sweep: " + "; ".join(parts) + ".")
+    return (
+        "**Two measures.** The softmax Jacobian asks how much the prediction moves under a nudge of the input; "
+        "the input gradient of the loss asks how much the loss of the true class does. A confident correct "
+        "prediction has both small; a confident wrong one has a small Jacobian but a large loss gradient. "
+        "Their rank correlation over the runs of each sweep: " + "; ".join(parts) + "."
+    )
 
 
 def fit_note(res: Results) -> str:
@@ -216,15 +285,19 @@ def fit_note(res: Results) -> str:
     for r, sw in res.sweeps.items():
         cb, cl = trend(sw, "batch_size", "input_grad"), trend(sw, "train_loss", "input_grad")
         cbl = trend(sw, "batch_size", "train_loss")
-        parts.append(f"{r} ({_budget(sw)} per run): with the batch size {_corr(cb)}, with the final training loss "
-                     f"{_corr(cl)} (training loss with the batch size {_corr(cbl)})")
+        parts.append(
+            f"{r} ({_budget(sw)} per run): with the batch size {_corr(cb)}, with the final training loss "
+            f"{_corr(cl)} (training loss with the batch size {_corr(cbl)})"
+        )
         same_sign.append(cl.r < 0 if math.isfinite(cl.r) else None)
-    out = ("**Batch size or fit?** The input-gradient norm on test images, per sweep: " + "; ".join(parts) + ".")
+    out = "**Batch size or fit?** The input-gradient norm on test images, per sweep: " + "; ".join(parts) + "."
     if all(x is True for x in same_sign):
-        out += (" In every sweep the nets that fit their training set more closely are the more sensitive ones, "
-                "whichever way the batch size moves the fit: with a fixed number of steps a larger batch sees more "
-                "data and fits better, with a fixed number of epochs it takes fewer steps and fits worse. Read "
-                "against the batch size alone, the same mechanism gives opposite trends under the two budgets.")
+        out += (
+            " In every sweep the nets that fit their training set more closely are the more sensitive ones, "
+            "whichever way the batch size moves the fit: with a fixed number of steps a larger batch sees more "
+            "data and fits better, with a fixed number of epochs it takes fewer steps and fits worse. Read "
+            "against the batch size alone, the same mechanism gives opposite trends under the two budgets."
+        )
     return out
 
 
@@ -234,11 +307,11 @@ def reading(checks_: Sequence[ClaimCheck]) -> str:
     for c in checks_:
         by_report.setdefault(c.report, []).append(f"{c.id.split('.')[-1].replace('_', ' ')} **{c.verdict}**")
     out = [f"report {r}: " + ", ".join(v) for r, v in sorted(by_report.items())]
-    return ("**Reading the verdicts.** Each report on its own sweep: " + "; ".join(out) + ". An earlier version of "
-            "this chapter tested 'sensitivity falls as the batch size grows'; none of the three reports claims "
-            "that: report 000 says sensitivity *rises* with the batch size, reports 001 and 002 describe a U.")
-
-
+    return (
+        "**Reading the verdicts.** Each report on its own sweep: " + "; ".join(out) + ". An earlier version of "
+        "this chapter tested 'sensitivity falls as the batch size grows'; none of the three reports claims "
+        "that: report 000 says sensitivity *rises* with the batch size, reports 001 and 002 describe a U."
+    )
 
 
 # ---- tables and metrics -------------------------------------------------------------------------------------
@@ -264,25 +337,54 @@ def metrics(res: Results) -> dict:
     """The metrics.json entries besides seeds and claims: per sweep and batch size the per-seed values."""
     sweeps = {}
     for r, sw in res.sweeps.items():
-        sweeps[r] = {"dataset": sw.dataset, "model": sw.model, "n_params": sw.n_params, "n_train": sw.n_train,
-                     "budget": sw.budget, "budget_value": sw.budget_value, "lr": sw.lr, "scheduler": sw.scheduler,
-                     "batch_sizes": sw.batch_sizes, "seeds": sw.seeds,
-                     "steps": sw.values("steps").tolist(),
-                     "converged": [[x.convergence.converged for x in sw.runs if x.seed == s] for s in sw.seeds],
-                     **{k: sw.values(k).tolist() for k in ("test_acc", "test_loss", "train_acc", "train_loss",
-                                                           "grad_norm", "jacobian", "input_grad", "sharpness")}}
+        sweeps[r] = {
+            "dataset": sw.dataset,
+            "model": sw.model,
+            "n_params": sw.n_params,
+            "n_train": sw.n_train,
+            "budget": sw.budget,
+            "budget_value": sw.budget_value,
+            "lr": sw.lr,
+            "scheduler": sw.scheduler,
+            "batch_sizes": sw.batch_sizes,
+            "seeds": sw.seeds,
+            "steps": sw.values("steps").tolist(),
+            "converged": [[x.convergence.converged for x in sw.runs if x.seed == s] for s in sw.seeds],
+            **{
+                k: sw.values(k).tolist()
+                for k in (
+                    "test_acc",
+                    "test_loss",
+                    "train_acc",
+                    "train_loss",
+                    "grad_norm",
+                    "jacobian",
+                    "input_grad",
+                    "sharpness",
+                )
+            },
+        }
     s0, s1, s2 = res.sweeps["000"], res.sweeps["001"], res.sweeps["002"]
     left, bottom, right = U_SHAPES["001"]
     headline = {
         "000 Spearman ρ(batch, ‖∂p/∂x‖)": trend(s0, "batch_size", "jacobian").r,
-        "001 ‖∂ℓ/∂x‖ batch 16 / 128–512": math.exp(log_ratio(s1.values("input_grad"), s1.batch_sizes, left,
-                                                             bottom).mean),
-        "001 ‖∂ℓ/∂x‖ batch 1024 / 128–512": math.exp(log_ratio(s1.values("input_grad"), s1.batch_sizes, right,
-                                                               bottom).mean),
-        "002 ‖∂ℓ/∂x‖ batch 5 / 125": math.exp(log_ratio(s2.values("input_grad"), s2.batch_sizes, U_SHAPES["002"][0],
-                                                        U_SHAPES["002"][1]).mean),
-        "nets converged (fraction)": float(np.mean([x.convergence.converged for sw in res.sweeps.values()
-                                                    for x in sw.runs])),
+        "001 ‖∂ℓ/∂x‖ batch 16 / 128–512": math.exp(
+            log_ratio(s1.values("input_grad"), s1.batch_sizes, left, bottom).mean
+        ),
+        "001 ‖∂ℓ/∂x‖ batch 1024 / 128–512": math.exp(
+            log_ratio(s1.values("input_grad"), s1.batch_sizes, right, bottom).mean
+        ),
+        "002 ‖∂ℓ/∂x‖ batch 5 / 125": math.exp(
+            log_ratio(s2.values("input_grad"), s2.batch_sizes, U_SHAPES["002"][0], U_SHAPES["002"][1]).mean
+        ),
+        "nets converged (fraction)": float(
+            np.mean([x.convergence.converged for sw in res.sweeps.values() for x in sw.runs])
+        ),
     }
-    return {"sweeps": sweeps, "convergence_criterion": res.criterion, "u_rise": U_RISE,
-            "probe_images": res.probe_images, "headline": headline}
+    return {
+        "sweeps": sweeps,
+        "convergence_criterion": res.criterion,
+        "u_rise": U_RISE,
+        "probe_images": res.probe_images,
+        "headline": headline,
+    }
