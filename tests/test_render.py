@@ -442,3 +442,11 @@ def test_tuple_knobs_reach_papermill_as_lists():
 
     assert _literal("(8, 16)") == [8, 16] and _literal("[(1, 2), (3, 4)]") == [[1, 2], [3, 4]]
     assert _literal("0.5") == 0.5 and _literal("cosine") == "cosine" and _literal("None") is None
+
+
+def test_fingerprint_compares_equal_to_its_stored_copy(tmp_path):
+    """The manifest stores the fingerprint as JSON: a profile's tuples must not read as a change of settings."""
+    nb = REPO / "notebooks" / "01_function_fitting.ipynb"
+    (ex,) = plan.plan([nb], [0], tmp_path, sweep=False, profile="quick", device="cpu", knobs={})
+    stored = json.loads(json.dumps(ex.fingerprint, default=str))
+    assert stored == ex.fingerprint and any(isinstance(v, list) for v in ex.fingerprint["settings"].values())

@@ -161,3 +161,10 @@ def test_bad_arguments():
         stats.equivalence_verdict(stats.mean_interval([1, 2]), -1)
     with pytest.raises(ValueError):
         stats.correlation([1, 2, 3], [1, 2, 3], "kendall")
+
+
+def test_count_agrees_with_its_number():
+    from lab_utils.report.fmt import count
+
+    assert count(1, "seed") == "1 seed" and count(3, "seed") == "3 seeds" and count(0, "epoch") == "0 epochs"
+    assert count(2_000, "image") == "2,000 images" and count(2, "matrix", "matrices") == "2 matrices"

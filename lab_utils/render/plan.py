@@ -198,6 +198,7 @@ def plan(
                 "knobs": {k: v for k, v in own.items() if v is not None},
                 "settings": resolved_settings(nb, profile, own),
             }
+            fp = json.loads(json.dumps(fp, default=str))  # as the manifest stores it (tuples as lists)
             out.append(Execution(nb, seed, root, params, execution_key(fp), fp, converter))
     return out
 

@@ -55,3 +55,9 @@ def mean_sd(vals: Sequence[float | None], scale: float = 1.0, digits: int = 3) -
     if not n:
         return "–"
     return f"{num(m * scale, digits)} ± {num(sd * scale, 2)}" if n > 1 else f"{num(m * scale, digits)} (one seed)"
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """ "1 seed", "3 seeds", "1,000 images": `n` with thousands separators and the word in agreement with it
+    (`plural` for irregular ones, else `word` + "s")."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"

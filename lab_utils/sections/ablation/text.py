@@ -13,7 +13,7 @@ from ...core import data, stats
 from ...references import claim, for_section
 from ...report import claims as claims_mod
 from ...report.claims import ClaimCheck
-from ...report.fmt import fmt, mean_sd, num, values
+from ...report.fmt import count, fmt, mean_sd, num, values
 from ...report.metrics import spread
 from .compute import NAMES, Results, SeedRun
 
@@ -422,8 +422,8 @@ def scale(res: Results) -> str:
     small = c.n_train < s["n_train"] or c.epochs < s["epochs"]
     return (
         f"**This run** ({len(res.seeds)} seeds: {', '.join(map(str, res.seeds))}; each seed its own initialization, "
-        f"data order and probe directions) trains every variant on {c.n_train:,} CIFAR-10 images for {c.epochs} "
-        f"epoch(s) at batch {c.batch_size}, learning rate {c.lr:g} (report 003: {s['n_train']:,} images, "
+        f"data order and probe directions) trains every variant on {c.n_train:,} CIFAR-10 images for "
+        f"{count(c.epochs, 'epoch')} at batch {c.batch_size}, learning rate {c.lr:g} (report 003: {s['n_train']:,} images, "
         f"{s['epochs']} epochs, batch {s['batch_size']}, learning rate {s['lr']:g}), and tests on {c.n_test:,} images. "
         f"Probes on the first {c.probe_images:,} training images: a {c.grid_steps}×{c.grid_steps} filter-normalized "
         f"grid, a {c.ref_grid_steps}×{c.ref_grid_steps} grid in the report's units (report: {g['grid_steps']}×"

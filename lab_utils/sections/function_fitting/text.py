@@ -21,7 +21,7 @@ from ...core import stats
 from ...core.stats import CONTRADICTED, HOLDS, UNDECIDED
 from ...references import claim as registry
 from ...report.claims import ClaimCheck, check
-from ...report.fmt import num
+from ...report.fmt import count, num
 from ...report.metrics import spread
 from .compute import Pair, Study, TargetCheck
 
@@ -145,7 +145,7 @@ def checks(studies: dict[str, Study], pairs: dict[str, Pair], target: TargetChec
             "001.mnist.deep_cnn_better",
             stats.joint_verdict([stats.direction_verdict(d_test, +1), stats.direction_verdict(d_train, +1)]),
             rule=PAIR_RULE + " (both the test-loss and the train-loss difference, shallow minus deep)",
-            ours=f"after {p1.epochs} epoch(s): test loss shallow − deep {d_test}; train loss shallow − deep "
+            ours=f"after {count(p1.epochs, 'epoch')}: test loss shallow − deep {d_test}; train loss shallow − deep "
             f"{d_train}; test accuracy shallow {acc['shallow'].mean:.2f} %, deep {acc['deep'].mean:.2f} %",
             reproduced={
                 "params": p1.n_params["deep"],
@@ -162,7 +162,7 @@ def checks(studies: dict[str, Study], pairs: dict[str, Pair], target: TargetChec
             "002.mnist.shallow_cnn_better",
             stats.direction_verdict(d_acc, +1),
             rule=PAIR_RULE,
-            ours=f"after {p2.epochs} epoch(s): test accuracy shallow − deep {d_acc} pp",
+            ours=f"after {count(p2.epochs, 'epoch')}: test accuracy shallow − deep {d_acc} pp",
             reproduced={
                 "params_shallow": p2.n_params["shallow"],
                 "params_deep": p2.n_params["deep"],
@@ -196,12 +196,12 @@ def scale(cfg) -> str:
     e0, e1, e2 = cfg.sinc_epochs
     m1, m2 = cfg.mnist_epochs
     return (
-        f"**This run**: {cfg.n_seeds} seed(s) per net (initialisation and minibatch order). 1-D fits: "
+        f"**This run**: {count(cfg.n_seeds, 'seed')} per net (initialisation and minibatch order). 1-D fits: "
         f"{cfg.n_points} evenly spaced training points, Adam lr {cfg.sinc_lr:g}, batch {cfg.sinc_batch}, "
         f"{e0} / {e1} / {e2} epochs for the nets of reports 000 / 001 / 002 (the reports: 100 / not stated / "
         f"3,000 epochs; none states its batch size or number of points). MNIST: {cfg.n_train_mnist:,} training "
         f"and {cfg.n_test_mnist:,} test images (a fixed random subset), Adam lr {cfg.mnist_lr:g}, batch 128, "
-        f"{m1} epoch(s) for report 001's pair and {m2} for report 002's (the reports: 8 and 20 epochs on all "
+        f"{count(m1, 'epoch')} for report 001's pair and {m2} for report 002's (the reports: 8 and 20 epochs on all "
         f"60,000 images)."
     )
 
@@ -321,8 +321,9 @@ def reading(checks_: Sequence[ClaimCheck]) -> str:
     out = []
     if wrong_counts:
         out.append(
-            f"The parameter counts are where the reports are simply checkable: report(s) "
-            f"{', '.join(sorted(set(wrong_counts)))} state counts or an equal budget that their own widths do "
+            f"The parameter counts are where the reports are simply checkable: "
+            f"{'report' if len(set(wrong_counts)) == 1 else 'reports'} "
+            f"{', '.join(sorted(set(wrong_counts)))} {'states' if len(set(wrong_counts)) == 1 else 'state'} counts or an equal budget that their own widths do "
             f"not give, so those comparisons were less matched than written."
         )
     decided = [c for c in orders if c.verdict != UNDECIDED]

@@ -19,7 +19,7 @@ from ...core.stats import correlation_interval, wilson_interval
 from ...references import claim
 from ...report import claims as claims_mod
 from ...report.claims import ClaimCheck
-from ...report.fmt import num, pct, values
+from ...report.fmt import count, num, pct, values
 from ...report.metrics import spread
 from . import compute
 from .compute import MinimalRatio, Results, Trajectories
@@ -319,7 +319,7 @@ def check_no_correlation(res: Results) -> ClaimCheck:
     why = (
         ""
         if iv.n
-        else f" The sampling ratio takes {n_distinct} value(s) over the converged runs, so its rank "
+        else f" The sampling ratio takes {count(n_distinct, 'value')} over the converged runs, so its rank "
         f"correlation with the loss is not defined: nothing to decide."
     )
     return claims_mod.check(
@@ -425,7 +425,7 @@ def setting(res: Results) -> str:
         f"**This run.** Trajectories: {len(s.seeds)} seeds ({', '.join(map(str, s.seeds))}) of the {s.model} "
         f"({s.n_params:,} parameters) on {s.n_train} points of sin(2πx), {s.snapshot_epochs[-1]} epochs of Adam "
         f"(minibatches, {s.steps_per_epoch} steps per epoch), weights every "
-        f"{s.snapshot_epochs[1] - s.snapshot_epochs[0]} epoch(s)"
+        f"{count(s.snapshot_epochs[1] - s.snapshot_epochs[0], 'epoch')}"
     )
     if m is not None:
         out += (

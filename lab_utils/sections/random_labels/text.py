@@ -12,7 +12,7 @@ from ...core.data import CHANCE_ACCURACY, CHANCE_LOSS
 from ...references import claim
 from ...report import claims
 from ...report.claims import ClaimCheck
-from ...report.fmt import num, pct
+from ...report.fmt import count, num, pct
 from ...report.metrics import spread
 from .compute import FCSizes, HighLR, Memorization, Results, SeedRuns, cnn_spec, epochs_to_fit, fc_spec, spec_001
 
@@ -80,7 +80,7 @@ def scale_table(cfg) -> str:
 
 def scale_note(cfg, seeds: list[int]) -> str:
     return (
-        f"Every setting runs on {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); a seed sets the "
+        f"Every setting runs on {count(len(seeds), 'seed')} ({', '.join(map(str, seeds))}); a seed sets the "
         "initialisation, the minibatch order and the label shuffle. Fewer training images make memorizing easier "
         "(fewer labels to store, more parameters per label) but also give fewer optimizer steps per epoch, so at a "
         "reduced scale a verdict says what happens *at this scale*; the `full` profile runs the reports' own "
@@ -124,7 +124,7 @@ def high_lr_text(h: HighLR, cfg) -> str:
         f"at {stats.mean_interval(p.at('train_loss')).text()}, the test accuracy at "
         f"{stats.mean_interval(p.at('test_acc')).text(100, ' %')}. "
         + (
-            f"{collapsed} of {len(p.seeds)} seed(s) end within {100 * ACC_TOL:.0f} pp of chance on the training "
+            f"{collapsed} of {count(len(p.seeds), 'seed')} end within {100 * ACC_TOL:.0f} pp of chance on the training "
             "labels: at this learning rate the net can stall at predicting the most frequent label. Report 001 does "
             "not give its net's width, so this is a finding about this net at this scale, not about the report's."
             if collapsed
@@ -178,7 +178,7 @@ def closing(res: Results) -> str:
         if not got:
             return f"not within {budget} epochs in any seed"
         return f"at epoch {sum(got) / len(got):.1f} on average" + (
-            f" ({len(es) - len(got)} seed(s) not within {budget})" if len(got) < len(es) else ""
+            f" ({count(len(es) - len(got), 'seed')} not within {budget})" if len(got) < len(es) else ""
         )
 
     big = (res.fc.in_range + res.fc.beyond)[-1]
