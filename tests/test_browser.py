@@ -180,6 +180,7 @@ def test_committed_report_page(browser, name):
 def fresh_render(smoke_run, tmp_path_factory):
     """The smoke executions of every notebook (shared with test_notebooks.py) converted into one report folder,
     with the index: what `./render.sh --profile smoke` writes."""
+    from lab_utils.render import manifest
     from lab_utils.report import index
 
     out = tmp_path_factory.mktemp("fresh") / "reports"
@@ -188,7 +189,7 @@ def fresh_render(smoke_run, tmp_path_factory):
         _, section_dir = smoke_run(name)
         shutil.copytree(section_dir, out / name)
         cv.convert(section_dir.parent / f"{name}.ipynb", out)
-    index.write_index(out, SECTIONS)
+    index.write_index(out, manifest.rendered(out, SECTIONS))
     return out
 
 
