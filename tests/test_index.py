@@ -46,8 +46,8 @@ def test_reproduction_lists_every_registry_number_with_ours_where_measured(tmp_p
     assert all(r.profile is None for r in rows if r.ours is None)  # "from" names a profile only beside a number
     md_path, html_path = index.write_index(tmp_path, manifest.rendered(tmp_path, [SECTION]))
     md, page = md_path.read_text(), html_path.read_text()
-    assert f"[1 / 0 / 0]({SECTION}.md#{claims.ANCHOR})" in md
-    assert f'<a href="{SECTION}.html#{claims.ANCHOR}">1 / 0 / 0</a>' in page
+    assert f"[1 / 0 / 0 / 0]({SECTION}.md#{claims.ANCHOR})" in md
+    assert f'<a href="{SECTION}.html#{claims.ANCHOR}">1 / 0 / 0 / 0</a>' in page
     assert "## Reproduction" in md and f"| {first.id} |" in md.replace(f"[{SECTION}]({SECTION}.md#claims) | ", "| ")
     assert page.count("<tr>") == 1 + 1 + 1 + len(rows)  # two header rows, one section row, the numbers
 

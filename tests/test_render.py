@@ -159,7 +159,7 @@ def test_sweep_parallel_index_up_to_date_and_force(tmp_path, nbs, fixed_source):
     idx = (out / "seeds" / "index.md").read_text()
     # seed x2 over seeds 0, 1, 2: mean 2, sample sd 2
     assert "seed x2: 2 ± 2 (n = 3)" in idx
-    assert "| c.one | 000 | 01_one | 1 / 2 / 0 | 3 |" in idx
+    assert "| c.one | 000 | 01_one | 1 / 2 / 0 / 0 | 3 |" in idx
     assert "[2](2/02_two.md)" in idx
     summaries = index.sweep_summaries(
         {s: out / "seeds" / str(s) for s in (0, 1, 2)},

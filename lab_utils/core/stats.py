@@ -42,7 +42,8 @@ from typing import Sequence
 import numpy as np
 
 HOLDS, CONTRADICTED, UNDECIDED = "holds", "contradicted", "undecided"
-VERDICTS = (HOLDS, CONTRADICTED, UNDECIDED)
+NOT_TESTED = "not tested"  # the run does not test the claim: another experiment, or a precondition failed
+VERDICTS = (HOLDS, CONTRADICTED, UNDECIDED, NOT_TESTED)
 CONFIDENCE = 0.95
 
 
@@ -243,13 +244,15 @@ def unanimous_verdict(flags: Sequence[bool | None], min_n: int = 2) -> str:
 
 def joint_verdict(verdicts: Sequence[str]) -> str:
     """Claim: several parts at once (e.g. "rises, then stays flat"), each already judged by one of the rules above.
-    holds when every part holds, contradicted when at least one part is contradicted, undecided otherwise (and for
-    no parts at all)."""
+    holds when every part holds, contradicted when at least one part is contradicted, not tested when no part is
+    contradicted and one is not tested, undecided otherwise (and for no parts at all)."""
     bad = [v for v in verdicts if v not in VERDICTS]
     if bad:
         raise ValueError(f"not verdicts: {bad}")
     if CONTRADICTED in verdicts:
         return CONTRADICTED
+    if NOT_TESTED in verdicts:
+        return NOT_TESTED
     if verdicts and all(v == HOLDS for v in verdicts):
         return HOLDS
     return UNDECIDED

@@ -10,6 +10,13 @@ and the table state it; `ours` is the human-readable evidence, `evidence` the nu
 (JSON-able: intervals, correlations, per-seed values). `reproduced` holds our value of the claim's own `numbers`
 where we measured the same quantity (same key, same units; the mean over seeds), for the index's reproduction
 table; keys the claim does not have are refused.
+
+Scope and preconditions (issue 19's machinery; a section opts in per claim): `setting=` is our run's setting in
+the registry's keys (`references.setting`); the check computes the deviations from the claim's own setting and
+the scope ("report", "reduced", "different"). `precondition=` says what must be true of the runs for the claim to
+be testable. A "different" scope or a failed precondition makes the verdict "not tested", with the reason; the
+rule's own verdict on this run is kept as `rule_verdict`, so the run is still shown. Checks without a setting
+have scope None ("not computed").
 """
 
 from __future__ import annotations
@@ -18,9 +25,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..core.stats import CONTRADICTED, HOLDS, UNDECIDED, VERDICTS
+from ..core.stats import CONTRADICTED, HOLDS, NOT_TESTED, UNDECIDED, VERDICTS
 from ..references import claim as registry_claim
-from .fmt import fmt
+from ..references import setting as settings
+from .fmt import count, fmt
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """What must be true of the runs for a claim to be testable ("every end point converged: full-batch ‖∇L‖ ≤
+    0.05"), whether it is (`met`), and the numbers it was judged on (`detail`, e.g. "2 of 3 converged")."""
+
+    text: str
+    met: bool
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,12 @@ class ClaimCheck:
     ours: str
     evidence: dict[str, Any] = field(default_factory=dict)
     reproduced: dict[str, float | None] = field(default_factory=dict)
+    setting: dict[str, Any] = field(default_factory=dict)  # ours, in the registry's keys ({} when not given)
+    deviations: tuple[dict[str, Any], ...] = ()  # {key, report, ours} where ours differs from the report's
+    scope: str | None = None  # "report" | "reduced" | "different"; None when no setting was given
+    precondition: dict[str, Any] | None = None  # {text, met, detail}
+    rule_verdict: str = ""  # what the rule gave on this run (differs from `verdict` only when not tested)
+    not_tested_because: str = ""
 
 
 def check(
@@ -43,10 +67,13 @@ def check(
     rule: str,
     ours: str,
     reproduced: dict[str, float | None] | None = None,
+    setting: dict[str, Any] | None = None,
+    precondition: Precondition | None = None,
     **evidence: Any,
 ) -> ClaimCheck:
     """A check of registry claim `claim_id` (KeyError when the registry lacks it; ValueError for a verdict that is
-    not one of the three, or a `reproduced` key the claim's numbers do not have)."""
+    not one of the four, or a `reproduced` key the claim's numbers do not have). With `setting` (ours) the scope
+    is computed; a "different" scope or a failed `precondition` gives "not tested" (module docstring)."""
     if verdict not in VERDICTS:
         raise ValueError(f"{claim_id}: verdict {verdict!r} is not one of {VERDICTS}")
     c = registry_claim(claim_id)
@@ -55,7 +82,40 @@ def check(
         raise ValueError(
             f"{claim_id}: reproduced keys {sorted(extra)} are not numbers of the claim ({sorted(c.numbers)})"
         )
-    return ClaimCheck(c.id, c.report, verdict, rule, ours, dict(evidence), dict(reproduced or {}))
+    devs = settings.deviations(c.setting, setting) if setting is not None else ()
+    scope = settings.scope(devs) if setting is not None else None
+    why = []
+    if scope == settings.DIFFERENT:
+        keys = [d for d in devs if settings.scope((d,)) != settings.REDUCED]
+        why.append("a different experiment: " + "; ".join(_deviation_text(d) for d in keys))
+    if precondition is not None and not precondition.met:
+        why.append(
+            f"the precondition fails: {precondition.text}"
+            + (f" ({precondition.detail})" if precondition.detail else "")
+        )
+    return ClaimCheck(
+        c.id,
+        c.report,
+        NOT_TESTED if why else verdict,
+        rule,
+        ours,
+        dict(evidence),
+        dict(reproduced or {}),
+        setting={k: settings.plain(v) for k, v in (setting or {}).items()},
+        deviations=tuple(d.as_dict() for d in devs),
+        scope=scope,
+        precondition=None
+        if precondition is None
+        else dict(text=precondition.text, met=precondition.met, detail=precondition.detail),
+        rule_verdict=verdict,
+        not_tested_because="; ".join(why),
+    )
+
+
+def _deviation_text(d: settings.Deviation) -> str:
+    return (
+        f"{d.key.replace('_', ' ')} {fmt(settings.plain(d.report))} in the report, {fmt(settings.plain(d.ours))} here"
+    )
 
 
 def counts(checks: Sequence[ClaimCheck | dict]) -> dict[str, int]:
@@ -74,7 +134,8 @@ def table(checks: Sequence[ClaimCheck]) -> str:
     rows = ["| claim | report | the report's numbers | ours | verdict | rule |", "|---|---|---|---|---|---|"]
     for c in checks:
         reg = registry_claim(c.id)
-        cells = [reg.claim, c.report, _numbers(reg.numbers), c.ours, f"**{c.verdict}**", c.rule]
+        verdict = f"**{c.verdict}**" + (f" ({c.not_tested_because})" if c.not_tested_because else "")
+        cells = [reg.claim, c.report, _numbers(reg.numbers), c.ours, verdict, c.rule]
         rows.append("| " + " | ".join(s.replace("|", "/").replace("\n", " ") for s in cells) + " |")
     return "\n".join(rows)
 
@@ -85,10 +146,16 @@ ANCHOR = "claims"  # the id of a report's claim table; the index links to <secti
 def counts_sentence(checks: Sequence[ClaimCheck]) -> str:
     """One sentence: how many of the claims hold, are contradicted, are undecided."""
     n = counts(checks)
+    untested = (
+        f" {n[NOT_TESTED]} {'is' if n[NOT_TESTED] == 1 else 'are'} not tested by this run (the reason is beside each)."
+        if n[NOT_TESTED]
+        else ""
+    )
+    tested = len(checks) - n[NOT_TESTED]
     return (
-        f"Of the {len(checks)} claims tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
+        f"Of the {count(tested, 'claim')} tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
         f"{n[CONTRADICTED]} {'is' if n[CONTRADICTED] == 1 else 'are'} contradicted and {n[UNDECIDED]} "
-        f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale."
+        f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale.{untested}"
     )
 
 

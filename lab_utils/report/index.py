@@ -115,17 +115,19 @@ class HeadlineStat:
 
 @dataclass(frozen=True)
 class ClaimTally:
-    """In how many base seeds a claim holds / is contradicted / is undecided (`n` = seeds that checked it)."""
+    """In how many base seeds a claim holds / is contradicted / is undecided / is not tested (`n`: seeds that
+    checked it)."""
 
     id: str
     report: str
     holds: int
     contradicted: int
     undecided: int
+    not_tested: int = 0
 
     @property
     def n(self) -> int:
-        return self.holds + self.contradicted + self.undecided
+        return self.holds + self.contradicted + self.undecided + self.not_tested
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,7 @@ def write_index(root: Path, rendered: Mapping[str, Rendered | None]) -> tuple[Pa
         "status",
         "run time",
         "profile / seed / device",
-        "claims: holds / contradicted / undecided",
+        "claims: holds / contradicted / undecided / not tested",
         "headline",
     ]
     md = ["# Deep-learning theory lab: report index", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
@@ -410,7 +412,7 @@ def _status_text(s: SectionSummary) -> str:
 
 
 def _tally_text(t: ClaimTally) -> str:
-    return f"{t.holds} / {t.contradicted} / {t.undecided}"
+    return f"{t.holds} / {t.contradicted} / {t.undecided} / {t.not_tested}"
 
 
 def write_sweep_index(
@@ -479,9 +481,7 @@ def write_sweep_index(
                 f"{s.section}: base seeds share seeds (the section uses base, base + 1, ... per profile), "
                 f"so their results are not independent; space base seeds further apart"
             )
-    claims_head = (
-        "| claim | report | section | base seeds: holds / contradicted / undecided | n |\n|---|---|---|---|---|"
-    )
+    claims_head = "| claim | report | section | base seeds: holds / contradicted / undecided / not tested | n |\n|---|---|---|---|---|"
     md += ["", "## Claims over base seeds", ""]
     md += [claims_head, *claim_md] if claim_md else ["No section reported claim checks."]
     if notes:
@@ -499,7 +499,7 @@ def write_sweep_index(
     if claim_rows:
         body += [
             "<table><tr><th>claim</th><th>report</th><th>section</th>"
-            "<th>base seeds: holds / contradicted / undecided</th><th>n</th></tr>",
+            "<th>base seeds: holds / contradicted / undecided / not tested</th><th>n</th></tr>",
             *claim_rows,
             "</table>",
         ]
