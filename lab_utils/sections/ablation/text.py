@@ -520,8 +520,7 @@ def condition_text(res: Results) -> str:
         f"{res.cfg.top_k} Lanczos eigenvalues (how much slower gradient descent at its stable step 2/λ1 moves along "
         f"the eigenvector of λ{res.cfg.top_k} than along the sharpest): {'; '.join(parts)} per seed. Since λmin ≤ λk, κ_k is a lower "
         f"bound of λmax/λmin wherever λmin > 0, which is what the claim check uses. (Section 08's condition number "
-        f"is the other one, κ = λmax/|λmin| from the two ends of the spectrum; metrics.json keeps them apart as "
-        f"condition_top_k here and condition_extremes there.)"
+        f"is the other one, κ = λmax/|λmin| from the two ends of the spectrum.)"
     )
 
 
