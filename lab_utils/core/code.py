@@ -42,14 +42,11 @@ def _parsed(stamp: tuple[str, int, int]) -> ast.Module:
     return ast.parse(Path(stamp[0]).read_text(encoding="utf-8"))
 
 
-def _imports(name: str, package_dir: Path) -> set[str]:
-    """The `lab_utils` modules that module `name` imports directly."""
-    path = module_file(name, package_dir)
-    if path is None:
-        return set()
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+def _imported(tree: ast.AST, package: str, package_dir: Path) -> set[str]:
+    """The `lab_utils` modules that the import statements in `tree` name; relative imports resolve against
+    `package` (the package the code is in; "" for a notebook cell, which has none)."""
     found: set[str] = set()
-    for node in ast.walk(_parsed(_stamp(path))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == PACKAGE}
         elif isinstance(node, ast.ImportFrom):
@@ -63,7 +60,22 @@ def _imports(name: str, package_dir: Path) -> set[str]:
             for alias in node.names:
                 sub = f"{base}.{alias.name}"
                 found.add(sub if module_file(sub, package_dir) else base)
-    return {m for m in found if module_file(m, package_dir) is not None}
+    return found
+
+
+def _imports(name: str, package_dir: Path) -> frozenset[str]:
+    """The `lab_utils` modules that module `name` imports directly."""
+    path = module_file(name, package_dir)
+    return frozenset() if path is None else _imports_of(name, package_dir, _stamp(path))
+
+
+@lru_cache(maxsize=None)
+def _imports_of(name: str, package_dir: Path, stamp: tuple[str, int, int]) -> frozenset[str]:
+    # per file version: walking the tree is most of the cost of a digest, and a cache key needs one per lookup
+    path = Path(stamp[0])
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = _imported(_parsed(stamp), package, package_dir)
+    return frozenset(m for m in found if module_file(m, package_dir) is not None)
 
 
 def closure(names: Iterable[str], package_dir: Path = PACKAGE_DIR) -> list[str]:
@@ -114,11 +126,5 @@ def notebook_modules(sources: Iterable[str], package_dir: Path = PACKAGE_DIR) ->
             tree = ast.parse(src)
         except SyntaxError:  # IPython magics: a cell we cannot read imports nothing we can see
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found |= {a.name for a in node.names if a.name.split(".")[0] == PACKAGE}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == PACKAGE:
-                for alias in node.names:
-                    sub = f"{node.module}.{alias.name}"
-                    found.add(sub if module_file(sub, package_dir) else node.module)
+        found |= _imported(tree, "", package_dir)
     return sorted(found)

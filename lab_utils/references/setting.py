@@ -112,7 +112,9 @@ def deviations(report: Mapping[str, Any], ours: Mapping[str, Any]) -> tuple[Devi
     return tuple(out)
 
 
-def _reduced(d: Deviation) -> bool:
+def reduced(d: Deviation) -> bool:
+    """Whether `d` only cuts a reducible key (module docstring): the data size, epochs or steps to at most the
+    report's, or the number of seeds."""
     if d.key not in REDUCIBLE:
         return False
     r = d.report.value if isinstance(d.report, About) else d.report
@@ -125,4 +127,4 @@ def scope(devs: tuple[Deviation, ...] | list[Deviation]) -> str:
     """ "report" (no deviation), "reduced" (only reducible keys, cut) or "different" (module docstring)."""
     if not devs:
         return REPORT
-    return REDUCED if all(_reduced(d) for d in devs) else DIFFERENT
+    return REDUCED if all(reduced(d) for d in devs) else DIFFERENT

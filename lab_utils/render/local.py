@@ -119,7 +119,7 @@ def run_local(
                         threads,
                         f"local/{jobs}",
                         f"worker exited with code {proc.returncode} before finishing "
-                        f"(log: {ex.root / '.executed' / (ex.name + '.log')})",
+                        f"(log: {outputs.log_path(ex.root, ex.name)})",
                         time.time() - t0,
                     )
                 on_done(ex, stage, done)

@@ -42,6 +42,11 @@ def internal_dir(root: Path) -> Path:
     return root / ".executed"
 
 
+def log_path(root: Path, name: str) -> Path:
+    """The installed log of execution `name` in `root`: the worker's output and the kernel's notices."""
+    return internal_dir(root) / f"{name}.log"
+
+
 def new_stage(root: Path) -> Path:
     """A fresh, empty staging folder on the same file system as `root` (so that install is by rename)."""
     stage = internal_dir(root) / "staging" / uuid.uuid4().hex[:12]
@@ -129,7 +134,7 @@ def install(stage: Path, root: Path, name: str) -> None:
     if (stage / f"{name}.ipynb").exists():
         os.replace(stage / f"{name}.ipynb", internal_dir(root) / f"{name}.ipynb")
     if (stage / f"{name}.log").exists():
-        os.replace(stage / f"{name}.log", internal_dir(root) / f"{name}.log")
+        os.replace(stage / f"{name}.log", log_path(root, name))
     _install_shared(stage, root, name)
     _replace(stage / f"{name}.html", root / f"{name}.html")
     shutil.rmtree(trash, ignore_errors=True)

@@ -89,7 +89,7 @@ def data_digests() -> dict[str, str | None]:
     once per version (`core.data.file_sha256`)."""
     out: dict[str, str | None] = {}
     for name in sorted(data.STATS):
-        path = next((d / f"{name}.npz" for d in data.data_dirs() if (d / f"{name}.npz").is_file()), None)
+        path = data.find_file(name)
         out[name] = data.file_sha256(path) if path is not None else None
     return out
 
@@ -137,7 +137,7 @@ def notebook_parameters(notebook: Path) -> set[str]:
 def knob_names(notebook: Path) -> set[str]:
     """The knobs a notebook takes: its section's profile fields, or (outside `sections`) its parameters cell."""
     if notebook.stem in sections.names():
-        return set(sections.profiles(notebook.stem)["quick"].__dataclass_fields__)
+        return set(session.knob_fields(notebook.stem, sections.profiles(notebook.stem)))
     return notebook_parameters(notebook) - {"profile", "device", "seed"}
 
 

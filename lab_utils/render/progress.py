@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from .outputs import log_path
 from .plan import Execution
 
 
@@ -77,7 +78,7 @@ class Reporter:
         self._line(
             f"[{self.done}/{self.total}] {status:<11} {ex.label} in {manifest.get('seconds', 0):.0f} s "
             f"({where}{retry})"
-            + (f"; {notes} notice{'s' * (notes != 1)} in {ex.root / '.executed' / (ex.name + '.log')}" if notes else "")
+            + (f"; {notes} notice{'s' * (notes != 1)} in {log_path(ex.root, ex.name)}" if notes else "")
         )
         if status != "ok":
             self.summary.failures.append(f"{ex.label}: {manifest.get('error', '')}")
@@ -100,6 +101,6 @@ class Reporter:
 def _notice_count(ex: Execution) -> int:
     """Notices (`core.notice`) in the installed log of `ex`: cache entries recomputed and the like."""
     try:
-        return (ex.root / ".executed" / f"{ex.name}.log").read_text(errors="replace").count(" notice: ")
+        return log_path(ex.root, ex.name).read_text(errors="replace").count(" notice: ")
     except OSError:
         return 0

@@ -86,7 +86,7 @@ def check(
     scope = settings.scope(devs) if setting is not None else None
     why = []
     if scope == settings.DIFFERENT:
-        keys = [d for d in devs if settings.scope((d,)) != settings.REDUCED]
+        keys = [d for d in devs if not settings.reduced(d)]
         why.append("a different experiment: " + "; ".join(_deviation_text(d) for d in keys))
     if precondition is not None and not precondition.met:
         why.append(
