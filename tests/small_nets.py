@@ -20,7 +20,7 @@ def data(n: int = 40, seed: int = 1):
 
 
 def assert_claims_checked(metrics: dict, section: str, min_seeds: int = 1) -> None:
-    """A section's metrics.json checks every registry claim of the section once, each with a verdict of the three,
+    """A section's metrics.json checks every registry claim of the section once, each with a verdict of the four,
     its report, a rule and its evidence, over the profile's seeds."""
     from lab_utils import references, sections
     from lab_utils.core.stats import VERDICTS
@@ -33,3 +33,26 @@ def assert_claims_checked(metrics: dict, section: str, min_seeds: int = 1) -> No
     assert len(metrics["claims"]) == len({c["id"] for c in metrics["claims"]})
     for c in metrics["claims"]:
         assert c["verdict"] in VERDICTS and c["report"] == c["id"][:3] and c["rule"] and c["ours"]
+        assert_scoped(c)
+
+
+def assert_scoped(c: dict) -> None:
+    """A claim of metrics.json carries our setting, the deviations computed from the registry's setting and ours,
+    and the scope they give; a different experiment or a failed precondition is "not tested", with the reason."""
+    from lab_utils import references
+    from lab_utils.core.stats import NOT_TESTED
+    from lab_utils.references import setting as settings
+
+    reg = references.claim(c["id"])
+    assert reg.setting, f"{c['id']}: the registry gives no setting"
+    assert all(isinstance(v, (int, float, str, list, tuple, settings.About)) for v in reg.setting.values()), c["id"]
+    assert c["setting"], f"{c['id']}: no setting of ours"
+    assert c["scope"] in settings.SCOPES, f"{c['id']}: scope {c['scope']!r}"
+    devs = [d.as_dict() for d in settings.deviations(reg.setting, c["setting"])]
+    assert list(c["deviations"]) == devs, f"{c['id']}: deviations not those of the registry's setting and ours"
+    assert c["scope"] == settings.scope(settings.deviations(reg.setting, c["setting"]))
+    failed = c["precondition"] is not None and not c["precondition"]["met"]
+    if c["scope"] == settings.DIFFERENT or failed:
+        assert c["verdict"] == NOT_TESTED and c["not_tested_because"], c["id"]
+    else:
+        assert c["verdict"] == c["rule_verdict"] != NOT_TESTED, c["id"]

@@ -35,21 +35,28 @@ def test_reproduction_lists_every_registry_number_with_ours_where_measured(tmp_p
     regs = references.for_section(SECTION)
     first = next(c for c in regs if c.numbers)
     key = next(iter(first.numbers))
-    _section(tmp_path, [{"id": first.id, "report": first.report, "verdict": "holds", "reproduced": {key: 1.25}}])
+    chk = claims.check(first.id, "holds", rule="r", ours="o", setting={**first.setting, "epochs": 1})
+    row = {"id": first.id, "report": first.report, "verdict": "holds", "scope": chk.scope}
+    row |= {"deviations": list(chk.deviations), "reproduced": {key: [1.0, 1.5, None]}}
+    _section(tmp_path, [row])
     rows = index.reproductions(index.section_runs(tmp_path, manifest.rendered(tmp_path, [SECTION])))
     assert len(rows) == sum(len(c.numbers) for c in regs)  # every number, measured or not
     mine = [r for r in rows if r.ours is not None]
-    assert [(r.claim_id, r.quantity, r.ours, r.reference, r.profile, r.verdict) for r in mine] == [
-        (first.id, key, 1.25, first.numbers[key], "quick", "holds")
+    assert [(r.claim_id, r.quantity, r.ours, r.values, r.reference, r.profile, r.verdict) for r in mine] == [
+        (first.id, key, 1.25, (1.0, 1.5), first.numbers[key], "quick", "holds")
     ]
+    assert abs(mine[0].sd - 0.3535533905932738) < 1e-12 and mine[0].scope == "reduced"
     assert all(r.verdict is None and r.profile is None for r in rows if r.claim_id != first.id)
     assert all(r.profile is None for r in rows if r.ours is None)  # "from" names a profile only beside a number
     md_path, html_path = index.write_index(tmp_path, manifest.rendered(tmp_path, [SECTION]))
     md, page = md_path.read_text(), html_path.read_text()
-    assert f"[1 / 0 / 0 / 0]({SECTION}.md#{claims.ANCHOR})" in md
-    assert f'<a href="{SECTION}.html#{claims.ANCHOR}">1 / 0 / 0 / 0</a>' in page
-    assert "## Reproduction" in md and f"| {first.id} |" in md.replace(f"[{SECTION}]({SECTION}.md#claims) | ", "| ")
-    assert page.count("<tr>") == 1 + 1 + 1 + len(rows)  # two header rows, one section row, the numbers
+    # counts by scope: at the report's setting 0/0/0, at reduced scale 1 holds, 0 not tested; each links
+    assert f"[0 / 0 / 0]({SECTION}.md#{claims.ANCHOR}) | [1 / 0 / 0]({SECTION}.md#{claims.ANCHOR}) |" in md
+    assert f'<a href="{SECTION}.html#{claims.ANCHOR}">1 / 0 / 0</a>' in page
+    assert "reduced scale: epochs 1 (report: 20)" in md and "holds (at reduced scale)" in md
+    assert "1.25 ± 0.35 (n = 2); per seed 1, 1.5" in md
+    n_claim_rows = 1
+    assert page.count("<tr>") == 3 + 1 + n_claim_rows + len(rows)  # three header rows, a section, claims, numbers
 
 
 def test_a_failed_section_reproduces_nothing(tmp_path):
@@ -67,7 +74,8 @@ def test_claim_section_carries_the_anchor_and_the_counts():
     c = next(iter(references.for_section(SECTION)))
     chk = claims.check(c.id, "undecided", rule="r", ours="o")
     text = claims.section([chk])
-    assert text.startswith(f'<a id="{claims.ANCHOR}"></a>') and "0 hold, 0 are contradicted and 1 is undecided" in text
+    assert text.startswith(f'<a id="{claims.ANCHOR}"></a>') and "This section checks 1 claim." in text
+    assert "Tested scope not computed (1 claim): **0 hold, 0 are contradicted, 1 is undecided**" in text
     assert claims.table([chk]) in text
 
 

@@ -8,7 +8,7 @@ import pytest
 from small_nets import assert_claims_checked
 
 from lab_utils import models, sections
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
+from lab_utils.core.stats import CONTRADICTED, HOLDS, NOT_TESTED, UNDECIDED
 from lab_utils.core.train import Convergence
 from lab_utils.report.metrics import headline_mean
 from lab_utils.sections.function_fitting import compute, figures, text
@@ -83,6 +83,8 @@ def _study(report, mses: dict[str, list[float]]):
         x,
         x,
         {n: x for n in spec.nets},
+        RECIPE_1D,
+        {n: compute.model_words(s) for n, s in spec.nets.items()},
     )
 
 
@@ -92,12 +94,28 @@ def _run(acc, loss, seed):
     )
 
 
+RECIPE_1D = dict(
+    n_train=64,
+    n_test=500,
+    optimizer="adam",
+    lr=1e-3,
+    batch_size="full",
+    epochs=2,
+    seeds=3,
+    measure="final training loss (MSE)",
+)
+RECIPE_MNIST = dict(data="MNIST", n_train=1000, n_test=500, optimizer="adam", lr=1e-3, batch_size=128, epochs=2)
+
+
 def _pair(report, accs: dict[str, list[float]], losses: dict[str, list[float]]):
+    specs = compute.mnist_pairs()[report]
     return compute.Pair(
         report,
         2,
-        {"shallow": 1, "deep": 1},
+        {n: models.spec_n_params(s) for n, s in specs.items()},
         {n: [_run(a, loss, i) for i, (a, loss) in enumerate(zip(accs[n], losses[n]))] for n in accs},
+        dict(RECIPE_MNIST, seeds=len(accs["shallow"])),
+        {n: compute.model_words(s, conv_count_only=report == "002") for n, s in specs.items()},
     )
 
 
@@ -164,9 +182,10 @@ def test_noise_leaves_claims_undecided():
     noisy = {k: [1e-3, 1e-2, 1e-4] for k in CLEAR_001}
     noisy2 = {k: [1e-5, 1e-4, 1e-6] for k in CLEAR_002}
     p = {"shallow": [0.9, 0.99, 0.95], "deep": [0.95, 0.9, 0.99]}
+    p_high = {"shallow": [0.985, 0.995, 0.99], "deep": [0.99, 0.985, 0.995]}
     losses = {"shallow": [0.1, 0.3, 0.2], "deep": [0.3, 0.1, 0.2]}
     v = _verdicts(
-        *_results(_study("001", noisy), _study("002", noisy2), _pair("001", p, losses), _pair("002", p, losses))
+        *_results(_study("001", noisy), _study("002", noisy2), _pair("001", p, losses), _pair("002", p_high, losses))
     )
     assert {
         v[k]
@@ -177,6 +196,60 @@ def test_noise_leaves_claims_undecided():
             "002.mnist.shallow_cnn_better",
         )
     } == {UNDECIDED}
+
+
+def test_failed_preconditions_leave_claims_not_tested():
+    """002's MSE ordering needs fits at the report's level, 001's MNIST pair nets that trained, 002's pair nets at
+    the report's accuracy; the rule's own verdict is kept beside "not tested"."""
+    poor_002 = {k: [10 * v for v in vals] for k, vals in CLEAR_002.items()}  # 8×22 best, but 2×50 at 5e-4 ...
+    poor_002["5×28"] = [2e-3, 2.1e-3, 1.9e-3]  # ... and 5×28 above 1e-3
+    untrained = _pair(
+        "001",
+        {"shallow": [0.12, 0.15, 0.11], "deep": [0.5, 0.6, 0.55]},
+        {"shallow": [2.2, 2.2, 2.2], "deep": [1.5, 1.4, 1.5]},
+    )
+    early = _pair(  # shallow clearly ahead, but both short of 98 %
+        "002",
+        {"shallow": [0.95, 0.96, 0.95], "deep": [0.90, 0.91, 0.90]},
+        {"shallow": [0.2] * 3, "deep": [0.3] * 3},
+    )
+    checks = text.checks(
+        *_results(_study("001", CLEAR_001), _study("002", poor_002), untrained, early), compute.target_check()
+    )
+    by = {c.id: c for c in checks}
+    for cid in (
+        "002.fitting.deepest_best_shallow_beats_middle",
+        "001.mnist.deep_cnn_better",
+        "002.mnist.shallow_cnn_better",
+    ):
+        assert by[cid].verdict == NOT_TESTED and "precondition" in by[cid].not_tested_because, cid
+        assert by[cid].rule_verdict == HOLDS, cid
+    assert by["001.fitting.shallow_190_best"].verdict == HOLDS  # no precondition
+
+
+def test_settings_are_computed_from_the_nets():
+    """Our setting names the nets we built: the report's nets give the report's words, another net others."""
+    from lab_utils import references
+    from lab_utils.references import setting as settings
+
+    studies, pairs = _results(
+        _study("001", CLEAR_001), _study("002", CLEAR_002), _pair("001", *ACC_LOSS), _pair("002", *ACC_LOSS)
+    )
+    for c in text.checks(studies, pairs, compute.target_check()):
+        devs = settings.deviations(references.claim(c.id).setting, c.setting)
+        assert all(d.key in settings.REDUCIBLE for d in devs), (c.id, devs)
+    other = dict(compute.mnist_pairs()["001"], deep=models.cnn_spec("mnist", [32, 32], 0, global_pool=True))
+    assert compute.model_words(other["deep"]) != references.claim("001.mnist.deep_cnn_better").setting["model"][1]
+    assert (
+        compute.model_words(dict(kind="mlp", depth=2, width=18, in_dim=1, out_dim=1))
+        == "MLP, 2 hidden layers of 18 units"
+    )
+
+
+ACC_LOSS = (
+    {"shallow": [0.99, 0.991, 0.992], "deep": [0.985, 0.99, 0.99]},
+    {"shallow": [0.03] * 3, "deep": [0.04] * 3},
+)
 
 
 def test_one_seed_never_decides():

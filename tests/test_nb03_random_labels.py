@@ -3,6 +3,8 @@ results (no training)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,7 +17,7 @@ from small_nets import assert_claims_checked  # noqa: E402
 
 from lab_utils import references, sections  # noqa: E402
 from lab_utils.core.data import Split  # noqa: E402
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED  # noqa: E402
+from lab_utils.core.stats import CONTRADICTED, HOLDS, NOT_TESTED, UNDECIDED  # noqa: E402
 from lab_utils.core.train import Convergence  # noqa: E402
 from lab_utils.report import claims  # noqa: E402
 from lab_utils.report.metrics import headline_mean
@@ -182,12 +184,59 @@ def results(case: str) -> compute.Results:
     )
 
 
+WHILE_MEMORIZED = ("001.random_labels.test_loss_rises", "001.random_labels.test_acc")
+
+
 @pytest.mark.parametrize("case", ["holds", "contradicted", "undecided"])
 def test_every_verdict_rule_on_constructed_results(case):
-    got = {c.id: c.verdict for c in text.checks(results(case))}
+    """Every rule gives each outcome; the two claims about what happens while the labels are memorized are not
+    tested where the memorization fails (contradicted) or is unclear (undecided): their precondition."""
+    checks = text.checks(results(case))
+    got = {c.id: c.verdict for c in checks}
     assert set(got) == {c.id for c in references.for_section(NAME)}
     expected = {"holds": HOLDS, "contradicted": CONTRADICTED, "undecided": UNDECIDED}[case]
-    assert set(got.values()) == {expected}, got
+    rest = {k: v for k, v in got.items() if k not in WHILE_MEMORIZED}
+    assert set(rest.values()) == {expected}, got
+    for c in checks:
+        assert c.scope in ("report", "reduced") and c.rule_verdict == expected, c.id
+        if c.id in WHILE_MEMORIZED:
+            assert c.verdict == (HOLDS if case == "holds" else NOT_TESTED) and c.precondition["met"] == (
+                case == "holds"
+            )
+
+
+@pytest.mark.parametrize(
+    "test_loss_end, test_acc, verdicts",
+    [
+        ([1.0, 1.1, 1.2], [0.10, 0.11, 0.09], (CONTRADICTED, CONTRADICTED)),  # memorized, test loss falls, at chance
+        ([5.0, 1.0, 2.5], [0.27, 0.10, 0.40], (UNDECIDED, UNDECIDED)),  # memorized, seeds disagree
+    ],
+)
+def test_claims_while_memorized(test_loss_end, test_acc, verdicts):
+    """With the labels memorized (the precondition met) the test-loss and test-accuracy rules give every outcome."""
+    r = results("holds")
+    hl = fake("permuted labels", [0.95, 0.96, 0.94], final_test_acc=test_acc, test_loss_end=test_loss_end, epochs=12)
+    got = {c.id: c for c in text.checks(compute.Results(r.cfg, r.memorization, compute.HighLR(hl, 2000), r.fc))}
+    assert tuple(got[i].verdict for i in WHILE_MEMORIZED) == verdicts
+    assert all(got[i].precondition["met"] for i in WHILE_MEMORIZED)
+
+
+def test_settings_are_computed_from_the_runs():
+    """Ours is built from the profile and the nets: another architecture gives another model text and scope."""
+    r = results("holds")
+    by_id = {c.id: c for c in text.checks(r)}
+    s = by_id["001.random_labels.memorizes"].setting
+    assert s["model"] == "CNN, 3 conv blocks, global average pooling, FC" and s["n_train"] == 2000
+    assert s["seeds"] == 3 and s["epochs"] == 12 and s["optimizer"] == "adam" and s["lr"] == 1e-2
+    assert by_id["001.random_labels.memorizes"].scope == "reduced"  # 2,000 of the report's 12,000 images
+    assert by_id["002.random_labels.fc_at_chance"].setting["n_params_range"] == [1600, 41350]
+    other = dataclasses.replace(r.cfg, channels_001=(8, 16), lr_001=1e-3)
+    c = {c.id: c for c in text.checks(compute.Results(other, r.memorization, r.high_lr, r.fc))}
+    c = c["001.random_labels.memorizes"]
+    assert c.setting["model"] == "CNN, 2 conv blocks, global average pooling, FC"
+    assert c.scope == "different" and c.verdict == NOT_TESTED and "learning rate" in c.not_tested_because
+    assert compute.model_text(compute.cnn_spec(r.cfg), "head") == "CNN with one hidden fully connected layer"
+    assert compute.model_text(compute.fc_spec(52), "kind") == "fully connected nets"
 
 
 def test_fc_at_chance_fails_when_one_net_is_not():
@@ -205,7 +254,8 @@ def test_test_loss_claim_needs_memorization():
     stalled = fake("permuted labels", [0.11, 0.105, 0.108], test_loss_end=[4, 4.2, 4.4], epochs=12)
     r2 = compute.Results(r.cfg, r.memorization, compute.HighLR(stalled, 2000), r.fc)
     c = {c.id: c for c in text.checks(r2)}["001.random_labels.test_loss_rises"]
-    assert c.verdict == UNDECIDED and not c.evidence["memorized"] and "not tested" in c.ours
+    assert c.verdict == NOT_TESTED and c.rule_verdict == HOLDS and not c.precondition["met"]
+    assert "memorized" in c.not_tested_because
 
 
 def test_checks_carry_reproduced_numbers_and_rules():
@@ -217,11 +267,11 @@ def test_checks_carry_reproduced_numbers_and_rules():
     assert by_id["000.random_labels.memorizes"].reproduced["train_acc_pct"] == pytest.approx(99.0)
 
 
-def test_without_a_larger_net_the_expectation_is_undecided():
+def test_without_a_larger_net_the_expectation_is_not_tested():
     r = results("holds")
     r2 = compute.Results(r.cfg, r.memorization, r.high_lr, compute.FCSizes(r.fc.in_range, [], 6000))
     by_id = {c.id: c.verdict for c in text.checks(r2)}
-    assert by_id["002.random_labels.larger_memorizes"] == UNDECIDED
+    assert by_id["002.random_labels.larger_memorizes"] == NOT_TESTED
 
 
 def test_figures_and_prose_from_hand_made_results():
@@ -266,3 +316,15 @@ def test_seed_runs_accessors():
     assert r.near(0.8) == 40
     r5 = compute.SeedRuns("y", 10, [0], [5, 10, 15, 20], *[[[0.0] * 4]] * 4, convergence=[], diverged_at_epoch=[None])
     assert r5.near(0.8) == 15
+
+
+@pytest.mark.parametrize("prof", ["quick", "full"])
+def test_quick_and_full_train_the_reports_nets(prof):
+    """quick and full keep each report's kind of net and stated recipe; only images and seeds are cut."""
+    cfg = PROFILES[prof]
+    s0 = references.claim("000.random_labels.memorizes").setting
+    s1 = references.claim("001.random_labels.memorizes").setting
+    assert compute.model_text(compute.cnn_spec(cfg), "head") == s0["model"] and cfg.epochs == s0["epochs"]
+    assert compute.model_text(compute.spec_001(cfg), "blocks") == s1["model"]
+    assert (cfg.lr_001, cfg.batch_001, cfg.epochs_001) == (s1["lr"], s1["batch_size"], s1["epochs"])
+    assert cfg.n_train_001 <= s1["n_train"] and cfg.epochs_fc == 50 and cfg.lr_fc == 1e-3

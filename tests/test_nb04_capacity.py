@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from small_nets import assert_claims_checked  # noqa: E402
 
 from lab_utils import models, sections  # noqa: E402
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED  # noqa: E402
+from lab_utils.core.stats import CONTRADICTED, HOLDS, NOT_TESTED, UNDECIDED  # noqa: E402
 from lab_utils.core.train import Convergence  # noqa: E402
 from lab_utils.report import claims  # noqa: E402
 from lab_utils.sections.capacity import compute, figures, text  # noqa: E402
@@ -86,13 +86,20 @@ def test_thirds_and_knee():
 # ---- hand-made sweeps ---------------------------------------------------------------------------------------------
 
 
+MNIST_FAMILY = compute.gap_family(CHANNELS_001)  # report 001's own family
+P_MNIST11 = [models.spec_n_params(s) for s in MNIST_FAMILY]  # 754 ... 112,938; the knee (first >= 50,000): 56,970
+CIFAR_FAMILY = compute.conv_fc_family("cifar10", (4, 12), 100_000, 500_000, 10)
+
+
 def sweep(n_params, test_acc, *, train_acc=None, test_loss=None, train_loss=None, dataset="mnist") -> compute.Sweep:
-    """A Sweep from per-size lists of per-seed values (train acc defaults to test acc + 5 pp)."""
+    """A Sweep from per-size lists of per-seed values (train acc defaults to test acc + 5 pp), in the recipe of the
+    dataset's report (reduced: 5,000 images, 5 epochs, 3 seeds) when it has the report's number of sizes."""
     test_acc = np.asarray(test_acc, dtype=float)
     train_acc = np.asarray(train_acc if train_acc is not None else np.minimum(test_acc + 0.05, 1.0))
     test_loss = np.asarray(test_loss if test_loss is not None else 1 - test_acc)
     train_loss = np.asarray(train_loss if train_loss is not None else 1 - train_acc)
     n_seeds = test_acc.shape[1]
+    family = MNIST_FAMILY if dataset == "mnist" else CIFAR_FAMILY
     conv = [Convergence(0.1, 0.5, False, "full-batch ‖∇L‖ ≤ 0.01")] * n_seeds
     sizes = [
         compute.Size(
@@ -104,10 +111,12 @@ def sweep(n_params, test_acc, *, train_acc=None, test_loss=None, train_loss=None
             list(train_loss[i]),
             list(test_loss[i]),
             conv,
+            tuple(family[i]["channels"]) if len(family) == len(n_params) else (i + 1, i + 1),
         )
         for i, p in enumerate(n_params)
     ]
-    return compute.Sweep(dataset, "hand-made", 5000, 2000, 5, 32, 1e-3, sizes)
+    words = compute.family_words(family, conv_count=dataset == "mnist")
+    return compute.Sweep(dataset, "hand-made", 5000, 2000, 5, 128, 1e-3, sizes, words)
 
 
 def noisy(curve, sd=0.002, n_seeds=3, seed=0):
@@ -185,20 +194,61 @@ def test_report_000_criteria_on_constructed_sweeps(case, expected):
     assert len(got) == 5 and set(got.values()) == {expected}, got
 
 
+RISING_THEN_FLAT_11 = [0.5, 0.7, 0.85, 0.9, 0.93, 0.95, 0.96, 0.965, 0.97, 0.971, 0.972]
+
+
 def test_report_001_checks():
-    rising_then_flat = noisy([0.5, 0.7, 0.85, 0.92, 0.95, 0.97, 0.972, 0.971, 0.973, 0.972])
-    loss_flat = noisy([1.5, 0.9, 0.5, 0.3, 0.15, 0.1, 0.1, 0.1, 0.1, 0.1], 0.002)
-    loss_rises = noisy([1.5, 0.9, 0.5, 0.3, 0.15, 0.1, 0.12, 0.15, 0.2, 0.25], 0.002)
+    rising_then_flat = noisy(RISING_THEN_FLAT_11)
+    loss_flat = noisy([1.5, 0.9, 0.5, 0.3, 0.2, 0.15, 0.12, 0.11, 0.1, 0.1, 0.1], 0.002)
+    loss_rises = noisy([1.5, 0.9, 0.5, 0.3, 0.2, 0.15, 0.12, 0.11, 0.1, 0.15, 0.2], 0.002)
     for loss, overfit in ((loss_flat, HOLDS), (loss_rises, CONTRADICTED)):
-        mn = sweep(P_MNIST, rising_then_flat, test_loss=loss)
+        mn = sweep(P_MNIST11, rising_then_flat, test_loss=loss)
         got = {c.id: c for c in text.checks(compute.Results(PROFILES["quick"], cifar_case("classical"), mn))}
+        assert {c.scope for c in got.values()} == {"reduced"}, {c.id: c.deviations for c in got.values()}
         assert got["001.capacity.train_improves"].verdict == HOLDS
         assert got["001.capacity.test_saturates"].verdict == HOLDS
-        assert got["001.capacity.test_saturates"].reproduced["saturation_params_log10"] == pytest.approx(np.log10(5e4))
+        knee = np.log10(56_970)
+        assert got["001.capacity.test_saturates"].reproduced["saturation_params_log10"] == pytest.approx(knee)
         assert got["001.capacity.no_overfitting"].verdict == overfit
-    falling = sweep(P_MNIST, noisy([0.9] * 10), train_acc=noisy(list(np.linspace(1.0, 0.5, 10))))
+    falling = sweep(P_MNIST11, noisy([0.9] * 11), train_acc=noisy(list(np.linspace(1.0, 0.5, 11))))
     got = {c.id: c.verdict for c in text.checks(compute.Results(PROFILES["quick"], cifar_case("classical"), falling))}
     assert got["001.capacity.train_improves"] == CONTRADICTED
+
+
+def test_failed_preconditions_and_other_experiments_are_not_tested():
+    """A family that did not train (000), sizes short of learning MNIST past the knee (001), or another family or
+    recipe than the report's (scope "different") leave the claims not tested, the rule's verdict kept beside."""
+    untrained = cifar_case("classical")
+    untrained = compute.Sweep(
+        *[getattr(untrained, f) for f in ("dataset", "family", "n_train", "n_test", "epochs", "batch_size", "lr")],
+        [compute.Size(**{**s.__dict__, "test_acc": [0.1] * 3}) for s in untrained.sizes],
+        untrained.model,
+    )
+    short = sweep(P_MNIST11, noisy([0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.88]))
+    got = {c.id: c for c in text.checks(compute.Results(PROFILES["quick"], untrained, short))}
+    for cid, c in got.items():
+        if cid == "001.capacity.train_improves":
+            assert c.verdict == HOLDS and c.precondition is None
+        else:
+            assert c.verdict == NOT_TESTED and "precondition" in c.not_tested_because, cid
+    assert got["001.capacity.test_saturates"].rule_verdict == CONTRADICTED  # keeps rising past the knee
+    other = sweep(P_MNIST, noisy([0.9] * 10))  # 10 sizes of another family
+    got = {c.id: c for c in text.checks(compute.Results(PROFILES["quick"], cifar_case("classical"), other))}
+    assert got["001.capacity.train_improves"].scope == "different"
+    assert got["001.capacity.train_improves"].verdict == NOT_TESTED
+    assert "n models" in got["001.capacity.train_improves"].not_tested_because
+
+
+def test_family_words_follow_the_family():
+    assert (
+        compute.family_words(MNIST_FAMILY) == "CNN family, 2 convolutions, conv channels varied, global average pooling"
+    )
+    assert compute.family_words(CIFAR_FAMILY, conv_count=False) == "CNN family, conv channels and FC width varied"
+    fc = compute.fc_family("cifar10", (4, 8), 100_000, 500_000, 10)
+    assert compute.family_words(fc, conv_count=False) == "CNN family, FC width varied"
+    p = [models.spec_n_params(s) for s in CIFAR_FAMILY]
+    assert all(a < b for a, b in zip(p, p[1:])) and abs(p[0] / 1e5 - 1) < 0.02 and abs(p[-1] / 5e5 - 1) < 0.02
+    assert len({s["channels"][0] for s in CIFAR_FAMILY}) > 1 and len({s["hidden"] for s in CIFAR_FAMILY}) > 1
 
 
 def test_figures_prose_and_metrics_from_hand_made_sweeps():

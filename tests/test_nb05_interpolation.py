@@ -1,6 +1,7 @@
 """05 interpolation: the smoke run's metrics, the verdict rules on constructed results (each way), figures and
 prose from hand-made results, and the pieces the section relies on (the barrier, BN nets under weight matching)."""
 
+import dataclasses
 import math
 
 import matplotlib
@@ -10,7 +11,7 @@ import torch
 from small_nets import assert_claims_checked  # noqa: E402
 
 from lab_utils import models, sections
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
+from lab_utils.core.stats import CONTRADICTED, HOLDS, NOT_TESTED, UNDECIDED
 from lab_utils.core.train import Convergence
 from lab_utils.probes import connectivity
 from lab_utils.report.metrics import headline_mean
@@ -56,15 +57,18 @@ def test_smoke_metrics(smoke_run):
 ALPHAS = compute.alpha_grid(31, -1.0, 2.0)
 
 
-def _minimum(role, seed, loss=0.01, acc=0.98):
+CNN_SPEC = models.image_classifier_spec("cnn", "mnist", (32, 64), head=0, global_pool=True)
+
+
+def _minimum(role, seed, loss=0.01, acc=0.98, converged=True):
     return compute.Minimum(
         role,
         64 if role == "small" else 1024,
-        1e-3,
+        1e-3 if role == "small" else 1e-2,
         seed,
         6,
         100,
-        Convergence(loss, 0.01, True, "full-batch ‖∇L‖ ≤ 0.05"),
+        Convergence(loss, 0.01, converged, "full-batch ‖∇L‖ ≤ 0.05"),
         0.05,
         acc,
         10.0,
@@ -74,10 +78,10 @@ def _minimum(role, seed, loss=0.01, acc=0.98):
     )
 
 
-def _path(height, far_acc=(0.2, 0.2), entropy=None, end_loss=0.05):
+def _path(height, far_acc=(0.2, 0.2), entropy=None, end_loss=0.05, alphas=ALPHAS):
     """A loss bump of `height` over [0, 1] on flat ends, rising outside; accuracy dips with the bump and is
     `far_acc` at alpha = -1 and 2."""
-    a = ALPHAS
+    a = alphas
     bump = height * np.sin(np.pi * np.clip(a, 0, 1)) ** 2
     outside = np.where(a < 0, -a, np.where(a > 1, a - 1, 0.0))
     loss = end_loss + bump + 3 * outside
@@ -87,18 +91,34 @@ def _path(height, far_acc=(0.2, 0.2), entropy=None, end_loss=0.05):
     return compute.Path(a, loss, acc, loss, acc, ent)
 
 
-def _study(heights, name="mnist", aligned_heights=None, far_acc=(0.2, 0.2), bn=False, stale_factor=0.8):
+def _study(heights, name="mnist", aligned_heights=None, far_acc=(0.2, 0.2), bn=False, stale_factor=0.8, ends=None):
+    """Constructed pairs on report 001's net (MNIST) or a CNN on CIFAR-10 (alpha on [0, 1]); `ends(seed)` gives
+    the two Minimum objects of a seed (default: converged, 98 % test accuracy)."""
+    cifar = name == "cifar10"
+    alphas = compute.alpha_grid(11, 0.0, 1.0) if cifar else ALPHAS
+    spec = models.image_classifier_spec("cnn", "cifar10" if cifar else "mnist", (32, 64), head=0, global_pool=True)
     pairs = []
     for s, h in enumerate(heights):
         ha = (aligned_heights or [0.0] * len(heights))[s]
-        paths = {"plain": _path(h, far_acc, 1.0 if bn else None), "aligned": _path(ha, far_acc, 1.0 if bn else None)}
+        ent = 1.0 if bn else None
+        paths = {"plain": _path(h, far_acc, ent, alphas=alphas), "aligned": _path(ha, far_acc, ent, alphas=alphas)}
         if bn:
-            paths["stale"] = _path(h * stale_factor, far_acc, 2.2)
-        pairs.append(
-            compute.Pair(s, _minimum("small", s), _minimum("large", s + 10_000), paths, {"plain": 10.0, "aligned": 8.0})
-        )
+            paths["stale"] = _path(h * stale_factor, far_acc, 2.2, alphas=alphas)
+        small, large = ends(s) if ends else (_minimum("small", s), _minimum("large", s + 10_000))
+        pairs.append(compute.Pair(s, small, large, paths, {"plain": 10.0, "aligned": 8.0}))
     return compute.Study(
-        name, "001" if name != "cifar10" else "000", "mnist", "MLP 784-8-10", 1000, bn, 600, 100, 100, "cosine", pairs
+        name,
+        "000" if cifar else "001",
+        "cifar10" if cifar else "mnist",
+        "CNN",
+        models.spec_n_params(spec),
+        bn,
+        600,
+        100,
+        100,
+        "cosine",
+        pairs,
+        spec,
     )
 
 
@@ -107,7 +127,59 @@ def _results(**studies):
 
 
 def _verdict(res, cid):
-    return {c.id: c.verdict for c in text.checks(res)}[cid]
+    return _check(res, cid).verdict
+
+
+def _check(res, cid):
+    return {c.id: c for c in text.checks(res)}[cid]
+
+
+def test_settings_are_computed_from_the_nets():
+    res = _results(mnist=_study([1.0] * 3), cifar10=_study([1.0] * 3, "cifar10"))
+    c = _check(res, "001.interpolation.double_well")
+    assert c.setting["model"] == "CNN, convolutions 32-64, global average pooling, FC"
+    assert c.setting["n_params"] == models.spec_n_params(CNN_SPEC) and c.setting["seeds"] == 3
+    assert c.scope == "reduced" and {d["key"] for d in c.deviations} == {"n_train", "n_test", "seeds"}
+    assert _check(res, "000.interpolation.barrier").scope == "reduced"
+    # an MLP where report 001 trained its CNN: a different experiment
+    mlp = dataclasses.replace(_study([1.0] * 3), spec=dict(kind="mlp", hidden=[128, 64], in_dim=784, out_dim=10))
+    c = _check(_results(mnist=mlp), "001.interpolation.double_well")
+    assert c.setting["model"] == "MLP, 2 hidden layers of 128-64 units" and c.scope == "different"
+    assert c.verdict == NOT_TESTED and c.rule_verdict == HOLDS and "model" in c.not_tested_because
+
+
+def test_report_000_needs_two_good_minima():
+    def ends(loss, acc, converged):
+        return lambda s: (
+            _minimum("small", s, loss, acc, converged),
+            _minimum("large", s + 10_000, loss, acc, converged),
+        )
+
+    mn = _study([1.0] * 3)
+    for loss, acc, conv, tested in (
+        (0.01, 0.98, True, True),  # converged, accurate: tested
+        (0.75, 0.38, False, False),  # neither converged nor accurate (the quick profile's MLP): not tested
+        (0.01, 0.45, True, False),  # converged on its training set, but no good CIFAR-10 minimum
+        (0.40, 0.70, False, False),  # accurate but not a minimum by the criterion
+    ):
+        res = _results(
+            mnist=mn, cifar10=_study([1.0, 1.1, 0.9], "cifar10", [0.8, 0.9, 1.0], ends=ends(loss, acc, conv))
+        )
+        for cid in ("000.interpolation.barrier", "000.interpolation.separate_basins"):
+            c = _check(res, cid)
+            assert c.precondition["met"] is tested and c.rule_verdict == HOLDS, (loss, acc, conv, cid)
+            assert c.verdict == (HOLDS if tested else NOT_TESTED), (loss, acc, conv, cid)
+    assert "not tested" in text.cifar_text(res) and "not a check of the report" in text.cifar_text(res)
+
+
+def test_report_001_needs_trained_ends():
+    low = _study([1.0] * 3, ends=lambda s: (_minimum("small", s), _minimum("large", s + 10_000, 0.5, 0.85, False)))
+    for cid in ("001.interpolation.double_well", "001.interpolation.collapse_below_0"):
+        c = _check(_results(mnist=low), cid)
+        assert c.verdict == NOT_TESTED and not c.precondition["met"] and "85" in c.precondition["detail"]
+    # convergence by the full-batch criterion is not required by report 001: only the accuracy
+    ok = _study([1.0] * 3, ends=lambda s: (_minimum("small", s), _minimum("large", s + 10_000, 0.2, 0.97, False)))
+    assert _verdict(_results(mnist=ok), "001.interpolation.double_well") == HOLDS
 
 
 def test_barrier_is_the_one_definition():
@@ -148,6 +220,8 @@ def test_cifar_rules_and_separate_basins():
     assert _verdict(res, "000.interpolation.separate_basins") == HOLDS
     res = _results(mnist=_study([1.0] * 3), cifar10=_study([1.0, 1.1, 0.9], "cifar10", [0.0, 0.0, 0.01]))
     assert _verdict(res, "000.interpolation.separate_basins") == CONTRADICTED
+    res = _results(mnist=_study([1.0] * 3), cifar10=_study([1.0, 1.1, 0.9], "cifar10", [0.0, 0.1, 0.02]))
+    assert _verdict(res, "000.interpolation.separate_basins") == UNDECIDED  # aligned error barriers 0-5 pp
     assert {c.id for c in text.checks(_results(mnist=_study([1.0] * 3)))} == {
         "001.interpolation.double_well",
         "001.interpolation.collapse_below_0",

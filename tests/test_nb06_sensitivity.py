@@ -11,10 +11,10 @@ import torch
 from small_nets import assert_claims_checked  # noqa: E402
 from torch.nn import functional as F
 
-from lab_utils import references, sections
+from lab_utils import models, references, sections
 from lab_utils.core import train
 from lab_utils.core.data import Split
-from lab_utils.core.stats import CONTRADICTED, HOLDS, UNDECIDED
+from lab_utils.core.stats import CONTRADICTED, HOLDS, NOT_TESTED, UNDECIDED
 from lab_utils.core.train import Convergence
 from lab_utils.probes import input_gradient_norm
 from lab_utils.sections.sensitivity import compute, figures, text
@@ -96,7 +96,16 @@ def _trained(bs, seed, acc, jac, grad, lam=1.0, converged=True):
     )
 
 
-def _sweep(report, sizes, acc, jac, grad, n=3, noise=0.01, seed=0):
+SPECS = {  # the nets of each report's sweep at the detail the report states (001: its own CNN)
+    "000": ("cifar10", models.cnn_spec("cifar10", [16, 32], 0)),
+    "001": ("mnist", models.cnn_spec("mnist", [32, 64, 128], 0, global_pool=True)),
+    "002": ("mnist", models.image_mlp_spec("mnist", [32])),
+}
+
+
+def _sweep(report, sizes, acc, jac, grad, n=3, noise=0.01, seed=0, spec=None, budget=100):
+    dataset, default = SPECS[report]
+    spec = spec or default
     rng = np.random.default_rng(seed)
     runs = []
     for s in range(n):
@@ -104,7 +113,20 @@ def _sweep(report, sizes, acc, jac, grad, n=3, noise=0.01, seed=0):
             e = math.exp(rng.normal(0, noise))
             runs.append(_trained(b, s, 1 - (1 - acc[i]) * e, jac[i] * e, grad[i] * e, lam=1.0 + i * e))
     return compute.Sweep(
-        report, "mnist", "MLP 784-8-10", 100, 600, 100, "steps", 100, 1e-3, "cosine", list(sizes), list(range(n)), runs
+        report,
+        dataset,
+        models.spec_label(spec),
+        models.spec_n_params(spec),
+        600,
+        100,
+        "epochs" if report == "000" else "steps",
+        budget,
+        1e-3,
+        "cosine",
+        list(sizes),
+        list(range(n)),
+        runs,
+        spec=spec,
     )
 
 
@@ -250,3 +272,67 @@ def test_fit_note_reads_sensitivity_against_the_fit():
         for r, sw in res.sweeps.items()
     }
     assert "In every sweep" not in text.fit_note(dataclasses.replace(res, sweeps=unrelated))
+
+
+# ---- our setting, the scope and the precondition ------------------------------------------------------------
+
+
+def test_settings_are_computed_from_the_sweeps():
+    """Ours comes from the nets the sweep trained: the report's CNN gives the report's model text, another net
+    another text and a different experiment (not tested)."""
+    by_id = {c.id: c for c in text.checks(_results())}
+    s = by_id["001.sensitivity.u_shape"].setting
+    assert s["model"] == "CNN, 3 conv blocks 32-64-128, global average pooling, FC" and s["steps"] == 100
+    assert s["sensitivity"] == references.claim("001.sensitivity.u_shape").setting["sensitivity"]
+    assert s["batch_size"] == SIZES and s["seeds"] == 3 and s["optimizer"] == "adam"
+    assert by_id["000.sensitivity.accuracy_falls"].setting["data"] == "CIFAR-10"
+    assert by_id["000.sensitivity.accuracy_falls"].setting["epochs"] == 100
+    mlp = _sweep(
+        "001",
+        SIZES,
+        [0.95, 0.96, 0.97, 0.98, 0.98, 0.98, 0.96],
+        [3, 2, 1.5, 1, 1, 1, 2],
+        [3, 2, 1.5, 1, 1, 1, 2],
+        spec=models.image_mlp_spec("mnist", [32]),
+    )
+    c = {c.id: c for c in text.checks(_results(s1=mlp))}["001.sensitivity.u_shape"]
+    assert c.setting["model"] == "fully connected net, hidden layers 32"
+    assert c.scope == "different" and c.verdict == NOT_TESTED and c.rule_verdict == HOLDS
+    over = _sweep(
+        "001",
+        SIZES,
+        [0.95, 0.96, 0.97, 0.98, 0.98, 0.98, 0.96],
+        [3, 2, 1.5, 1, 1, 1, 2],
+        [3, 2, 1.5, 1, 1, 1, 2],
+        budget=7000,
+    )
+    assert {c.id: c for c in text.checks(_results(s1=over))}["001.sensitivity.u_shape"].scope == "different"
+
+
+@pytest.mark.parametrize("report", ["000", "001", "002"])
+def test_claims_on_untrained_nets_are_not_tested(report):
+    """One net near chance fails the sweep's precondition: every claim on that sweep is not tested, the rule's
+    verdict kept; the other sweeps' claims stay tested."""
+    res = _results()
+    sw = res.sweeps[report]
+    runs = [
+        dataclasses.replace(r, test_acc=0.12) if (r.seed, r.batch_size) == (0, sw.batch_sizes[0]) else r
+        for r in sw.runs
+    ]
+    res = _results(**{f"s{int(report)}": dataclasses.replace(sw, runs=runs)})
+    for c in text.checks(res):
+        if c.report == report:
+            assert c.verdict == NOT_TESTED and not c.precondition["met"] and "12.0 %" in c.precondition["detail"]
+        else:
+            assert c.verdict != NOT_TESTED and c.precondition["met"]
+
+
+@pytest.mark.parametrize("prof", ["quick", "full"])
+def test_quick_and_full_train_the_reports_nets(prof):
+    """quick and full cut only images, steps or epochs and seeds: report 001's CNN, optimizer and learning rate,
+    a CNN for report 000."""
+    cfg = sections.profiles(NAME)[prof]
+    s1 = references.claim("001.sensitivity.u_shape").setting
+    assert compute.model_text(compute.spec_for(cfg, "001"), "layers") == s1["model"]
+    assert cfg.lr == s1["lr"] and compute.OPTIMIZER == s1["optimizer"] and cfg.steps <= s1["steps"]
+    assert compute.model_text(compute.spec_for(cfg, "000"), "kind") == "CNN"

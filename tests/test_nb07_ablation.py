@@ -13,9 +13,12 @@ import torch
 
 matplotlib.use("Agg")
 
+from small_nets import assert_claims_checked  # noqa: E402
+
 from lab_utils import models, references, sections  # noqa: E402
 from lab_utils.core import data, stats, train  # noqa: E402
 from lab_utils.probes import grid_coords  # noqa: E402
+from lab_utils.references import setting as settings  # noqa: E402
 from lab_utils.report.metrics import (
     headline_mean,
     to_jsonable,  # noqa: E402
@@ -35,6 +38,7 @@ HOLDS, CONTRADICTED, UNDECIDED = stats.HOLDS, stats.CONTRADICTED, stats.UNDECIDE
 def test_smoke_metrics(smoke_run):
     m, section_dir = smoke_run(NAME)
     assert m["seeds"] == [0, 1] and len(m["seeds"]) == CFG.n_seeds
+    assert_claims_checked(m, NAME)
     ids = {c.id for c in references.for_section(NAME)}
     assert {c["id"] for c in m["claims"]} == ids and len(ids) >= 10
     for c in m["claims"]:
@@ -103,6 +107,9 @@ def seed_run(
     diverged: bool = False,
     grad_norm: float = 0.5,
     train_loss: float = 1.0,
+    lambda_min: float | None = None,
+    lambda_min_converged: bool = False,
+    ref_steps: int = 10,
 ) -> compute.SeedRun:
     skip, bn = next(k for k, v in compute.NAMES.items() if v == name)
     depth = np.arange(len(WEIGHTS))
@@ -126,7 +133,19 @@ def seed_run(
             diverged_at_epoch=1,
             diverged_at_step=2,
         )
-    h = compute.Hessian(float(top_k[0]) * 0.99, 5, False, list(top_k), converged, 7, 3 * top_k[0], 1.5, 9)
+    h = compute.Hessian(
+        float(top_k[0]) * 0.99,
+        5,
+        False,
+        list(top_k),
+        converged,
+        7,
+        3 * top_k[0],
+        1.5,
+        9,
+        lambda_min=lambda_min,
+        lambda_min_converged=lambda_min_converged,
+    )
     return compute.SeedRun(
         **common,
         train_loss=[2.0, 1.5],
@@ -135,7 +154,7 @@ def seed_run(
         diverged_at_epoch=None,
         diverged_at_step=None,
         filter_grid=_grid("filter", filter_range),
-        ref_grid=_grid("reference", ref_range),
+        ref_grid=_grid("reference", ref_range, steps=ref_steps),
         slice=compute.Slice(grid_coords(5, 1.0), 2.0 + filter_range * grid_coords(5, 1.0) ** 2),
         hessian=h,
     )
@@ -271,8 +290,35 @@ def test_unconverged_lanczos_is_left_out():
     res = results(spec)
     assert all(r.hessian.lambda_max is None and r.hessian.condition_top_k is None for r in res.runs[SB])
     v = verdicts(res)
-    assert v["skip_reduces_lambda_max"] == UNDECIDED and v["plain_net_small_lambda"] == UNDECIDED
+    # the lambda_max verdicts use the report's measure (power iteration); Lanczos only enters the condition check
+    assert v["skip_reduces_lambda_max"] == HOLDS and v["plain_net_small_lambda"] == HOLDS
     assert text.metrics(res)["headline"]["λmax skip+BN"] == "Lanczos not converged (2 probed)"
+
+
+def test_setting_of_ours_is_computed_and_scoped():
+    cs = {c.id.split(".")[-1]: c for c in text.checks(results(baseline()))}
+    for c in cs.values():
+        assert c.scope == settings.REDUCED, (c.id, c.deviations)  # only images, epochs and seeds are cut
+        assert c.setting["model"] == "ResNet-20, skip connections and batch norm each on or off"
+        assert c.setting["optimizer"] == "sgd" and c.setting["batch_size"] == CFG.batch_size
+    assert cs["skip_lowers_loss_range"].setting["grid_steps"] == 10
+    assert cs["skip_reduces_lambda_max"].setting["power_iters"] == 5
+    # a coarser grid than the report's is another measure: not tested, the rule's verdict kept
+    coarse = baseline(**{n: [dict(ref_steps=5, **kw) for kw in baseline()[n]] for n in (SB, B, N)})
+    c = {c.id.split(".")[-1]: c for c in text.checks(results(coarse))}["skip_lowers_loss_range"]
+    assert c.scope == settings.DIFFERENT and c.verdict == stats.NOT_TESTED and c.rule_verdict == HOLDS
+    assert "grid steps 10 in the report, 5 here" in c.not_tested_because
+    assert compute.model_text([compute.spec(True, True)]) != c.setting["model"]
+
+
+def test_sharpness_comparisons_need_trained_nets():
+    at_chance = baseline(**{B: [dict(acc=0.10, top_k=(90.0, 40.0)), dict(acc=0.11, top_k=(91.0, 40.0))]})
+    cs = {c.id.split(".")[-1]: c for c in text.checks(results(at_chance))}
+    for k in ("skip_reduces_lambda_max", "lambda_reduction_92_percent", "skip_lowers_loss_range"):
+        assert cs[k].verdict == stats.NOT_TESTED and "beyond chance" in cs[k].not_tested_because, k
+        assert cs[k].rule_verdict != stats.NOT_TESTED
+    assert cs["skip_bn_beats_bn_only"].verdict == HOLDS  # an accuracy comparison presumes nothing
+    assert cs["plain_net_small_lambda"].verdict == HOLDS  # needs only skip + BN trained
 
 
 def test_correlation_rule_needs_strength_and_sign():
@@ -290,11 +336,27 @@ def test_correlation_rule_needs_strength_and_sign():
     assert text.report_own_correlation().r > 0
 
 
-def test_condition_rule_never_confirms_from_a_lower_bound():
+def test_condition_rule_holds_only_on_a_measured_lambda_min():
     near_one = {n: [dict(top_k=(10.0, 9.99)), dict(top_k=(10.0, 9.995))] for n in (SB, B, N)}
+    # the top-k alone only bound lambda_min from above: undecided
     assert verdicts(results(baseline(**near_one)))["condition_number_near_one"] == UNDECIDED
     spread = dict(near_one, **{B: [dict(top_k=(10.0, 2.0)), dict(top_k=(10.0, 2.1))]})
     assert verdicts(results(baseline(**spread)))["condition_number_near_one"] == CONTRADICTED
+    measured = {
+        n: [
+            dict(top_k=(10.0, 9.99), lambda_min=9.98, lambda_min_converged=True),
+            dict(top_k=(10.0, 9.995), lambda_min=9.985, lambda_min_converged=True),
+        ]
+        for n in (SB, B, N)
+    }
+    assert verdicts(results(baseline(**measured)))["condition_number_near_one"] == HOLDS
+    unconverged = dict(measured, **{N: [dict(top_k=(10.0, 9.99), lambda_min=9.98), dict(top_k=(10.0, 9.99))]})
+    assert verdicts(results(baseline(**unconverged)))["condition_number_near_one"] == UNDECIDED
+    # a negative smallest Ritz value bounds lambda_min below 0 even unconverged: kappa is not near 1
+    saddle = dict(
+        near_one, **{N: [dict(top_k=(10.0, 9.99), lambda_min=-1.0), dict(top_k=(10.0, 9.99), lambda_min=-2.0)]}
+    )
+    assert verdicts(results(baseline(**saddle)))["condition_number_near_one"] == CONTRADICTED
 
 
 # ---- prose, table, metrics, figures on hand-made results --------------------------------------------------

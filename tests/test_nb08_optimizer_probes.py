@@ -8,9 +8,11 @@ import math
 import matplotlib
 import numpy as np
 import pytest
+from small_nets import assert_claims_checked
 
 from lab_utils import models, references, sections
 from lab_utils.core import stats
+from lab_utils.references import setting as settings_mod
 from lab_utils.report.metrics import headline_mean
 from lab_utils.sections.optimizer_probes import compute, figures, text
 from lab_utils.sections.optimizer_probes.compute import OPTIMIZERS, PAIRS, Curvature, Endpoint, Path, Results, Subspace
@@ -113,6 +115,14 @@ def settings():
     return out
 
 
+FULL_PARAMS = models.spec_n_params(compute.cnn_spec(sections.profiles(NAME)["full"]))
+
+
+def recipe(n_seeds: int = 3):
+    """Our setting as the full profile gives it: report 004's experiment over n_seeds seeds (scope "reduced")."""
+    return compute.recipe(sections.profiles(NAME)["full"], FULL_PARAMS, 50_000, n_seeds)
+
+
 def results(lam=None, ratio=None, acc=None, lam_min=None, paths=None, subs=None, converged=True):
     """Results over SEEDS with per-optimizer values (one number, the same for every seed, plus a small per-seed
     jitter so that the intervals have a spread)."""
@@ -138,7 +148,7 @@ def results(lam=None, ratio=None, acc=None, lam_min=None, paths=None, subs=None,
         ]
         paths += [path("SGD", "SGD+momentum", s, lin=0.01, neb=0.0, control=True) for s in SEEDS]
     subs = subs if subs is not None else [subspace(s) for s in SEEDS]
-    return Results(SEEDS, settings(), eps, cv, paths, subs)
+    return Results(SEEDS, settings(), eps, cv, paths, subs, recipe())
 
 
 def verdicts(res) -> dict[str, str]:
@@ -156,6 +166,10 @@ def test_smoke_metrics(smoke_run):
     assert {c["id"] for c in m["claims"]} == ids, "every registered claim of 08 is checked"
     for c in m["claims"]:
         assert c["verdict"] in stats.VERDICTS and c["report"] == "004"
+    assert_claims_checked(m, NAME, min_seeds=2)
+    # the smoke CNN is not report 004's: every claim is "not tested", the rule's verdict kept beside it
+    assert all(c["scope"] == settings_mod.DIFFERENT and c["verdict"] == stats.NOT_TESTED for c in m["claims"])
+    assert all(c["setting"]["n_params"] == m["settings"]["n_params"] for c in m["claims"])
     conv = m["convergence"]
     assert len(conv) == 4 * len(m["seeds"])  # three optimizers and the control, per seed
     for r in conv:
@@ -197,10 +211,37 @@ def test_profiles_follow_the_brief_and_the_report():
         assert 0.0 in alphas and 1.0 in alphas
     full = sections.profiles(NAME)["full"]
     ref = references.claim("004.accuracy.sgd_lowest").setting
-    assert "183K" in ref["model"] and abs(models.spec_n_params(compute.cnn_spec(full)) - 183_000) < 1_000
+    assert ref["n_params"].matches(FULL_PARAMS) and compute.model_text(full) == ref["model"]
     assert len(full.channels) == 3 and full.channels[0] == 64  # 3 conv layers, 64 base filters
     assert (full.epochs, full.batch_size, full.lr_sgd, full.wd_sgd, full.n_train) == (12, 128, 0.01, 5e-4, 50_000)
     assert 15 in full.sub_dims and 15 in sections.profiles(NAME)["quick"].sub_dims
+
+
+@pytest.mark.parametrize("prof", ["quick", "full"])
+def test_quick_and_full_run_the_reports_experiment_only_smaller(prof):
+    """The report's model, optimizers, learning rate, batch size: only images, epochs and seeds are cut."""
+    cfg = sections.profiles(NAME)[prof]
+    n_params = models.spec_n_params(compute.cnn_spec(cfg))
+    ours = compute.recipe(cfg, n_params, cfg.n_train, cfg.n_seeds)
+    assert cfg.n_seeds >= 3
+    for c in references.for_section(NAME):
+        mine = text.subspace_setting(ours, cfg.sub_dims, cfg.n_seeds) if ".intrinsic." in c.id else ours
+        devs = settings_mod.deviations(c.setting, mine)
+        assert settings_mod.scope(devs) in (settings_mod.REPORT, settings_mod.REDUCED), (c.id, devs)
+        assert {d.key for d in devs} <= {"n_train", "epochs", "seeds"}, (c.id, devs)
+
+
+def test_another_model_or_optimizer_is_a_different_experiment():
+    cfg = sections.profiles(NAME)["smoke"]
+    ours = compute.recipe(cfg, models.spec_n_params(compute.cnn_spec(cfg)), cfg.n_train, 2)
+    assert ours["model"] == "CNN, 2 conv layers, 4 base filters"
+    devs = settings_mod.deviations(references.claim("004.accuracy.sgd_lowest").setting, ours)
+    assert {"model", "n_params", "lr_sgd", "batch_size"} <= {d.key for d in devs}
+    assert settings_mod.scope(devs) == settings_mod.DIFFERENT
+    res = results()
+    res.setting = {**res.setting, "lr_sgd": 0.1}
+    assert set(verdicts(res).values()) == {stats.NOT_TESTED}
+    assert all(c.rule_verdict != stats.NOT_TESTED for c in text.checks(res))
 
 
 def test_end_points_have_independent_starts_and_the_control_shares_one():
@@ -217,7 +258,7 @@ def test_pairs_are_the_reports_order():
     assert nums["path_loss_adamw_to_sgd"] == 4.708
     # our NEB maximum of each ordered pair lands under that pair's key
     ps = [path(a, b, s, neb=0.1 * (i + 1)) for s in SEEDS for i, (a, b) in enumerate(PAIRS)]
-    check = next(c for c in text.checks(results(paths=ps)) if c.id == "004.neb.barriers_separate_minima")
+    check = next(c for c in text.checks(results(paths=ps)) if c.id == "004.neb.sgd_sgd_momentum_most_connected")
     assert check.reproduced["path_loss_sgd_to_sgd_momentum"] == pytest.approx(0.2)
     assert check.reproduced["path_loss_sgd_momentum_to_adamw"] == pytest.approx(0.3)
     assert check.reproduced["path_loss_adamw_to_sgd"] == pytest.approx(0.4)
@@ -273,6 +314,7 @@ def test_one_seed_decides_nothing():
         [p for p in res.paths if p.seed == 0],
         [s for s in res.subspace if s.seed == 0],
     )
+    one.setting = recipe(1)
     v = verdicts(one)
     for cid in (
         "004.curvature.momentum_flattest",
@@ -295,17 +337,29 @@ def test_noise_ratio_above_one_needs_every_optimizer():
 
 def test_indefinite_and_condition():
     assert verdicts(results())["004.curvature.indefinite"] == stats.HOLDS
-    pos = results(lam_min={o: 1e-4 for o in OPTIMIZERS})  # within the error bound of 0: not negative
+    pos = results(lam_min={o: 0.5 for o in OPTIMIZERS})  # positive beyond the error bound (0.01)
     assert verdicts(pos)["004.curvature.indefinite"] == stats.CONTRADICTED
-    assert all(c.condition_extremes is None for c in pos.curvature)
-    one_convex = results(lam_min={"SGD": -3.0, "SGD+momentum": 1e-4, "AdamW": -3.0})  # in every seed
+    one_convex = results(lam_min={"SGD": -3.0, "SGD+momentum": 0.5, "AdamW": -3.0})  # in every seed
     assert verdicts(one_convex)["004.curvature.indefinite"] == stats.CONTRADICTED
-    mixed = results()  # one seed's SGD+momentum end point without a resolved negative eigenvalue
+    mixed = results()  # one seed's SGD+momentum end point with a resolved positive λmin
     mixed.curvature[:] = [
-        curv(c.optimizer, c.seed, lam_min=1e-4 if (c.optimizer, c.seed) == ("SGD+momentum", 0) else -3.0)
+        curv(c.optimizer, c.seed, lam_min=0.5 if (c.optimizer, c.seed) == ("SGD+momentum", 0) else -3.0)
         for c in mixed.curvature
     ]
     assert verdicts(mixed)["004.curvature.indefinite"] == stats.UNDECIDED
+    # a λmin within its error bound of 0 (sign unresolved) at one end point: not tested, whatever the others say
+    unresolved = results()
+    unresolved.curvature[:] = [
+        curv(c.optimizer, c.seed, lam_min=1e-4 if (c.optimizer, c.seed) == ("AdamW", 2) else -3.0)
+        for c in unresolved.curvature
+    ]
+    assert unresolved.curvature[-1].condition_extremes is None
+    ch = {c.id: c for c in text.checks(unresolved)}
+    for cid in ("004.curvature.indefinite", "004.curvature.condition_order"):
+        assert ch[cid].verdict == stats.NOT_TESTED and "sign of λmin" in ch[cid].not_tested_because
+        assert "resolved at 8 of 9" in ch[cid].precondition["detail"]
+    assert ch["004.curvature.indefinite"].rule_verdict == stats.UNDECIDED  # kept: 2 seeds say yes, 1 no
+    assert verdicts(results(lam_min={o: 1e-4 for o in OPTIMIZERS}))["004.curvature.indefinite"] == stats.NOT_TESTED
     c = curv("SGD", 0, lam=20.0, lam_min=-4.0)
     assert c.condition_extremes == pytest.approx(5.0)
     ordered = results(lam={"SGD": 100.0, "SGD+momentum": 30.0, "AdamW": 300.0}, lam_min={o: -3.0 for o in OPTIMIZERS})
@@ -334,6 +388,19 @@ def test_barrier_verdicts():
     assert verdicts(results(paths=low))["004.neb.barriers_separate_minima"] == stats.CONTRADICTED
     high = [path(a, b, s, neb=1.0 + 0.01 * s, bez=1.2 + 0.01 * s) for s in SEEDS for a, b in PAIRS]
     assert verdicts(results(paths=high))["004.neb.barriers_separate_minima"] == stats.HOLDS
+    # only the two pairs with AdamW count: a low SGD→SGD+momentum barrier (the report's "smooth connection") holds
+    adamw_apart = [
+        path(a, b, s, neb=(0.01 if i == 0 else 1.0) + 0.001 * s, bez=(0.02 if i == 0 else 1.2) + 0.001 * s)
+        for s in SEEDS
+        for i, (a, b) in enumerate(PAIRS)
+    ]
+    assert verdicts(results(paths=adamw_apart))["004.neb.barriers_separate_minima"] == stats.HOLDS
+    one_low = [
+        path(a, b, s, neb=(0.01 if i == 2 else 1.0) + 0.001 * s, bez=9.0)
+        for s in SEEDS
+        for i, (a, b) in enumerate(PAIRS)
+    ]
+    assert verdicts(results(paths=one_low))["004.neb.barriers_separate_minima"] == stats.CONTRADICTED
     around = [path(a, b, s, neb=(0.02, 0.1, 0.4)[s], bez=1.0) for s in SEEDS for a, b in PAIRS]
     assert verdicts(results(paths=around))["004.neb.barriers_separate_minima"] == stats.UNDECIDED
     worst_first = [
@@ -353,11 +420,18 @@ def test_intrinsic_dimension_at_the_edge_is_a_bound_not_a_value():
     assert m["headline"]["d_int90 (grid)"] == "> 1,000"
     assert all(r["d_int90"] is None and r["d_int90_label"] == "> 1000" for r in m["intrinsic_dim"])
     v = verdicts(res)
-    assert v["004.intrinsic.full_space_needed"] == stats.UNDECIDED  # the grid stops far below the 20,000 params
+    assert v["004.intrinsic.full_space_needed"] == stats.NOT_TESTED  # the grid stops far below half the parameters
     assert v["004.intrinsic.d15_near_chance"] == stats.HOLDS
     reached = results()
-    assert verdicts(reached)["004.intrinsic.full_space_needed"] == stats.CONTRADICTED
+    assert verdicts(reached)["004.intrinsic.full_space_needed"] == stats.NOT_TESTED  # the same short grid
     assert text.metrics(reached)["headline"]["d_int90 (grid)"] == 1000.0
+    big = (15, 1000, FULL_PARAMS // 2 + 1)  # a grid reaching half the parameter count
+    none = results(subs=[subspace(s, accs=(0.1, 0.15, 0.3), dims=big) for s in SEEDS])
+    assert verdicts(none)["004.intrinsic.full_space_needed"] == stats.HOLDS
+    every = results(subs=[subspace(s, accs=(0.1, 0.38, 0.4), dims=big) for s in SEEDS])
+    assert verdicts(every)["004.intrinsic.full_space_needed"] == stats.CONTRADICTED
+    some = results(subs=[subspace(s, accs=(0.1, 0.15, 0.4 if s else 0.3), dims=big) for s in SEEDS])
+    assert verdicts(some)["004.intrinsic.full_space_needed"] == stats.UNDECIDED
     far = results(subs=[subspace(s, accs=(0.35 + 0.01 * s, 0.38, 0.4)) for s in SEEDS])
     assert verdicts(far)["004.intrinsic.d15_near_chance"] == stats.CONTRADICTED
 
@@ -399,6 +473,9 @@ def test_figures_draw_from_results_only(tmp_path):
         fig.savefig(tmp_path / f"{name}.png")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     assert len(figs["paths"].axes) == len(PAIRS) + 1  # the control has its own panel
+    no_control = [p for p in res.paths if not p.control]  # the quick profile trains no control
+    assert len(figures.paths(no_control).axes) == len(PAIRS)
+    assert "Control" not in text.paths_text(no_control)
     import matplotlib.pyplot as plt
 
     plt.close("all")
@@ -437,3 +514,12 @@ def test_metrics_carry_convergence_and_a_numeric_headline():
     assert np.isclose(
         m["headline"]["noise ratio λ_C/λ_H (all end points)"]["mean"], np.mean([2.0, 3.0, 1.5]), rtol=0.05
     )
+
+
+def test_untrained_end_points_leave_the_probe_claims_untested():
+    res = results(acc={o: 0.12 for o in OPTIMIZERS})  # within 5 points of chance
+    ch = {c.id: c for c in text.checks(res)}
+    for cid in ("004.curvature.momentum_flattest", "004.noise.adamw_lowest", "004.neb.barriers_separate_minima"):
+        assert ch[cid].verdict == stats.NOT_TESTED and "beyond chance" in ch[cid].not_tested_because, cid
+        assert ch[cid].rule_verdict == stats.HOLDS, cid
+    assert ch["004.accuracy.sgd_lowest"].verdict != stats.NOT_TESTED  # the accuracy claims presume no training level

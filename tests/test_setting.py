@@ -87,8 +87,10 @@ def test_check_keeps_the_verdict_at_the_reports_setting_and_at_reduced_scale():
 def test_a_different_experiment_is_not_tested_and_says_why():
     c = claims.check(CLAIM, stats.HOLDS, rule="r", ours="o", setting=registry_setting(lr=0.01, n_train=2_000))
     assert (c.verdict, c.rule_verdict, c.scope) == (stats.NOT_TESTED, stats.HOLDS, DIFFERENT)
-    assert "lr 0.1 in the report, 0.01 here" in c.not_tested_because and "n train" not in c.not_tested_because
-    assert "not tested" in claims.table([c]) and "lr 0.1 in the report" in claims.table([c])
+    assert (
+        "learning rate 0.1 in the report, 0.01 here" in c.not_tested_because and "training" not in c.not_tested_because
+    )
+    assert "not tested" in claims.table([c]) and "learning rate 0.01 (report: 0.1)" in claims.table([c])
 
 
 def test_a_failed_precondition_is_not_tested_a_met_one_changes_nothing():
@@ -105,7 +107,8 @@ def test_counts_sentence_names_the_untested():
     assert "not tested" not in claims.counts_sentence([tested])
     untested = claims.check(CLAIM, stats.HOLDS, rule="r", ours="o", precondition=claims.Precondition("t", False))
     text = claims.counts_sentence([tested, untested])
-    assert "Of the 1 claim tested here, **1 holds" in text and "1 is not tested" in text
+    assert "This section checks 2 claims." in text and "Not tested by this run: 1" in text
+    assert "(1 claim): **1 holds, 0 are contradicted, 0 are undecided**" in text
     assert claims.counts([tested, untested])[stats.NOT_TESTED] == 1
 
 

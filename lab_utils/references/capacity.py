@@ -10,25 +10,55 @@ Two reports, two settings and opposite readings of the large end:
 """
 
 from .claim import Claim
+from .setting import NOT_STATED, About
 
 SECTION = "04_capacity"
 
+# report 000 names its net only "CifarCNN" and says the sizes vary "the number of channels in the convolutional
+# layers and the size/depth of the fully connected layers", "approximately 100,000 to 500,000" parameters; it
+# states neither the optimizer, the learning rate (only "the same"), the batch size nor a subset: CIFAR-10 as it
+# comes, 50,000 training and 10,000 test images. `n_params` is [smallest, largest].
 _SETTING_000 = dict(
-    data="CIFAR-10 (all of it, presumably: 50,000 training images)",
-    models="10 CifarCNN variants, conv channels and FC size/depth varied, about 100,000 to 500,000 parameters",
+    model="CNN family, conv channels and FC width varied",
+    n_params=[About(100_000, 0.1), About(500_000, 0.1)],
+    n_models=10,
+    data="CIFAR-10",
+    n_train=50_000,
+    n_test=10_000,
+    optimizer=NOT_STATED,
+    lr=NOT_STATED,
+    batch_size=NOT_STATED,
     epochs=15,
-    optimizer="not stated",
-    lr="the same for all (value not stated)",
+    seeds=1,
+    measure="final train and test accuracy and loss per size",
 )
+# report 001: "smallCNN backbone", 11 variants by the conv channels (c1, c2), presumably its ShallowCNN
+# conv3x3(c1)-pool-conv3x3(c2)-pool-GAP-FC(10); a 20k random training subset, the full test set.
 _SETTING_001 = dict(
-    data="MNIST, 20k random training subset, full test set",
-    models="11 variants of a 'smallCNN backbone' by conv channels (c1, c2): (8,8), (12,12), (16,16), "
-    "(24,24), (32,32), (48,48), (64,64), (80,64), (96,64), (112,80), (128,96); presumably the "
-    "report's ShallowCNN conv3x3(c1)-pool-conv3x3(c2)-pool-GAP-FC(10)",
-    optimizer="Adam",
+    model="CNN family, 2 convolutions, conv channels varied, global average pooling",
+    conv_channels=[
+        [8, 8],
+        [12, 12],
+        [16, 16],
+        [24, 24],
+        [32, 32],
+        [48, 48],
+        [64, 64],
+        [80, 64],
+        [96, 64],
+        [112, 80],
+        [128, 96],
+    ],
+    n_models=11,
+    data="MNIST",
+    n_train=20_000,
+    n_test=10_000,
+    optimizer="adam",
     lr=1e-3,
     batch_size=128,
     epochs=5,
+    seeds=1,
+    measure="final train and test accuracy and loss per size",
 )
 
 CLAIMS = (

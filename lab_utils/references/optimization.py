@@ -13,55 +13,84 @@ Who did what (each report's own words):
   002  "the small CNN defined earlier" (its MNIST CNNs have 454,922 and 146,938 parameters; which one it means is
        not said) on MNIST, 8 epochs, 8 runs, weights saved every 3 epochs; gradient norm and loss per iteration;
        the weight norm against the loss at each snapshot. No minimal-ratio experiment.
+
+The settings below are each report's own, in `references.setting`'s keys, with the report's words beside them; a
+key the report leaves open is absent or NOT_STATED (report 002's CNN, report 001's tiny MLP). The minimal-ratio
+settings carry how the minima were found ("minima") and perturbed: neither report solved for critical points.
 """
 
 from .claim import Claim
+from .setting import NOT_STATED
 
 SECTION = "02_optimization"
 
+# report 000, part 2.1 / 2.2: "A DNN with 2 hidden layers of 32 neurons each", sin(2*pi*x), "Adam with a learning
+# rate of 0.001", "trained 8 separate times for 150 epochs", weights "at the end of each epoch"; the gradient norm
+# "against the number of training iterations". Activation, points, range and batch size are not stated.
 MLP_000 = {
-    "model": "MLP, 2 hidden layers of 32 units (activation not stated)",
-    "data": "sin(2 pi x)",
-    "optimizer": "Adam",
+    "model": "MLP, 2 hidden layers of 32 units",
+    "data": "sin(2πx)",
+    "optimizer": "adam",
     "lr": 0.001,
     "epochs": 150,
-    "runs": 8,
+    "seeds": 8,
     "snapshot_every_epochs": 1,
-    "projection": "PCA of the whole model and of the first hidden layer",
 }
+GRAD_000 = {**MLP_000, "grad_norm_every": "iteration"}
+# report 000, part 2.3: "The model was trained 100 times to find 100 different minima", 100 samples "in a small
+# neighborhood" of each; the part's only model is the 2 x 32 MLP on sin(2*pi*x). The minima are where training
+# ended (no solver, no convergence criterion stated).
 RATIO_000 = {
-    "model": "not stated in the minimal-ratio part (the part's model is the 2 x 32 MLP on sin(2 pi x))",
-    "runs": 100,
+    "model": "MLP, 2 hidden layers of 32 units",
+    "data": "sin(2πx)",
+    "seeds": 100,
     "neighbours": 100,
-    "method": "fraction of sampled neighbours with a higher loss",
-    "neighbourhood": "small, radius not stated",
+    "minima": "where training ended",
 }
+# report 001, HW 1-2: "DeepCNN (same as before)": "widths (40, 16, 64, 56, 64, 56), MaxPool after every 2 Conv ->
+# GAP -> FC(10). Params = 112,970"; "Adam optimizer(lr=1e-3), batch size = 128, CrossEntropy loss, trained for 9
+# epochs", "8 independent runs", MNIST (the full training set: no subset is mentioned); test accuracy on MNIST's
+# test set.
 CNN_001 = {
-    "model": "DeepCNN: six 3x3 convolutions, widths 40, 16, 64, 56, 64, 56, max-pool after every two, "
-    "global average pooling, linear classifier (112,970 parameters)",
+    "model": "CNN, 3x3 convolutions 40-16-64-56-64-56, 2x2 max-pool after every two, global average pooling",
+    "n_params": 112_970,
     "data": "MNIST",
-    "optimizer": "Adam",
-    "lr": "1e-3",
+    "n_train": 60_000,
+    "n_test": 10_000,
+    "optimizer": "adam",
+    "lr": 0.001,
     "batch_size": 128,
     "epochs": 9,
-    "runs": 8,
-    "snapshot_epochs": [1, 3, 6, 9],
-    "projection": "one global PCA of all snapshots, layer 1 and whole model",
+    "seeds": 8,
 }
+GRAD_001 = {**CNN_001, "grad_norm_every": "iteration"}
+# report 001, "What happens when gradient is almost zero?": "Trained a tiny MLP on synthetic function until
+# convergence. I checked the final weights specifically for L2 norm of all parameter gradients", "samples gaussian
+# noise around theta"; "Train the model for 100 times". Size, function and noise scale are not stated.
 RATIO_001 = {
-    "model": "a tiny MLP on a synthetic function (size not stated)",
-    "runs": 100,
-    "training": "until convergence, then the L2 norm of all parameter gradients checked",
-    "method": "Gaussian perturbations around theta, fraction with a higher loss",
+    "model": NOT_STATED,
+    "data": NOT_STATED,
+    "seeds": 100,
+    "minima": "training until convergence, checked by the gradient norm",
+    "perturbation": "Gaussian noise",
 }
+# report 002, HW 1-2: "the small CNN defined earlier" (its MNIST CNNs have 454,922 and 146,938 parameters and are
+# not described further: which one is meant is not said), "trained it on MNIST for 8 epochs", "repeated the
+# experiment 8 times", "saved the model weights every 3 epochs", "recorded gradient norms at each iteration"; its
+# MNIST CNNs were trained with "Adam optimizer (learning rate = 0.001), batch size = 128".
 CNN_002 = {
-    "model": "'the small CNN defined earlier' (its MNIST CNNs: 454,922 or 146,938 parameters)",
+    "model": NOT_STATED,
+    "n_params": NOT_STATED,
     "data": "MNIST",
-    "optimizer": "Adam (lr 0.001, batch 128 in its MNIST part before)",
+    "n_train": 60_000,
+    "optimizer": "adam",
+    "lr": 0.001,
+    "batch_size": 128,
     "epochs": 8,
-    "runs": 8,
-    "snapshot_every_epochs": 3,
+    "seeds": 8,
 }
+GRAD_002 = {**CNN_002, "grad_norm_every": "iteration"}
+BAND_002 = {**CNN_002, "snapshot_every_epochs": 3}
 
 CLAIMS = (
     # ---- report 000: the 2 x 32 MLP on sin(2 pi x) --------------------------------------------------------
@@ -69,8 +98,8 @@ CLAIMS = (
         "000.trajectories.common_region",
         "000",
         SECTION,
-        "Runs that start from different random points of weight space all move towards a similar region (a "
-        "broad attractive basin of low loss).",
+        "Runs that start from different random points of weight space all move towards a similar region (which "
+        "the report reads as a broad attractive basin of low loss).",
         MLP_000,
         {"runs": 8, "epochs": 150, "width": 32},
     ),
@@ -79,7 +108,7 @@ CLAIMS = (
         "000",
         SECTION,
         "The gradient norm decreases in tandem with the loss: as the loss drops, the gradient norm becomes smaller.",
-        MLP_000,
+        GRAD_000,
         {"epochs": 150, "width": 32},
     ),
     Claim(
@@ -114,8 +143,9 @@ CLAIMS = (
         "001.trajectories.later_layers_vary_most",
         "001",
         SECTION,
-        "The whole model spreads much more than layer 1: during training the later layers contribute most of "
-        "the parameter variation.",
+        "The whole model spreads much more than layer 1 in the PCA: during training the later layers contribute "
+        "most of the parameter variation (read per parameter: layer 1 holds under 1 % of the parameters, so in "
+        "total it carries little of any spread).",
         CNN_001,
         {"runs": 8, "epochs": 9},
     ),
@@ -133,7 +163,7 @@ CLAIMS = (
         SECTION,
         "Loss and gradient norm fall together (with minibatch spikes): lower gradient norms coincide with lower "
         "loss, and the loss settles once the gradient norm is small.",
-        CNN_001,
+        GRAD_001,
         {"epochs": 9},
     ),
     Claim(
@@ -168,7 +198,7 @@ CLAIMS = (
         SECTION,
         "The loss decreases steadily while the gradient norm starts large and becomes gradually smaller as the "
         "model approaches convergence.",
-        CNN_002,
+        GRAD_002,
         {"epochs": 8},
     ),
     Claim(
@@ -177,7 +207,7 @@ CLAIMS = (
         SECTION,
         "The gradient norm has a saw-tooth pattern from epoch restarts: it rises briefly at the beginning of "
         "each epoch and then decays.",
-        CNN_002,
+        GRAD_002,
         {"epochs": 8},
     ),
     Claim(
@@ -186,7 +216,7 @@ CLAIMS = (
         SECTION,
         "Most snapshots lie in a narrow band of weight norms (about 17.9 to 18.3) in which the loss stays "
         "consistently low.",
-        CNN_002,
+        BAND_002,
         {"norm_low": 17.9, "norm_high": 18.3},
     ),
 )

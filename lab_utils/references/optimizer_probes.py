@@ -7,25 +7,43 @@ lambda_min| with lambda_min the most negative Lanczos eigenvalue (129.34 / 4.94 
 lab's `probes.condition_extremes` (numbers condition_extremes_*; 07's kappa_k = lambda_1 / lambda_k is the other
 condition number, `condition_top_k`). Its "path_loss" is not defined in the report (we compare it with the maximum
 loss along our relaxed path), nor is the exact gradient covariance behind its noise ratio lambda_C / lambda_H.
+
+The settings (`references.setting`): the report gives "SimpleCNN with 3 conv layers, 64 base filters", "183K
+parameters", CIFAR-10 with train batch 128, 12 epochs, seed 42, and one optimizer configuration in full (SGD: lr
+0.01, momentum 0.0, weight decay 5e-4); SGD+Momentum's and AdamW's "specific lr, momentum, weight_decay" are not
+given, nor is a learning-rate schedule (the config it shows lists none), augmentation, or which images its
+validation accuracy is measured on. The three runs of a claim are one setting: `optimizer` lists the three in the
+order SGD, SGD+Momentum, AdamW, and the keys of the one configuration the report states carry the suffix `_sgd`.
+CIFAR-10's training set (50,000 images) is read as the report's, since it names no subset.
 """
 
 from .claim import Claim
+from .setting import About
 
 SECTION = "08_optimizer_probes"
 
-SETTING = dict(
-    model="SimpleCNN: 3 conv layers, 64 base filters, 183K parameters",
-    data="CIFAR-10, train batch 128, eval batch 256",
-    budget="12 epochs per optimizer, one run each (seed 42)",
-    optimizers="SGD lr 0.01, momentum 0, weight decay 5e-4 (the only configuration given); SGD+Momentum and "
-    "AdamW 'specific lr, momentum, weight_decay', not stated",
-    probes="Lanczos k = 3; gradient noise ratio lambda_C / lambda_H; 15-dim subspace; linear interpolation with "
-    "41 steps; AutoNEB with 5 nodes, 12 iterations",
+# the recipe every claim of 004 shares (module docstring)
+RECIPE = dict(
+    model="CNN, 3 conv layers, 64 base filters",
+    n_params=About(183_000),
+    data="CIFAR-10",
+    n_train=50_000,
+    optimizer=("sgd", "sgd", "adamw"),  # SGD, SGD+Momentum, AdamW
+    lr_sgd=0.01,
+    momentum_sgd=0.0,
+    weight_decay_sgd=5e-4,
+    batch_size=128,
+    epochs=12,
+    seeds=1,
 )
+LANCZOS = dict(lanczos_k=3)  # "--k 3": the top three Hessian eigenvalues by Lanczos
+LINE = dict(path_points=41)  # "--steps 41" along the straight line
+NEB = dict(neb_nodes=5)  # "5 nodes" (its iterations: "--iters 20" in the command, "12 iterations" in the results)
+SUBSPACE = dict(subspace_dim=15)  # "--d_sub 15"
 
 
-def _claim(name: str, claim: str, numbers: dict, **setting) -> Claim:
-    return Claim(f"004.{name}", "004", SECTION, claim, {**SETTING, **setting}, numbers)
+def _claim(name: str, claim: str, numbers: dict, **measure) -> Claim:
+    return Claim(f"004.{name}", "004", SECTION, claim, {**RECIPE, **measure}, numbers)
 
 
 CLAIMS = (
@@ -48,22 +66,26 @@ CLAIMS = (
         "curvature.momentum_flattest",
         "SGD+Momentum ends in the flattest region: its top Hessian eigenvalue is the smallest of the three.",
         dict(lambda_max_sgd=129.34, lambda_max_sgd_momentum=37.60, lambda_max_adamw=175.18),
+        **LANCZOS,
     ),
     _claim(
         "curvature.adamw_sharpest",
         "AdamW ends in the sharpest region: its top Hessian eigenvalue is the largest of the three.",
         dict(lambda_max_adamw=175.18, lambda_max_sgd=129.34),
+        **LANCZOS,
     ),
     _claim(
         "curvature.indefinite",
         "All three end points have indefinite Hessians (a negative smallest eigenvalue): non-convex but "
         "reasonable minima.",
         dict(lambda_min_sgd=-4.94, lambda_min_sgd_momentum=-2.01, lambda_min_adamw=-3.11),
+        **LANCZOS,
     ),
     _claim(
         "curvature.condition_order",
         "The condition number lambda_max / abs(lambda_min) is smallest for SGD+Momentum and largest for AdamW.",
         dict(condition_extremes_sgd=26.19, condition_extremes_sgd_momentum=18.74, condition_extremes_adamw=56.39),
+        **LANCZOS,
     ),
     _claim(
         "noise.ratio_above_one",
@@ -84,13 +106,15 @@ CLAIMS = (
     ),
     _claim(
         "intrinsic.d15_near_chance",
-        "Training in a random 15-dimensional subspace reaches only about 14 % test accuracy, near chance, "
-        "against 71.9 % with all parameters.",
+        "Training in a random 15-dimensional subspace reaches only about 14 % test accuracy, against 71.9 % "
+        "with all parameters.",
         dict(d=15, acc_d15=14, acc_full=71.9),
+        **SUBSPACE,
     ),
     _claim(
         "intrinsic.full_space_needed",
-        "All optimizers need the full parameter space: no small random subspace recovers the full model's accuracy.",
+        "All optimizers need the full parameter space (the report: 'require full 183K parameter space'): no "
+        "random subspace much smaller than the network recovers the full model's accuracy.",
         dict(d=15, acc_d15=14),
     ),
     _claim(
@@ -98,29 +122,34 @@ CLAIMS = (
         "On the straight line from the SGD to the SGD+Momentum end point the loss is lowest beyond the "
         "SGD+Momentum end.",
         dict(alpha_min=1.325),
+        **LINE,
     ),
     _claim(
         "interpolation.sgd_momentum_to_adamw_min_at_start",
         "On the straight line from the SGD+Momentum to the AdamW end point the loss is lowest at its start, "
         "near SGD+Momentum.",
         dict(alpha_min=-0.025),
+        **LINE,
     ),
     _claim(
         "interpolation.adamw_to_sgd_min_at_start",
         "On the straight line from the AdamW to the SGD end point the loss is lowest at its start, near AdamW, "
         "with a sharp barrier towards SGD.",
         dict(alpha_min=-0.025),
+        **LINE,
     ),
     _claim(
         "neb.barriers_separate_minima",
-        "Even along the AutoNEB minimum-energy paths the loss stays high between the optimizers' end points: "
-        "barriers separate distinct valleys.",
-        dict(path_loss_sgd_to_sgd_momentum=3.263, path_loss_sgd_momentum_to_adamw=4.667, path_loss_adamw_to_sgd=4.708),
+        "Even along the AutoNEB minimum-energy paths a barrier separates AdamW's end point from the other two "
+        "(SGD+Momentum to AdamW, AdamW to SGD): AdamW's minimum lies in a distinct valley.",
+        dict(path_loss_sgd_momentum_to_adamw=4.667, path_loss_adamw_to_sgd=4.708),
+        **NEB,
     ),
     _claim(
         "neb.sgd_sgd_momentum_most_connected",
         "The SGD to SGD+Momentum path has the lowest loss of the three AutoNEB paths: the momentum variants "
         "share a more connected region, AdamW's minimum is more isolated.",
         dict(path_loss_sgd_to_sgd_momentum=3.263, path_loss_sgd_momentum_to_adamw=4.667, path_loss_adamw_to_sgd=4.708),
+        **NEB,
     ),
 )

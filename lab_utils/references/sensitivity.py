@@ -12,30 +12,30 @@ from .claim import Claim
 
 SECTION = "06_sensitivity"
 
-_SETTING_000 = dict(
-    data="CIFAR-10",
-    model="CifarCNN (architecture not given)",
-    batch_sizes=[32, 64, 128, 256, 512],
-    optimizer="not stated",
-    budget="not stated",
-    sensitivity="mean over test images of ||d softmax(x) / d x||_F",
-)
+# the sensitivity measures, in the reports' words at the detail they give
+JACOBIAN = "average Frobenius norm of the Jacobian of the softmax outputs with respect to the input"
+INPUT_GRAD = "average Frobenius norm of the input gradients"
+GRADIENT = "average gradient norm"
+
+# report 000: "Dataset: CIFAR-10", "Five identical CifarCNN models", "a different batch size: 32, 64, 128, 256, and
+# 512", sensitivity "the Frobenius norm of the Jacobian matrix of the model's output probabilities with respect to
+# its input image", "average norm over a sample of test images". Net, optimizer, lr and budget not stated.
+_SETTING_000 = dict(model="CNN", data="CIFAR-10", batch_size=[32, 64, 128, 256, 512])
+_SETTING_000_SENS = {**_SETTING_000, "sensitivity": JACOBIAN}
+# report 001: "MNIST", "SimpleCNN (3conv blocks 32-> 64-> 128, Gap,FC)", "Adam, lr=1e-3, CE loss, fixed 6,000
+# optimizer steps with batch sizes(16,32,64,128,256,512,1024)", "sensitivity = average frobenius norm of input
+# gradients". Training-set size and schedule not stated.
 _SETTING_001 = dict(
+    model="CNN, 3 conv blocks 32-64-128, global average pooling, FC",
     data="MNIST",
-    model="SimpleCNN: 3 conv blocks 32 -> 64 -> 128, global average pool, FC",
-    optimizer="Adam",
+    optimizer="adam",
     lr=1e-3,
-    budget="a fixed 6,000 optimizer steps per batch size",
-    batch_sizes=[16, 32, 64, 128, 256, 512, 1024],
-    sensitivity="average Frobenius norm of the input gradients",
+    steps=6000,
+    batch_size=[16, 32, 64, 128, 256, 512, 1024],
 )
-_SETTING_002 = dict(
-    data="not stated",
-    model="not stated",
-    budget="not stated",
-    batch_sizes=[5, 25, 125, 500, 1500],
-    sensitivity="average gradient norm (with respect to what is not stated)",
-)
+_SETTING_001_SENS = {**_SETTING_001, "sensitivity": INPUT_GRAD}
+# report 002: "sensitivity (average gradient norm) across five batch sizes: 5, 25, 125, 500, 1500"; nothing else
+_SETTING_002 = dict(batch_size=[5, 25, 125, 500, 1500], sensitivity=GRADIENT)
 
 CLAIMS = (
     Claim(
@@ -53,7 +53,7 @@ CLAIMS = (
         SECTION,
         "Models trained with larger batches are more sensitive to their input (larger softmax-Jacobian norm on "
         "test images); small-batch models are less sensitive.",
-        setting=_SETTING_000,
+        setting=_SETTING_000_SENS,
         numbers=dict(batch_min=32, batch_max=512),
     ),
     Claim(
@@ -62,7 +62,7 @@ CLAIMS = (
         SECTION,
         "Test accuracy and input sensitivity are inversely related across the batch sizes: the more accurate "
         "models are the less sensitive ones.",
-        setting=_SETTING_000,
+        setting=_SETTING_000_SENS,
         numbers=dict(batch_min=32, batch_max=512),
     ),
     Claim(
@@ -98,7 +98,7 @@ CLAIMS = (
         SECTION,
         "Input-gradient sensitivity is U-shaped in the batch size: it drops sharply from 16 to 128, stays low at "
         "256-512 and rises again at 1024.",
-        setting=_SETTING_001,
+        setting=_SETTING_001_SENS,
         numbers=dict(steps=6000, batch_min=16, bottom_from=128, bottom_to=512, batch_max=1024),
     ),
     Claim(
@@ -107,7 +107,7 @@ CLAIMS = (
         SECTION,
         "The best generalization coincides with lower sensitivity: across batch sizes, higher test accuracy goes "
         "with lower input-gradient sensitivity.",
-        setting=_SETTING_001,
+        setting=_SETTING_001_SENS,
         numbers=dict(steps=6000, batch_min=16, batch_max=1024),
     ),
     Claim(

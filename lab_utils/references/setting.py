@@ -33,17 +33,36 @@ RECIPE_KEYS = (
     "n_params",  # trainable parameters
     "data",  # "CIFAR-10", "MNIST", "sin(5πx)/(5πx) on [-1, 1]"
     "n_train",  # training images / points
+    "n_test",  # test images / points the measure is evaluated on
     "optimizer",  # "sgd", "adam", "adamw"
     "lr",  # peak learning rate
     "momentum",
     "weight_decay",
-    "batch_size",
+    "batch_size",  # a number, or "full" (full-batch)
     "scheduler",  # "constant" or "cosine"
     "augment",  # None or "crop_flip"
     "epochs",
     "steps",
     "seeds",  # independent runs
 )
+# the keys in words, for the page (a measure key without an entry is written with spaces for underscores)
+WORDS = {
+    "n_params": "parameters",
+    "n_train": "training examples",
+    "n_test": "test examples",
+    "lr": "learning rate",
+    "weight_decay": "weight decay",
+    "batch_size": "batch size",
+    "scheduler": "learning-rate schedule",
+    "augment": "data augmentation",
+}
+
+
+def words(key: str) -> str:
+    """A setting key as words on the page ("n_train" -> "training examples")."""
+    return WORDS.get(key, key.replace("_", " "))
+
+
 # keys a profile may cut (scope "reduced"): to at most the report's value, seeds in either direction
 REDUCIBLE = ("n_train", "n_test", "epochs", "steps", "seeds")
 EITHER_WAY = ("seeds",)
@@ -91,7 +110,7 @@ def _is_number(v: Any) -> bool:
 def same(report: Any, ours: Any) -> bool:
     """Whether our value is the report's (module docstring: numbers to 1e-9 relative, `About` within its band)."""
     if isinstance(report, About):
-        return report.matches(ours)
+        return report.matches(ours.value if isinstance(ours, About) else ours)
     if _is_number(report) and _is_number(ours):
         return math.isclose(report, ours, rel_tol=1e-9, abs_tol=0.0)
     if isinstance(report, (list, tuple)) and isinstance(ours, (list, tuple)):

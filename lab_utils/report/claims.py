@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from ..core import rules
 from ..core.stats import CONTRADICTED, HOLDS, NOT_TESTED, UNDECIDED, VERDICTS
 from ..references import claim as registry_claim
 from ..references import setting as settings
@@ -112,16 +113,79 @@ def check(
     )
 
 
-def _deviation_text(d: settings.Deviation) -> str:
-    return (
-        f"{d.key.replace('_', ' ')} {fmt(settings.plain(d.report))} in the report, {fmt(settings.plain(d.ours))} here"
+def judge(
+    claim_id: str,
+    rule: rules.Rule,
+    *data: Any,
+    reproduced: dict[str, Any] | None = None,
+    setting: dict[str, Any] | None = None,
+    precondition: Precondition | None = None,
+    **evidence: Any,
+) -> ClaimCheck:
+    """The check of registry claim `claim_id` by a declared rule (`core.rules`): the rule judges `data` (per-seed
+    values, flags, or x and y for a correlation, as the rule's `judge` takes them); the check's rule text is the
+    rule's own sentence and its evidence the judgement's, so the page states the rule the code applies. Scope and
+    precondition as in `check`."""
+    j = rule.judge(*data)
+    return check(
+        claim_id,
+        j.verdict,
+        rule=rule.sentence(),
+        ours=j.text,
+        reproduced=reproduced,
+        setting=setting,
+        precondition=precondition,
+        judged=dict(j.evidence),
+        **evidence,
     )
+
+
+def _deviation_text(d: settings.Deviation) -> str:
+    return f"{settings.words(d.key)} {fmt(settings.plain(d.report))} in the report, {fmt(settings.plain(d.ours))} here"
 
 
 def counts(checks: Sequence[ClaimCheck | dict]) -> dict[str, int]:
     """{verdict: how many} over `checks` (ClaimCheck objects or their metrics.json dicts), every verdict present."""
-    got = Counter(c.verdict if isinstance(c, ClaimCheck) else c["verdict"] for c in checks)
+    got = Counter(_get(c, "verdict") for c in checks)
     return {v: got.get(v, 0) for v in VERDICTS}
+
+
+def _get(c: ClaimCheck | dict, key: str) -> Any:
+    return getattr(c, key) if isinstance(c, ClaimCheck) else c.get(key)
+
+
+TESTED_SCOPES = (settings.REPORT, settings.REDUCED)
+SCOPE_WORDS = {
+    settings.REPORT: "at the report's setting",
+    settings.REDUCED: "at reduced scale",
+    None: "scope not computed",
+}
+
+
+def scope_counts(checks: Sequence[ClaimCheck | dict]) -> dict[str, dict[str, int]]:
+    """{scope: {verdict: how many}} of the tested claims, for "report" and "reduced" (and None where a check has no
+    computed scope), plus "not tested": {"not tested": how many}. A claim is tested when its verdict is not "not
+    tested" (a reduced-scale claim whose precondition fails is not tested)."""
+    out: dict[str, dict[str, int]] = {}
+    for sc in (*TESTED_SCOPES, None):
+        got = [c for c in checks if _get(c, "scope") == sc and _get(c, "verdict") != NOT_TESTED]
+        if got or sc is not None:
+            out[sc] = {v: n for v, n in counts(got).items() if v != NOT_TESTED}
+    out[NOT_TESTED] = {NOT_TESTED: sum(1 for c in checks if _get(c, "verdict") == NOT_TESTED)}
+    return out
+
+
+def scope_text(c: ClaimCheck | dict) -> str:
+    """The scope of one check in words, with what differs from the report's setting ("reduced scale: training
+    images 2,000 (report: 60,000)")."""
+    sc = _get(c, "scope")
+    devs = _get(c, "deviations") or ()
+    if sc == settings.REPORT:
+        return "the report's setting"
+    if sc is None:
+        return "not computed"
+    what = "; ".join(f"{settings.words(d['key'])} {fmt(d['ours'])} (report: {fmt(d['report'])})" for d in devs)
+    return f"{'reduced scale' if sc == settings.REDUCED else 'a different experiment'}: {what}"
 
 
 def _numbers(numbers: dict) -> str:
@@ -129,13 +193,23 @@ def _numbers(numbers: dict) -> str:
 
 
 def table(checks: Sequence[ClaimCheck]) -> str:
-    """A Markdown table: the claim in our words, its report, the report's numbers, our evidence, the verdict (bold)
-    and the rule that decided it."""
-    rows = ["| claim | report | the report's numbers | ours | verdict | rule |", "|---|---|---|---|---|---|"]
+    """A Markdown table: the claim in our words, its report, the report's numbers, our evidence, the scope (what
+    differs from the report's setting), the verdict (bold, with the reason when not tested) and the rule."""
+    rows = [
+        "| claim | report | the report's numbers | ours | scope | verdict | rule |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for c in checks:
         reg = registry_claim(c.id)
-        verdict = f"**{c.verdict}**" + (f" ({c.not_tested_because})" if c.not_tested_because else "")
-        cells = [reg.claim, c.report, _numbers(reg.numbers), c.ours, verdict, c.rule]
+        verdict = f"**{c.verdict}**"
+        if c.verdict == NOT_TESTED and c.precondition and not c.precondition["met"]:
+            verdict += f" (the precondition fails: {c.precondition['text']}"
+            verdict += f"; {c.precondition['detail']})" if c.precondition["detail"] else ")"
+        elif c.verdict == NOT_TESTED:
+            verdict += " (a different experiment)"
+        if c.verdict == NOT_TESTED and c.rule_verdict and c.rule_verdict != NOT_TESTED:
+            verdict += f"; the rule alone would give {c.rule_verdict}"
+        cells = [reg.claim, c.report, _numbers(reg.numbers), c.ours, scope_text(c), verdict, c.rule]
         rows.append("| " + " | ".join(s.replace("|", "/").replace("\n", " ") for s in cells) + " |")
     return "\n".join(rows)
 
@@ -143,20 +217,29 @@ def table(checks: Sequence[ClaimCheck]) -> str:
 ANCHOR = "claims"  # the id of a report's claim table; the index links to <section>.html#claims
 
 
+def _are(n: int, single: str = "is", plural: str = "are") -> str:
+    return single if n == 1 else plural
+
+
 def counts_sentence(checks: Sequence[ClaimCheck]) -> str:
-    """One sentence: how many of the claims hold, are contradicted, are undecided."""
-    n = counts(checks)
-    untested = (
-        f" {n[NOT_TESTED]} {'is' if n[NOT_TESTED] == 1 else 'are'} not tested by this run (the reason is beside each)."
-        if n[NOT_TESTED]
-        else ""
-    )
-    tested = len(checks) - n[NOT_TESTED]
-    return (
-        f"Of the {count(tested, 'claim')} tested here, **{n[HOLDS]} {'holds' if n[HOLDS] == 1 else 'hold'}, "
-        f"{n[CONTRADICTED]} {'is' if n[CONTRADICTED] == 1 else 'are'} contradicted and {n[UNDECIDED]} "
-        f"{'is' if n[UNDECIDED] == 1 else 'are'} undecided** at this scale.{untested}"
-    )
+    """How many claims hold, are contradicted, are undecided, per scope (the report's setting, reduced scale), and
+    how many this run does not test."""
+    parts = [f"This section checks {count(len(checks), 'claim')}."]
+    for sc, n in scope_counts(checks).items():
+        total = sum(n.values())
+        if sc == NOT_TESTED or not total:
+            continue
+        parts.append(
+            f"Tested {SCOPE_WORDS[sc]} ({count(total, 'claim')}): **{n[HOLDS]} {_are(n[HOLDS], 'holds', 'hold')}, "
+            f"{n[CONTRADICTED]} {_are(n[CONTRADICTED])} contradicted, {n[UNDECIDED]} {_are(n[UNDECIDED])} undecided**."
+        )
+    untested = counts(checks)[NOT_TESTED]
+    if untested:
+        parts.append(
+            f"Not tested by this run: {untested} (a different experiment or a failed precondition; the reason is "
+            "beside each)."
+        )
+    return " ".join(parts)
 
 
 def section(checks: Sequence[ClaimCheck]) -> str:

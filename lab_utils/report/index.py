@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..core.paths import atomic_write_bytes
-from ..core.stats import VERDICTS, mean_sd
+from ..core.stats import CONTRADICTED, HOLDS, NOT_TESTED, UNDECIDED, VERDICTS, mean_sd
 from ..references import CLAIMS
-from .claims import ANCHOR, counts
+from .claims import ANCHOR, SCOPE_WORDS, TESTED_SCOPES, counts, scope_counts, scope_text
 from .fmt import fmt, num
 from .metrics import headline_mean, read_metrics
 
@@ -232,52 +232,6 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")
 
 
-def _claim_counts(run: SectionRun) -> str:
-    if run.status != "ok" or not run.claims:
-        return "–"
-    c = counts(run.claims)
-    return " / ".join(str(c[v]) for v in VERDICTS)
-
-
-def _repro_rows(rows: Sequence[Reproduction]) -> tuple[list[str], str]:
-    """The reproduction table as Markdown lines and as an HTML table."""
-    head = ["section", "claim", "report", "quantity", "report's value", "ours", "from", "verdict"]
-    md = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
-    cells = []
-    for x in rows:
-        vals = [
-            x.claim_id,
-            x.report,
-            x.quantity.replace("_", " "),
-            fmt(x.reference),
-            "–" if x.ours is None else fmt(x.ours),
-            x.profile or "–",
-            x.verdict or "–",
-        ]
-        md.append(f"| [{x.section}]({x.section}.md#{ANCHOR}) | " + " | ".join(_md_cell(v) for v in vals) + " |")
-        name = html.escape(x.section)
-        cells.append(
-            f'<tr><td><a href="{name}.html#{ANCHOR}">{name}</a></td>'
-            + "".join(f"<td>{html.escape(v)}</td>" for v in vals)
-            + "</tr>"
-        )
-    table = (
-        '<table class="repro"><tr>'
-        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
-        + "</tr>\n"
-        + "\n".join(cells)
-        + "\n</table>"
-    )
-    return md, table
-
-
-_REPRO_NOTE = (
-    "Every number of the reference registry (`lab_utils.references`) beside ours: ours is the mean over "
-    "the section's seeds of the same quantity in the same units, from the profile named; – where the "
-    "section measures it differently or not at all (its claim table says how it was checked instead)."
-)
-
-
 def headline_text(value: Any) -> str:
     """One headline entry in the index's one format: a `metrics.spread` as "mean ± sd unit (n = k)" (sample sd),
     a plain number or text as it is."""
@@ -296,11 +250,85 @@ def _headline_text(run: SectionRun) -> str:
     return "; ".join(f"{k}: {headline_text(v)}" for k, v in run.headline.items())
 
 
+Cell = str | tuple[str, str]  # text, or (text, link target without the extension: ".md" / ".html" is added)
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[Cell]], cls: str = "") -> tuple[list[str], str]:
+    """One table as Markdown lines and as HTML, from the same cells (a cell with a target links to it)."""
+    md = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    out = [f"<table{f' class={chr(34)}{cls}{chr(34)}' if cls else ''}><tr>"]
+    out[0] += "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"
+    for row in rows:
+        md_cells, html_cells = [], []
+        for c in row:
+            text, target = (c, None) if isinstance(c, str) else c
+            if target is None:
+                md_cells.append(_md_cell(text))
+                html_cells.append(f"<td>{html.escape(text)}</td>")
+            else:
+                page, _, anchor = target.partition("#")
+                frag = f"#{anchor}" if anchor else ""
+                md_cells.append(f"[{_md_cell(text)}]({page}.md{frag})")
+                html_cells.append(f'<td><a href="{html.escape(page)}.html{frag}">{html.escape(text)}</a></td>')
+        md.append("| " + " | ".join(md_cells) + " |")
+        out.append("<tr>" + "".join(html_cells) + "</tr>")
+    return md, "\n".join(out) + "\n</table>"
+
+
+def _scope_cells(run: SectionRun) -> list[Cell]:
+    """The claim counts of one section by scope: at the report's setting and at reduced scale as
+    holds / contradicted / undecided, and the number not tested; each links to the claim table."""
+    if run.status != "ok" or not run.claims:
+        return ["–", "–", "–"]
+    sc = scope_counts(run.claims)
+    cells = [" / ".join(str(sc[k][v]) for v in (HOLDS, CONTRADICTED, UNDECIDED)) for k in TESTED_SCOPES]
+    cells.append(str(sc[NOT_TESTED][NOT_TESTED]))
+    if sc.get(None) and sum(sc[None].values()):
+        cells[-1] += f" (+ {sum(sc[None].values())} without a computed scope)"
+    target = f"{run.section}#{ANCHOR}"
+    return [(c, target) if run.has_md else c for c in cells]
+
+
+_SETTING_NOTE = (
+    "What each claim's run changes against the report's own setting, computed from the two settings (the "
+    'registry\'s and the one our run records): "reduced scale" when only the number of images, epochs, steps or '
+    'seeds differ, "a different experiment" otherwise (then the claim is not tested).'
+)
+_RESULTS_NOTE = (
+    "Every result number the reports give for a claim, beside ours where the section measures the same quantity "
+    "in the same units: the mean ± sample standard deviation over the section's seeds with the number of seeds, "
+    "and the value of each seed; – where the section measures it differently or not at all (its claim table says "
+    "how it was checked instead). The verdict is the claim's, with its scope."
+)
+
+
+def _ours_text(x: Reproduction) -> str:
+    if x.ours is None:
+        return "–"
+    if len(x.values) < 2:
+        return fmt(x.ours)
+    body = f"{num(x.ours, 3)} ± {num(x.sd, 2)} (n = {len(x.values)})"
+    return body + "; per seed " + ", ".join(fmt(v) for v in x.values)
+
+
+def _verdict_text(verdict: str | None, scope: str | None) -> str:
+    if not verdict:
+        return "–"
+    if verdict == NOT_TESTED or scope not in SCOPE_WORDS:
+        return verdict
+    return f"{verdict} ({SCOPE_WORDS[scope]})"
+
+
+def _secs(s: float | None) -> str:
+    return f"{s:.0f} s" if s is not None else "–"
+
+
 @dataclass(frozen=True)
 class Reproduction:
-    """One number of a registry claim beside ours: `ours` is the section's mean over its seeds of the same
-    quantity (same key and units; None where the section did not measure it or was not rendered); `profile` is
-    the profile `ours` came from (None without `ours`), `verdict` the section's verdict on the claim."""
+    """One result number of a registry claim beside ours: `ours` is the section's mean over its seeds of the same
+    quantity (same key and units; None where the section did not measure it or was not rendered), `sd` the
+    sample sd and `values` the per-seed values when the section gave them; `profile` is the profile `ours` came
+    from (None without `ours`), `verdict` and `scope` the section's on the claim."""
 
     section: str
     claim_id: str
@@ -310,11 +338,14 @@ class Reproduction:
     ours: float | None
     profile: str | None
     verdict: str | None
+    scope: str | None = None
+    sd: float | None = None
+    values: tuple[float, ...] = ()
 
 
 def reproductions(runs: Sequence[SectionRun]) -> list[Reproduction]:
-    """Every number of every registry claim of the given sections, in registry order, with ours where the
-    section's check reported it (`ClaimCheck.reproduced`)."""
+    """Every result number of every registry claim of the given sections, in registry order, with ours where
+    the section's check reported it (`ClaimCheck.reproduced`: a number, or a list of per-seed values)."""
     by_section = {r.section: r for r in runs}
     out = []
     for c in CLAIMS:
@@ -325,7 +356,12 @@ def reproductions(runs: Sequence[SectionRun]) -> list[Reproduction]:
         mine = (check or {}).get("reproduced") or {}
         for key, ref in c.numbers.items():
             v = mine.get(key)
-            ours = v if _is_number(v) else None
+            values = tuple(x for x in v if _is_number(x) and math.isfinite(x)) if isinstance(v, list) else ()
+            if values:
+                ours, sd, _ = mean_sd(values)
+                sd = None if len(values) < 2 else sd
+            else:
+                ours, sd = (v if _is_number(v) else None), None
             out.append(
                 Reproduction(
                     c.section,
@@ -336,62 +372,99 @@ def reproductions(runs: Sequence[SectionRun]) -> list[Reproduction]:
                     ours,
                     r.profile if ours is not None else None,
                     (check or {}).get("verdict"),
+                    (check or {}).get("scope"),
+                    sd,
+                    values,
                 )
             )
     return out
 
 
-def _secs(s: float | None) -> str:
-    return f"{s:.0f} s" if s is not None else "–"
+def settings_rows(runs: Sequence[SectionRun]) -> list[list[Cell]]:
+    """One row per checked claim: section, claim, report, its scope and what differs from the report's setting."""
+    rows = []
+    for r in runs:
+        if r.status != "ok":
+            continue
+        for c in r.claims:
+            target = f"{r.section}#{ANCHOR}" if r.has_md else None
+            rows.append(
+                [
+                    (r.section, target) if target else r.section,
+                    c.get("id", ""),
+                    c.get("report", ""),
+                    scope_text(c),
+                    _verdict_text(c.get("verdict"), c.get("scope")),
+                ]
+            )
+    return rows
 
 
 def write_index(root: Path, rendered: Mapping[str, Rendered | None]) -> tuple[Path, Path]:
     """Write `index.md` and `index.html` in `root`: one row per section of `rendered` with status, run time,
-    profile / seed / device, claim counts and headline numbers, linking each report."""
+    profile / seed / device, the claim counts by scope and the headline numbers, linking each report; then the
+    reproduction tables: the settings (ours against the report's) and the results (the report's numbers beside
+    ours)."""
     runs = section_runs(root, rendered)
     head = [
         "section",
         "status",
         "run time",
         "profile / seed / device",
-        "claims: holds / contradicted / undecided / not tested",
+        "at the report's setting: holds / contradicted / undecided",
+        "at reduced scale: holds / contradicted / undecided",
+        "not tested",
         "headline",
     ]
-    md = ["# Deep-learning theory lab: report index", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
-    cells = []
+    rows = []
     for r in runs:
         run_info = " / ".join(fmt(v) for v in (r.profile, r.seed, r.device))
-        link = f"[{r.section}]({r.section}.md)" if r.has_md else r.section
-        counts_md = f"[{_claim_counts(r)}]({r.section}.md#{ANCHOR})" if r.has_md and r.claims else _claim_counts(r)
-        md.append(
-            f"| {link} | {r.status} | {_secs(r.seconds)} | {run_info} | {counts_md} | {_md_cell(_headline_text(r))} |"
+        rows.append(
+            [
+                (r.section, r.section) if r.has_md else r.section,
+                r.status,
+                _secs(r.seconds),
+                run_info,
+                *_scope_cells(r),
+                _headline_text(r),
+            ]
         )
-        name = html.escape(r.section)
-        hlink = f'<a href="{name}.html">{name}</a>' if r.has_html else name
-        cls = "ok" if r.status == "ok" else "bad"
-        counts_html = (
-            f'<a href="{name}.html#{ANCHOR}">{html.escape(_claim_counts(r))}</a>'
-            if r.has_html and r.claims
-            else html.escape(_claim_counts(r))
-        )
-        cells.append(
-            f"<tr><td>{hlink}</td><td class='{cls}'>{html.escape(r.status)}</td><td>{_secs(r.seconds)}</td>"
-            f"<td>{html.escape(run_info)}</td><td>{counts_html}</td>"
-            f"<td>{html.escape(_headline_text(r))}</td></tr>"
-        )
-    repro_md, repro_html = _repro_rows(reproductions(runs))
-    md += ["", "## Reproduction: the reference numbers beside ours", "", _REPRO_NOTE, ""] + repro_md
+    sec_md, sec_html = _table(head, rows)
+    set_head = ["section", "claim", "report", "scope: what differs from the report's setting", "verdict"]
+    set_md, set_html = _table(set_head, settings_rows(runs), "repro")
+    res_head = ["section", "claim", "report", "quantity", "report's value", "ours", "from", "verdict"]
+    res_rows = [
+        [
+            (x.section, f"{x.section}#{ANCHOR}"),
+            x.claim_id,
+            x.report,
+            x.quantity.replace("_", " "),
+            fmt(x.reference),
+            _ours_text(x),
+            x.profile or "–",
+            _verdict_text(x.verdict, x.scope),
+        ]
+        for x in reproductions(runs)
+    ]
+    res_md, res_html = _table(res_head, res_rows, "repro")
+    title = "Deep-learning theory lab: report index"
+    md = [f"# {title}", "", *sec_md]
+    md += ["", "## Reproduction: the setting of each claim", "", _SETTING_NOTE, "", *set_md]
+    md += ["", "## Reproduction: the reference numbers beside ours", "", _RESULTS_NOTE, "", *res_md]
     md_path, html_path = root / "index.md", root / "index.html"
     atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
-    table = "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>\n" + "\n".join(cells)
-    body = (
-        table
-        + "\n</table>\n<h2>Reproduction: the reference numbers beside ours</h2>\n<p>"
-        + html.escape(_REPRO_NOTE).replace("`lab_utils.references`", "<code>lab_utils.references</code>")
-        + "</p>\n"
-        + repro_html
+    body = "\n".join(
+        [
+            sec_html,
+            "<h2>Reproduction: the setting of each claim</h2>",
+            f"<p>{html.escape(_SETTING_NOTE)}</p>",
+            set_html,
+            "<h2>Reproduction: the reference numbers beside ours</h2>",
+            f"<p>{html.escape(_RESULTS_NOTE)}</p>",
+            res_html,
+        ]
     )
-    atomic_write_bytes(html_path, _page("Deep-learning theory lab: report index", body).encode())
+    atomic_write_bytes(html_path, _page(title, body).encode())
     return md_path, html_path
 
 

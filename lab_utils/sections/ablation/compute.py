@@ -17,6 +17,8 @@ training images of the fixed subset, unaugmented, the model in **eval mode** (BN
     power           lambda_max by a fixed number of power iterations (the report's method, 5 steps)
     curvature       the top-k eigenvalues by Lanczos (converged flag from its Ritz residuals) and the trace from
                     the same Krylov space plus deflated Hutchinson probes, with its standard error
+    lambda_min      the smallest eigenvalue by Lanczos (its Ritz value is an upper bound on lambda_min; converged
+                    flag), for kappa = lambda_max / lambda_min
 
 A diverged run is not probed: its weights are not a trained point. Diverged means a NaN/inf minibatch loss during
 training (`fit`'s `diverged_at_epoch`) or a NaN/inf full-batch loss at the final weights (then the last epoch).
@@ -43,6 +45,13 @@ from ...probes.batches import first
 from .profile import Ablation
 
 VARIANTS: tuple[tuple[bool, bool], ...] = ((True, True), (True, False), (False, True), (False, False))
+DATASET = "cifar10"
+DATA_NAMES = {"cifar10": "CIFAR-10", "mnist": "MNIST"}
+# what each kind of landscape direction is, in words (the registry's "directions" for the reference units)
+DIRECTIONS = {
+    "reference": "random orthonormal, normalized by parameter count",
+    "filter": "random Gaussian, filter-normalized (Li et al. 2018)",
+}
 NAMES = {(True, True): "skip + BN", (True, False): "skip only", (False, True): "BN only", (False, False): "neither"}
 MOMENTUM, WEIGHT_DECAY = 0.9, 1e-4
 POWER_TOL = 1e-9  # so that power iteration runs its fixed number of steps, as in the reference
@@ -55,6 +64,19 @@ def variant_name(skip: bool, batchnorm: bool) -> str:
 
 def spec(skip: bool, batchnorm: bool) -> dict:
     return {"kind": "resnet20", "skip": bool(skip), "batchnorm": bool(batchnorm)}
+
+
+def model_text(specs: list[dict]) -> str:
+    """The architecture of a run's variants in words, from their specs: "ResNet-20" for kind resnet20 (another
+    kind gives its own name), then which switches the variants vary ("skip connections and batch norm each on or
+    off" when all four combinations are there)."""
+    kinds = sorted({s["kind"] for s in specs})
+    name = ", ".join("ResNet-20" if k == "resnet20" else k for k in kinds)
+    combos = {(bool(s.get("skip", True)), bool(s.get("batchnorm", True))) for s in specs}
+    if combos == set(VARIANTS):
+        return f"{name}, skip connections and batch norm each on or off"
+    parts = [f"{'skip' if sk else 'no skip'} + {'BN' if bn else 'no BN'}" for sk, bn in sorted(combos, reverse=True)]
+    return f"{name}, variants {', '.join(parts)}"
 
 
 # ---- results ----------------------------------------------------------------------------------------------
@@ -105,6 +127,8 @@ class Hessian:
     trace: float
     trace_stderr: float
     trace_hvps: int
+    lambda_min: float | None = None  # Lanczos smallest Ritz value: an upper bound on lambda_min, exact if converged
+    lambda_min_converged: bool = False
 
     @property
     def lambda_max(self) -> float | None:
@@ -203,9 +227,15 @@ class Results:
     cfg: Ablation
     seeds: list[int]
     runs: dict[str, list[SeedRun]]
-    n_params: dict[str, int] = field(default_factory=dict)
+    n_params: dict[str, int] = field(default_factory=dict)  # trainable parameters of each variant's trained model
     momentum: float = MOMENTUM
     weight_decay: float = WEIGHT_DECAY
+    specs: dict[str, dict] = field(default_factory=dict)  # each variant's model spec
+
+    @property
+    def model(self) -> str:
+        """The architecture in words (`model_text` of the variants' specs)."""
+        return model_text(list(self.specs.values()) or [spec(*v) for v in VARIANTS])
 
     def variant(self, skip: bool, batchnorm: bool) -> list[SeedRun]:
         return self.runs[variant_name(skip, batchnorm)]
@@ -216,7 +246,7 @@ class Results:
 
 def load_data(run) -> data.Split:
     """The profile's fixed random CIFAR-10 subset, normalized, on the run's device."""
-    return data.load("cifar10", n_train=run.cfg.n_train, n_test=run.cfg.n_test, device=run.device)
+    return data.load(DATASET, n_train=run.cfg.n_train, n_test=run.cfg.n_test, device=run.device)
 
 
 def fit_kwargs(cfg: Ablation) -> dict:
@@ -414,6 +444,19 @@ def _probe(model: nn.Module, grid_b, hess_b, cfg: Ablation, seed: int) -> dict:
             chunk_size=cfg.chunk,
         )
         lap("lanczos_trace")
+        low = probes.hessian_eigenvalues(
+            model,
+            loss_fn,
+            hess_b,
+            k=1,
+            which="smallest",
+            method="lanczos",
+            tol=cfg.eig_tol,
+            max_iter=cfg.lanczos_steps,
+            seed=seed + 1,
+            chunk_size=cfg.chunk,
+        )
+        lap("lambda_min")
     return {
         "seconds": seconds,
         "filter_grid": _grid_payload(surf, "filter"),
@@ -432,6 +475,8 @@ def _probe(model: nn.Module, grid_b, hess_b, cfg: Ablation, seed: int) -> dict:
             "trace": float(curv.trace.estimate),
             "trace_stderr": float(curv.trace.stderr),
             "trace_hvps": int(curv.trace.n_hvp),
+            "lambda_min": float(low.values[0]),
+            "lambda_min_converged": bool(low.converged),
         },
     }
 
@@ -488,9 +533,11 @@ def run_all(run, split: data.Split | None = None) -> Results:
     own random probe directions and vectors)."""
     split = split if split is not None else load_data(run)
     runs: dict[str, list[SeedRun]] = {variant_name(*v): [] for v in VARIANTS}
+    n_params: dict[str, int] = {}
     for seed in run.seeds:
         for skip, bn in VARIANTS:
             model, sr = train_one(run, split, skip, bn, seed)
+            n_params[sr.variant] = sum(p.numel() for p in model.parameters() if p.requires_grad)
             runs[sr.variant].append(probe_one(run, split, model, sr))
-    n_params = {variant_name(*v): models.spec_n_params(spec(*v)) for v in VARIANTS}
-    return Results(run.cfg, list(run.seeds), runs, n_params)
+    specs = {variant_name(*v): spec(*v) for v in VARIANTS}
+    return Results(run.cfg, list(run.seeds), runs, n_params, specs=specs)

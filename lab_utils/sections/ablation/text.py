@@ -9,12 +9,16 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
+import numpy as np
+
 from ...core import data, stats
 from ...references import claim, for_section
+from ...references.setting import NOT_STATED
 from ...report import claims as claims_mod
-from ...report.claims import ClaimCheck
+from ...report.claims import ClaimCheck, Precondition
 from ...report.fmt import count, fmt, mean_sd, num, values
 from ...report.metrics import spread
+from . import compute
 from .compute import NAMES, Results, SeedRun
 
 SECTION = "07_ablation"
@@ -55,6 +59,11 @@ def lam(r: SeedRun) -> float | None:
     return r.hessian.lambda_max if r.hessian is not None else None
 
 
+def lam_power(r: SeedRun) -> float | None:
+    """lambda_max by the report's measure: the fixed number of power iterations."""
+    return r.hessian.lambda_power if r.hessian is not None else None
+
+
 def kappa_k(r: SeedRun) -> float | None:
     """kappa_k = lambda_1 / lambda_k of the converged top-k (`Hessian.condition_top_k`), else None."""
     return r.hessian.condition_top_k if r.hessian is not None else None
@@ -91,6 +100,76 @@ def reference_points() -> dict[str, dict[str, float]]:
     }
 
 
+# ---- our setting and the preconditions -------------------------------------------------------------------
+
+KAPPA = "lambda_max / lambda_min"  # what check_condition bounds and measures: Lanczos at both ends
+
+
+def ours(res: Results, names: Sequence[str], n_seeds: int | None = None, **measure) -> dict:
+    """Our setting in the registry's keys, from the run's config, the recipe `compute.fit_kwargs` trains with and
+    the models built: n_params of the first of `names` (the variants the claim is about), seeds the number of
+    runs the verdict uses (`n_seeds`, default every seed), plus the claim's measure keys."""
+    kw = compute.fit_kwargs(res.cfg)
+    n = res.n_params.get(names[0])
+    return {
+        "model": res.model,
+        "n_params": NOT_STATED if n is None else int(n),
+        "data": compute.DATA_NAMES.get(compute.DATASET, compute.DATASET),
+        "n_train": res.cfg.n_train,
+        "n_test": res.cfg.n_test,
+        "optimizer": kw["optimizer"],
+        "lr": kw["lr"],
+        "momentum": kw["momentum"],
+        "weight_decay": kw["weight_decay"],
+        "batch_size": kw["batch_size"],
+        "scheduler": kw["scheduler"],
+        "augment": kw["augment"],
+        "epochs": kw["epochs"],
+        "seeds": len(res.seeds) if n_seeds is None else int(n_seeds),
+        **measure,
+    }
+
+
+def landscape_measure(res: Results) -> dict:
+    """The reference-unit grid as run: points per axis, half-width and kind of directions (from the first probed
+    run's grid; the profile's values when nothing was probed)."""
+    g = next((r.ref_grid for runs in res.runs.values() for r in runs if r.ref_grid is not None), None)
+    if g is None:
+        return {
+            "grid_steps": res.cfg.ref_grid_steps,
+            "span": res.cfg.span,
+            "directions": compute.DIRECTIONS["reference"],
+        }
+    c = np.asarray(g.coords, dtype=float)
+    return {"grid_steps": int(len(c)), "span": float(np.max(np.abs(c))), "directions": compute.DIRECTIONS[g.units]}
+
+
+def power_measure(res: Results) -> dict:
+    """lambda_max as measured for the verdicts: power iteration with the HVP count the probed runs used."""
+    hvps = sorted({r.hessian.power_hvps for runs in res.runs.values() for r in runs if r.hessian is not None})
+    iters = hvps[0] if len(hvps) == 1 else res.cfg.power_iters
+    return {"eigen_method": "power iteration", "power_iters": int(iters)}
+
+
+def beyond_chance(res: Results, names: Sequence[str]) -> Precondition:
+    """Every run of the variants `names` trained beyond chance: the 95 % Wilson interval of its test accuracy (k
+    of the n_test test images right) lies above 10 % (a diverged run has no accuracy and fails)."""
+    n_test = res.cfg.n_test
+    ok, parts = True, []
+    for name in names:
+        a = per_seed(res, name, acc)
+        lows = [None if v is None else stats.wilson_interval(round(v * n_test), n_test).lo for v in a]
+        n_ok = sum(lo is not None and lo > CHANCE for lo in lows)
+        ok = ok and n_ok == len(a) and len(a) > 0
+        parts.append(f"{name} {n_ok} of {len(a)} runs")
+    return Precondition(
+        f"every run of {' and '.join(names)} trained beyond chance (the 95 % interval of its test accuracy on "
+        f"{n_test:,} images lies above {100 * CHANCE:g} %): sharpness and landscapes are compared at trained points",
+        ok,
+        "; ".join(parts),
+    )
+
+
 # ---- claim checks -----------------------------------------------------------------------------------------
 
 
@@ -105,6 +184,7 @@ def check_skip_bn_beats_bn_only(res: Results) -> ClaimCheck:
         ours=f"difference {iv.pp()}; skip + BN {values([100 * v if v is not None else None for v in a], 4)} %, "
         f"BN only {values([100 * v if v is not None else None for v in b], 4)} %",
         reproduced={"acc_skip_bn": _pct(stats.mean(a)), "acc_bn_only": _pct(stats.mean(b))},
+        setting=ours(res, (SB, B), iv.n),
         difference=iv,
         acc_skip_bn=a,
         acc_bn_only=b,
@@ -126,6 +206,7 @@ def check_skip_only_diverges(res: Results) -> ClaimCheck:
         "when no seed's did",
         ours=f"{sum(flags)}/{len(flags)} seeds diverged"
         + (f" (epoch {', '.join(str(e) for e in eps if e is not None)})" if any(flags) else ""),
+        setting=ours(res, (S,), len(flags)),
         diverged=flags,
         diverged_at_epoch=eps,
         diverged_at_step=[r.diverged_at_step for r in runs],
@@ -147,6 +228,7 @@ def check_plain_net_at_chance(res: Results) -> ClaimCheck:
         ours=f"training loss {values(train_loss, 5)}, minus ln 10 {iv.text(digits=2)}; test accuracy "
         f"{values([_pct(v) for v in a], 3)} % (minus chance {iv_acc.pp()}); test loss {values(test_loss, 4)}",
         reproduced={"acc_neither": _pct(stats.mean(a)), "loss_neither": stats.mean(train_loss)},
+        setting=ours(res, (N,), iv.n),
         excess_loss=iv,
         excess_accuracy=iv_acc,
         acc_neither=a,
@@ -169,6 +251,7 @@ def check_skip_more_critical(res: Results) -> ClaimCheck:
         ours=f"skip only − BN only {iv.pp()}. In report 003's own table removing the skips costs "
         f"{ref['acc_skip_bn'] - ref['acc_bn_only']:.2f} pp ({ref['acc_skip_bn']} → {ref['acc_bn_only']} %) "
         f"while removing BN diverges (NaN)",
+        setting=ours(res, (S, B), iv.n),
         difference=iv,
         acc_skip_only=s,
         acc_bn_only=b,
@@ -176,19 +259,26 @@ def check_skip_more_critical(res: Results) -> ClaimCheck:
 
 
 def check_skip_reduces_lambda(res: Results) -> ClaimCheck:
-    lr = log_ratio(res, lam, B, SB)
+    lr = log_ratio(res, lam_power, B, SB)
     iv = stats.mean_interval(lr)
-    a, b = per_seed(res, SB, lam), per_seed(res, B, lam)
+    a, b = per_seed(res, SB, lam_power), per_seed(res, B, lam_power)
+    iv_l = stats.mean_interval(log_ratio(res, lam, B, SB))
     fold = None if iv.n == 0 else 10**iv.mean
+    pm = power_measure(res)
     return claims_mod.check(
         "003.ablation.skip_reduces_lambda_max",
         stats.direction_verdict(iv, +1),
-        rule="direction: holds when the 95 % interval of the per-seed log10(λmax BN only / λmax skip + BN) lies "
-        "above 0, contradicted when below (Lanczos λmax, seeds where Lanczos converged)",
+        rule=f"direction: holds when the 95 % interval of the per-seed log10(λmax BN only / λmax skip + BN) lies "
+        f"above 0, contradicted when below (λmax by the report's {pm['power_iters']} power iterations; a "
+        f"non-positive value is left out)",
         ours=f"λmax skip + BN {values(a, 4)}, BN only {values(b, 4)}; log10 ratio {iv.text()}"
-        + (f", i.e. ×{fold:.3g}" if fold is not None else ""),
+        + (f", i.e. ×{fold:.3g}" if fold is not None else "")
+        + f"; by converged Lanczos the log10 ratio is {iv_l.text()}",
         reproduced={"lambda_skip_bn": stats.mean(a), "lambda_bn_only": stats.mean(b), "fold": fold},
+        setting=ours(res, (SB, B), iv.n, **pm),
+        precondition=beyond_chance(res, (SB, B)),
         log10_ratio=iv,
+        log10_ratio_lanczos=iv_l,
         lambda_skip_bn=a,
         lambda_bn_only=b,
     )
@@ -196,16 +286,20 @@ def check_skip_reduces_lambda(res: Results) -> ClaimCheck:
 
 def check_lambda_reduction(res: Results) -> ClaimCheck:
     target = claim("003.ablation.lambda_reduction_92_percent").numbers["reduction_percent"]
-    a, b = per_seed(res, SB, lam), per_seed(res, B, lam)
+    a, b = per_seed(res, SB, lam_power), per_seed(res, B, lam_power)
+    pm = power_measure(res)
     red = [None if x is None or y is None or y <= 0 else 100 * (1 - x / y) for x, y in zip(a, b)]
     iv = stats.mean_interval([None if v is None else v - target for v in red])
     return claims_mod.check(
         "003.ablation.lambda_reduction_92_percent",
         stats.equivalence_verdict(iv, REDUCTION_DELTA),
         rule=f"equivalence: holds when the 95 % interval of the per-seed reduction 100 (1 − λmax skip + BN / λmax "
-        f"BN only) minus {target:g} % lies within ±{REDUCTION_DELTA:g} pp, contradicted when wholly outside",
+        f"BN only) minus {target:g} % lies within ±{REDUCTION_DELTA:g} pp, contradicted when wholly outside (λmax by "
+        f"the report's {pm['power_iters']} power iterations)",
         ours=f"reduction {values(red, 3)} % per seed; minus {target:g}: {iv.text()} pp",
         reproduced={"reduction_percent": stats.mean(red)},
+        setting=ours(res, (SB, B), iv.n, **pm),
+        precondition=beyond_chance(res, (SB, B)),
         reduction_percent=red,
         minus_target=iv,
     )
@@ -224,6 +318,8 @@ def check_skip_lowers_range(res: Results) -> ClaimCheck:
         ours=f"reference units: skip + BN {values(a)}, BN only {values(b)}, log10 ratio {iv.text()}; filter-normalized "
         f"log10 ratio {iv_f.text()}",
         reproduced={"range_skip_bn": stats.mean(a), "range_bn_only": stats.mean(b)},
+        setting=ours(res, (SB, B), iv.n, **landscape_measure(res)),
+        precondition=beyond_chance(res, (SB, B)),
         log10_ratio=iv,
         log10_ratio_filter=iv_f,
         range_skip_bn=a,
@@ -244,6 +340,7 @@ def check_plain_flat(res: Results) -> ClaimCheck:
         ours=f"reference units {values(r)} per seed ({iv.text()}; skip + BN {values(trained)}); filter-normalized "
         f"{values(f)}",
         reproduced={"range_neither": stats.mean(r)},
+        setting=ours(res, (N,), iv.n, **landscape_measure(res)),
         range_reference=iv,
         range_per_seed=r,
         range_filter=f,
@@ -251,48 +348,74 @@ def check_plain_flat(res: Results) -> ClaimCheck:
 
 
 def check_plain_small_lambda(res: Results) -> ClaimCheck:
-    lr = log_ratio(res, lam, N, SB)
+    lr = log_ratio(res, lam_power, N, SB)
     iv = stats.mean_interval(lr)
-    n, sb = per_seed(res, N, lam), per_seed(res, SB, lam)
+    n, sb = per_seed(res, N, lam_power), per_seed(res, SB, lam_power)
+    pm = power_measure(res)
     return claims_mod.check(
         "003.ablation.plain_net_small_lambda",
         stats.direction_verdict(iv, -1),
-        rule="direction: holds when the 95 % interval of the per-seed log10(λmax neither / λmax skip + BN) lies "
-        "below 0, contradicted when above (Lanczos λmax where it converged)",
+        rule=f"direction: holds when the 95 % interval of the per-seed log10(λmax neither / λmax skip + BN) lies "
+        f"below 0, contradicted when above (λmax by the report's {pm['power_iters']} power iterations; a "
+        f"non-positive value is left out)",
         ours=f"λmax neither {values(n, 4)}, skip + BN {values(sb, 4)}; log10 ratio {iv.text()}",
         reproduced={"lambda_neither": stats.mean(n), "lambda_skip_bn": stats.mean(sb)},
+        setting=ours(res, (N, SB), iv.n, **pm),
+        precondition=beyond_chance(res, (SB,)),
         log10_ratio=iv,
         lambda_neither=n,
         lambda_skip_bn=sb,
     )
 
 
-def _ratio_k(r: SeedRun) -> float | None:
-    """lambda_k / lambda_1 of the converged top-k (an upper bound on lambda_min / lambda_max)."""
+def _lambda_1(r: SeedRun) -> float | None:
+    """The converged Lanczos lambda_1 when positive, else None."""
     h = r.hessian
-    if h is None or not h.lanczos_converged or h.top_k[0] <= 0:
+    return h.top_k[0] if h is not None and h.lanczos_converged and h.top_k[0] > 0 else None
+
+
+def ratio_upper(r: SeedRun) -> float | None:
+    """An upper bound of lambda_min / lambda_max: min(lambda_k, Lanczos smallest Ritz value) / lambda_1 (both are >=
+    lambda_min whether or not the smallest one converged), None without a converged positive lambda_1."""
+    l1 = _lambda_1(r)
+    if l1 is None:
         return None
-    return h.top_k[-1] / h.top_k[0]
+    low = r.hessian.top_k[-1] if r.hessian.lambda_min is None else min(r.hessian.top_k[-1], r.hessian.lambda_min)
+    return low / l1
+
+
+def ratio_exact(r: SeedRun) -> float | None:
+    """lambda_min / lambda_max from converged Lanczos at both ends, else None."""
+    l1 = _lambda_1(r)
+    if l1 is None or r.hessian.lambda_min is None or not r.hessian.lambda_min_converged:
+        return None
+    return r.hessian.lambda_min / l1
 
 
 def check_condition(res: Results) -> ClaimCheck:
     nums = claim("003.ablation.condition_number_near_one").numbers
     limit = max(nums.values())
-    sub, parts = {}, []
-    for name in (SB, B, N):
-        iv = stats.mean_interval(per_seed(res, name, _ratio_k))
-        sub[name] = stats.direction_verdict(iv, -1, 1 / limit)
-        parts.append(f"{name} λ{res.cfg.top_k}/λ1 {iv.text()}")
-    verdict = stats.CONTRADICTED if stats.HOLDS in sub.values() else stats.UNDECIDED
+    names = (SB, B, N)
+    up = {n: per_seed(res, n, ratio_upper) for n in names}
+    ex = {n: per_seed(res, n, ratio_exact) for n in names}
+    iv_up = {n: stats.mean_interval(v) for n, v in up.items()}
+    iv_ex = {n: stats.mean_interval(v) for n, v in ex.items()}
+    below = [n for n in names if stats.direction_verdict(iv_up[n], -1, 1 / limit) == stats.HOLDS]
+    near = [n for n in names if None not in ex[n] and stats.direction_verdict(iv_ex[n], +1, 1 / limit) == stats.HOLDS]
+    verdict = stats.CONTRADICTED if below else stats.HOLDS if len(near) == len(names) else stats.UNDECIDED
+    parts = [f"{n} λmin/λmax ≤ {iv_up[n].text()}, measured {values(ex[n], 3)}" for n in names]
     return claims_mod.check(
         "003.ablation.condition_number_near_one",
         verdict,
-        rule=f"bound: λmin ≤ λk, so λmax/λmin ≥ λ1/λk when λmin > 0 and λmax/λmin ≤ 0 otherwise; contradicted when "
-        f"for some variant the 95 % interval of the per-seed λk/λ1 (converged Lanczos) lies below 1/{limit:g}, "
-        f"else undecided (a lower bound cannot confirm κ ≈ 1)",
+        rule=f"bound and measure of λmin/λmax = 1/κ (Lanczos at both ends): contradicted when for some variant the "
+        f"95 % interval of the per-seed upper bound min(λ{res.cfg.top_k}, smallest Ritz value)/λ1 lies below "
+        f"1/{limit:g} (then κ > {limit:g} or λmin ≤ 0); holds when for every variant λmin converged in every seed "
+        f"and the 95 % interval of λmin/λ1 lies above 1/{limit:g} (κ ≤ {limit:g}); else undecided",
         ours="; ".join(parts),
-        ratio_k=dict(zip((SB, B, N), (per_seed(res, n, _ratio_k) for n in (SB, B, N)))),
-        sub_verdicts=sub,
+        setting=ours(res, names, min((iv.n for iv in iv_up.values()), default=0), kappa=KAPPA),
+        ratio_upper=up,
+        ratio_measured=ex,
+        below=below,
     )
 
 
@@ -314,6 +437,7 @@ def check_vanishing(res: Results) -> ClaimCheck:
         ours=f"plain net f {values(f, 3)} per seed ({'f^20 = ' + format(fm**20, '.2g') if fm else 'no value'}); "
         f"skip + BN f {values(f_sb, 3)}",
         reproduced={"factor_per_layer": fm, "decay": None if fm is None else fm**20},
+        setting=ours(res, (N,), iv.n),
         log10_factor=iv,
         factor_neither=f,
         factor_skip_bn=f_sb,
@@ -321,11 +445,12 @@ def check_vanishing(res: Results) -> ClaimCheck:
 
 
 def _points(res: Results) -> tuple[list[float], list[float]]:
+    """(lambda_max by power iteration, test accuracy) of every probed run."""
     xs, ys = [], []
     for runs in res.runs.values():
         for r in runs:
-            if lam(r) is not None and acc(r) is not None:
-                xs.append(lam(r))
+            if lam_power(r) is not None and acc(r) is not None:
+                xs.append(lam_power(r))
                 ys.append(acc(r))
     return xs, ys
 
@@ -354,11 +479,14 @@ def check_lambda_predicts(res: Results) -> ClaimCheck:
     return claims_mod.check(
         "003.ablation.lambda_predicts_generalization",
         v,
-        rule=f"correlation: Pearson r of λmax against test accuracy over every probed run (variants × seeds); holds "
-        f"when r < −{strong:g} with p < 0.05, contradicted when r > 0 with p < 0.05, else undecided",
+        rule=f"correlation: Pearson r of λmax (the report's {power_measure(res)['power_iters']} power iterations) "
+        f"against test accuracy over every probed run (variants × seeds); holds when r < −{strong:g} with "
+        f"p < 0.05, contradicted when r > 0 with p < 0.05, else undecided",
         ours=f"r = {num(c.r, 3)} (p = {num(c.p, 2)}, n = {c.n}); report 003's own three points give "
         f"r = {own.r:+.2f} (n = 3)",
         reproduced={"r": None if not math.isfinite(c.r) else c.r},
+        setting=ours(res, (SB, B, N), len(res.seeds), **power_measure(res)),
+        precondition=beyond_chance(res, (SB, B)),
         pearson=c,
         report_own=own,
     )
@@ -390,10 +518,30 @@ def _setting(claim_id: str) -> dict:
     return claim(claim_id).setting
 
 
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
+SCHEDULERS = {"cosine": "a cosine schedule to 0", "constant": "a constant learning rate"}
+AUGMENTS = {None: "no augmentation", "crop_flip": "random crops (padding 4) and horizontal flips"}
+
+
+def _recipe(s: dict) -> str:
+    """An optimizer recipe in words from a setting dict (the registry's or ours)."""
+    return (
+        f"{OPTIMIZERS.get(s['optimizer'], s['optimizer'])} (momentum {s['momentum']:g}, weight decay "
+        f"{s['weight_decay']:g}, learning rate {s['lr']:g}, {SCHEDULERS.get(s['scheduler'], s['scheduler'])}), "
+        f"batch {s['batch_size']}"
+    )
+
+
+def _math(t: str) -> str:
+    """A registry formula in symbols ("lambda_max / lambda_min" -> "λmax/λmin")."""
+    return t.replace("lambda_max", "λmax").replace("lambda_min", "λmin").replace(" / ", "/")
+
+
 def reference() -> str:
     """Report 003's setting and numbers, from the registry."""
     s = _setting("003.ablation.skip_reduces_lambda_max")
     g = _setting("003.ablation.plain_net_flat_landscape")
+    kap = _setting("003.ablation.condition_number_near_one")
     a = claim("003.ablation.skip_bn_beats_bn_only").numbers
     pn = claim("003.ablation.plain_net_at_chance").numbers
     lm = claim("003.ablation.skip_reduces_lambda_max").numbers
@@ -401,17 +549,18 @@ def reference() -> str:
     rg = claim("003.ablation.skip_lowers_loss_range").numbers
     pf = claim("003.ablation.plain_net_flat_landscape").numbers
     k = claim("003.ablation.condition_number_near_one").numbers
+    times = "once each" if s["seeds"] == 1 else f"{s['seeds']} times each"
     return (
-        f"**Report 003** trained the four variants once each with {s['optimizer']} (momentum {s['momentum']:g}, "
-        f"weight decay {s['weight_decay']:g}, learning rate {s['lr']:g}, {s['scheduler']}), batch {s['batch_size']}, "
-        f"{s['epochs']} epochs on all {s['n_train']:,} CIFAR-10 training images; it drew a {g['grid_steps']}×"
-        f"{g['grid_steps']} landscape on [−{g['span']:g}, {g['span']:g}]² along {g['directions']}, and took λmax from "
-        f"{s['power_iters']} power iterations and κ = {s['kappa']}. Its table (skip + BN / skip only / BN only / "
-        f"neither): test accuracy {a['acc_skip_bn']} % / NaN (diverged) / {a['acc_bn_only']} % / "
-        f"{pn['acc_neither']:.2f} %; loss range {rg['range_skip_bn']:.4f} / – / {rg['range_bn_only']:.4f} / "
-        f"{pf['range_neither']:.4f}; λmax {lm['lambda_skip_bn']} / – / {lm['lambda_bn_only']} / "
-        f"{pl['lambda_neither']:.3f}; κ {k['kappa_skip_bn']:.2f} / – / {k['kappa_bn_only']:.2f} / "
-        f"{k['kappa_neither']:.2f}."
+        f"**Report 003** trained the four variants of {s['model'].split(',')[0]} ({fmt(s['n_params'])} parameters) "
+        f"{times} with {_recipe(s)}, {s['epochs']} epochs on all {s['n_train']:,} {s['data']} training images (data "
+        f"augmentation not stated); it drew a {g['grid_steps']}×{g['grid_steps']} landscape on [−{g['span']:g}, "
+        f"{g['span']:g}]² along two directions ({g['directions']}), took λmax from {s['power_iters']} "
+        f"{s['eigen_method']} steps and κ = {_math(kap['kappa'])} (how λmin was found is not stated). Its table (skip + "
+        f"BN / skip only / BN only / neither): test accuracy {a['acc_skip_bn']} % / NaN (diverged) / "
+        f"{a['acc_bn_only']} % / {pn['acc_neither']:.2f} %; loss range {rg['range_skip_bn']:.4f} / – / "
+        f"{rg['range_bn_only']:.4f} / {pf['range_neither']:.4f}; λmax {lm['lambda_skip_bn']} / – / "
+        f"{lm['lambda_bn_only']} / {pl['lambda_neither']:.3f}; κ {k['kappa_skip_bn']:.2f} / – / "
+        f"{k['kappa_bn_only']:.2f} / {k['kappa_neither']:.2f}."
     )
 
 
@@ -419,21 +568,32 @@ def scale(res: Results) -> str:
     """At which scale this run trains and probes, next to report 003's."""
     c, s = res.cfg, _setting("003.ablation.skip_reduces_lambda_max")
     g = _setting("003.ablation.plain_net_flat_landscape")
+    o = ours(res, (SB,))
     small = c.n_train < s["n_train"] or c.epochs < s["epochs"]
+    n_par = ", ".join(f"{name} {n:,}" for name, n in res.n_params.items())
+    same_recipe = " (the report's recipe)" if _recipe(o) == _recipe(s) else ""
     return (
         f"**This run** ({len(res.seeds)} seeds: {', '.join(map(str, res.seeds))}; each seed its own initialization, "
-        f"data order and probe directions) trains every variant on {c.n_train:,} CIFAR-10 images for "
-        f"{count(c.epochs, 'epoch')} at batch {c.batch_size}, learning rate {c.lr:g} (report 003: {s['n_train']:,} images, "
-        f"{s['epochs']} epochs, batch {s['batch_size']}, learning rate {s['lr']:g}), and tests on {c.n_test:,} images. "
-        f"Probes on the first {c.probe_images:,} training images: a {c.grid_steps}×{c.grid_steps} filter-normalized "
-        f"grid, a {c.ref_grid_steps}×{c.ref_grid_steps} grid in the report's units (report: {g['grid_steps']}×"
-        f"{g['grid_steps']}) and a slice of {c.slice_steps} points, all on [−{c.span:g}, {c.span:g}]; Hessian probes on "
-        f"the first {min(c.hessian_images, c.probe_images):,}: {c.power_iters} power iterations (report: "
-        f"{s['power_iters']}), at most {c.lanczos_steps} Lanczos steps for the top {c.top_k} at tolerance "
-        f"{c.eig_tol:g}·‖H‖, and {c.trace_samples} deflated Hutchinson probes for the trace."
+        f"data order and probe directions) trains every variant of {o['model'].split(',')[0]} "
+        + (f"({n_par} parameters) " if n_par else "")
+        + f"with {_recipe(o)}{same_recipe}, on "
+        f"{c.n_train:,} {o['data']} images for {count(c.epochs, 'epoch')} with "
+        f"{AUGMENTS.get(o['augment'], o['augment'])} (report 003: {s['n_train']:,} images, {s['epochs']} epochs"
+        f"{'' if same_recipe else ', ' + _recipe(s)}; it does not state augmentation, and we take the crops and flips of the usual ResNet-20 "
+        f"CIFAR-10 recipe of He et al. 2016), and tests on {c.n_test:,} images. "
+        f"Probes on the first {c.probe_images:,} training images (the report does not say which images it probed): "
+        f"a {c.grid_steps}×{c.grid_steps} filter-normalized grid, a {c.ref_grid_steps}×{c.ref_grid_steps} grid "
+        f"in the report's units (report: {g['grid_steps']}×{g['grid_steps']}) and a slice of {c.slice_steps} "
+        f"points, all on [−{c.span:g}, {c.span:g}]; Hessian probes on the first "
+        f"{min(c.hessian_images, c.probe_images):,}: {c.power_iters} power iterations (report: {s['power_iters']}), "
+        f"which give the λmax of every verdict, and, as a check and for κ, at most {c.lanczos_steps} Lanczos steps "
+        f"for the top {c.top_k} and as many for the smallest eigenvalue at tolerance {c.eig_tol:g}·‖H‖, and "
+        f"{c.trace_samples} deflated Hutchinson probes for the trace."
         + (
             " At this reduced scale the accuracies are far below the report's and the trained points are early in "
-            "training; what carries over are the comparisons between variants, which the verdicts below test."
+            "training; what carries over are the comparisons between variants, which the verdicts below test, and "
+            "the comparisons of sharpness and landscapes are tested only when both networks compared trained "
+            "beyond chance."
             if small
             else ""
         )
@@ -504,23 +664,30 @@ def probes_text(res: Results) -> str:
     )
 
 
+def _lambda_min(r: SeedRun) -> float | None:
+    return r.hessian.lambda_min if r.hessian is not None else None
+
+
 def condition_text(res: Results) -> str:
-    """The two condition numbers, and what report 003's kappa of 1.00 means."""
+    """The condition numbers, and what report 003's kappa of 1.00 means."""
     k = claim("003.ablation.condition_number_near_one").numbers
-    parts = []
+    parts, lows = [], []
     for name in (SB, B, N):
         parts.append(f"{name} {values(per_seed(res, name, kappa_k), 3)}")
+        conv = sum(r.hessian.lambda_min_converged for r in res.runs[name] if r.hessian is not None)
+        lows.append(f"{name} {values(per_seed(res, name, _lambda_min), 3)} ({conv} converged)")
     return (
-        f"**Two condition numbers.** Report 003 defines κ = λmax/λmin and lists {k['kappa_skip_bn']:.2f} / "
+        f"**Condition numbers.** Report 003 defines κ = λmax/λmin and lists {k['kappa_skip_bn']:.2f} / "
         f"{k['kappa_bn_only']:.2f} / {k['kappa_neither']:.2f}. A ratio of 1.00 would need every eigenvalue of the "
         f"Hessian to equal λmax (H = λI); a network Hessian has a bulk of eigenvalues near zero and, away from a "
         f"minimum, negative ones, so λmax/λmin is negative or huge. The report does not say how it estimated λmin; "
         f"a κ of 1.00 is what one gets when that estimate is the dominant eigenvalue found again (for example a "
-        f"second unshifted power iteration), so its κ does not measure the spectrum's spread. Here we report instead **κ_k = λ1/λ{res.cfg.top_k}** over the top "
-        f"{res.cfg.top_k} Lanczos eigenvalues (how much slower gradient descent at its stable step 2/λ1 moves along "
-        f"the eigenvector of λ{res.cfg.top_k} than along the sharpest): {'; '.join(parts)} per seed. Since λmin ≤ λk, κ_k is a lower "
-        f"bound of λmax/λmin wherever λmin > 0, which is what the claim check uses. (Section 08's condition number "
-        f"is the other one, κ = λmax/|λmin| from the two ends of the spectrum.)"
+        f"second unshifted power iteration). We take λmin from Lanczos run for the smallest eigenvalue (its Ritz "
+        f"value is never below λmin, and equals it once converged): {'; '.join(lows)} per seed. We also report "
+        f"**κ_k = λ1/λ{res.cfg.top_k}** over the top {res.cfg.top_k} Lanczos eigenvalues (how much slower "
+        f"gradient descent at its stable step 2/λ1 moves along the eigenvector of λ{res.cfg.top_k} than along the "
+        f"sharpest): {'; '.join(parts)} per seed. Since λmin ≤ λk, κ_k is a lower bound of λmax/λmin wherever "
+        f"λmin > 0; the claim check uses both ends. (Section 08's condition number is κ = λmax/|λmin|.)"
     )
 
 
@@ -652,6 +819,8 @@ def _run_record(r: SeedRun) -> dict:
         "trace": None if h is None else h.trace,
         "trace_stderr": None if h is None else h.trace_stderr,
         "condition_top_k": None if h is None else h.condition_top_k,
+        "lambda_min": None if h is None else h.lambda_min,
+        "lambda_min_converged": None if h is None else h.lambda_min_converged,
         "loss_range_filter": filter_range(r),
         "loss_range_reference": ref_range(r),
         "grad_factor_init": r.grads.factor_init,

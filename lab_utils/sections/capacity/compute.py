@@ -1,7 +1,9 @@
 """04 capacity: the size sweeps, returned as small results objects (no plotting, no prose).
 
-    cifar(run)  report 000's setting: CIFAR-10 CNNs sized log-spaced between cifar_p_min and cifar_p_max
+    cifar(run)  report 000's setting: CIFAR-10 CNNs sized log-spaced between cifar_p_min and cifar_p_max, conv
+                channels and FC width both growing (or the FC width alone, conv channels fixed)
     mnist(run)  report 001's setting: MNIST, its (c1, c2) GAP variants or an FC-width family of log-spaced sizes
+    family_words(specs)  the size family in words, as the registry's settings name the reports' families
 
 Every size is trained once per seed of `run.seeds` (the seed sets the initialisation and the minibatch order; the
 data subset is the same for all) with the same recipe, then evaluated once after the last epoch: accuracies are
@@ -44,6 +46,44 @@ def fc_family(dataset: str, channels: Sequence[int], p_min: int, p_max: int, n: 
     return [spec(w) for w in widths]
 
 
+def conv_fc_family(dataset: str, c_range: Sequence[int], p_min: int, p_max: int, n: int) -> list[dict]:
+    """`n` CNN specs conv3x3(c)-pool-conv3x3(2c)-pool-FC(h)-FC(10) whose first-conv channels c grow log-spaced over
+    `c_range` (rounded) and whose hidden FC width h gives the parameter count closest to `n` budgets log-spaced
+    from p_min to p_max: conv channels and FC width both vary, as in report 000. Raises unless the counts rise."""
+    if not p_min < p_max:
+        raise ValueError(f"p_min={p_min} must be below p_max={p_max}")
+    specs = []
+    for c, b in zip(np.geomspace(c_range[0], c_range[1], n), np.geomspace(p_min, p_max, n)):
+        ch = [int(round(c)), 2 * int(round(c))]
+
+        def spec(w: int, ch=ch) -> dict:
+            return models.cnn_spec(dataset, ch, int(w))
+
+        specs.append(spec(models.match_width(spec, int(round(b)), models.spec_n_params)))
+    p = [models.spec_n_params(s) for s in specs]
+    if any(a >= b for a, b in zip(p, p[1:])):
+        raise ValueError(f"the sizes {p} do not rise: widen the parameter range or narrow the channel range")
+    return specs
+
+
+def family_words(specs: Sequence[dict], conv_count: bool = True) -> str:
+    """The size family in words: "CNN family, 2 convolutions, conv channels varied, global average pooling" or
+    "CNN family, conv channels and FC width varied" (`conv_count` off: report 000 does not give its conv count)."""
+    n_conv = {len(s["channels"]) for s in specs}
+    varied = [
+        what
+        for what, key in (("conv channels", "channels"), ("FC width", "hidden"))
+        if len({str(s[key]) for s in specs}) > 1
+    ]
+    parts = ["CNN family"]
+    if conv_count:
+        parts.append(f"{'/'.join(map(str, sorted(n_conv)))} convolutions")
+    parts.append((" and ".join(varied) or "nothing") + " varied")
+    if all(s.get("global_pool") for s in specs):
+        parts.append("global average pooling")
+    return ", ".join(parts)
+
+
 def gap_family(pairs: Sequence[Sequence[int]]) -> list[dict]:
     """Report 001's variants: conv3x3(c1) -> pool -> conv3x3(c2) -> pool -> global average pool -> FC(10), one
     per (c1, c2), ordered by parameter count."""
@@ -72,6 +112,7 @@ class Size:
     train_loss: list[float]
     test_loss: list[float]
     convergence: list[Convergence]
+    channels: tuple = ()  # the conv channels of this size
 
 
 @dataclass(frozen=True)
@@ -86,6 +127,7 @@ class Sweep:
     batch_size: int
     lr: float
     sizes: list[Size]
+    model: str = ""  # the family in words (`family_words`)
 
     @property
     def n_params(self) -> list[int]:
@@ -148,19 +190,35 @@ def sweep(
                 list(run.seeds),
                 **finals,
                 convergence=[train.convergence(h, grad_tol=run.cfg.grad_tol) for h in hists],
+                channels=tuple(spec["channels"]),
             )
         )
-    return Sweep(dataset, family, len(split.y_train), len(split.y_test), epochs, batch_size, lr, sizes)
+    return Sweep(
+        dataset,
+        family,
+        len(split.y_train),
+        len(split.y_test),
+        epochs,
+        batch_size,
+        lr,
+        sizes,
+        family_words(specs, conv_count=dataset != "cifar10"),
+    )
 
 
 def cifar(run) -> Sweep:
     """Report 000's setting at the profile's scale."""
     cfg = run.cfg
-    specs = fc_family("cifar10", cfg.cifar_channels, cfg.cifar_p_min, cfg.cifar_p_max, cfg.cifar_n_models)
+    if cfg.cifar_conv_range:
+        specs = conv_fc_family("cifar10", cfg.cifar_conv_range, cfg.cifar_p_min, cfg.cifar_p_max, cfg.cifar_n_models)
+        family = f"conv (c, 2c) with c from {cfg.cifar_conv_range[0]} to {cfg.cifar_conv_range[1]} and the hidden FC width both varied"
+    else:
+        specs = fc_family("cifar10", cfg.cifar_channels, cfg.cifar_p_min, cfg.cifar_p_max, cfg.cifar_n_models)
+        family = f"conv {list(cfg.cifar_channels)} fixed, hidden FC width varied"
     return sweep(
         run,
         "cifar10",
-        f"conv {list(cfg.cifar_channels)} fixed, hidden FC width varied",
+        family,
         specs,
         n_train=cfg.cifar_n_train,
         n_test=cfg.cifar_n_test,

@@ -5,7 +5,9 @@
 
 A size family here is either a list of report 001's (c1, c2) conv channels with global average pooling
 (`mnist_channel_pairs`), or fixed conv channels with the hidden FC width chosen so that the parameter counts are
-log-spaced between p_min and p_max (cheap on a CPU: the FC layer holds most parameters and few FLOPs).
+log-spaced between p_min and p_max (cheap on a CPU: the FC layer holds most parameters and few FLOPs). The CIFAR-10
+family grows the conv channels (c, 2c) and the hidden FC width together, as report 000 varied both
+(`cifar_conv_range`); quick keeps the channels small, where the FC layer holds most of the 100k-500k parameters.
 """
 
 from dataclasses import dataclass
@@ -20,7 +22,8 @@ class Capacity:
     # report 000: CIFAR-10
     cifar_n_train: int = knob(min=100)
     cifar_n_test: int = knob(min=100)
-    cifar_channels: tuple = knob()  # fixed conv channels; the hidden FC width sets the size
+    cifar_conv_range: tuple = knob()  # (c_lo, c_hi): conv (c, 2c) grows over it with the FC width; () -> fixed
+    cifar_channels: tuple = knob()  # fixed conv channels when cifar_conv_range is (): only the FC width varies
     cifar_n_models: int = knob(min=3)
     cifar_p_min: int = knob(min=100)
     cifar_p_max: int = knob(min=1000)
@@ -60,6 +63,7 @@ PROFILES = dict(
         grad_tol=1e-2,
         cifar_n_train=300,
         cifar_n_test=300,
+        cifar_conv_range=(),
         cifar_channels=(4, 8),
         cifar_n_models=3,
         cifar_p_min=100_000,
@@ -81,24 +85,25 @@ PROFILES = dict(
     quick=Capacity(
         n_seeds=3,
         grad_tol=1e-2,
-        cifar_n_train=800,
-        cifar_n_test=2000,
-        cifar_channels=(4, 8),
-        cifar_n_models=8,
+        cifar_n_train=500,
+        cifar_n_test=1000,
+        cifar_conv_range=(4, 12),
+        cifar_channels=(),
+        cifar_n_models=10,
         cifar_p_min=100_000,
         cifar_p_max=500_000,
         cifar_epochs=15,
-        cifar_batch=32,
+        cifar_batch=64,
         cifar_lr=1e-3,
-        mnist_n_train=2500,
-        mnist_n_test=10_000,
-        mnist_channel_pairs=(),
-        mnist_channels=(4, 8),
+        mnist_n_train=2000,
+        mnist_n_test=1000,
+        mnist_channel_pairs=CHANNELS_001,
+        mnist_channels=(),
         mnist_n_models=11,
         mnist_p_min=750,
-        mnist_p_max=320_000,
-        mnist_epochs=5,
-        mnist_batch=32,
+        mnist_p_max=113_000,
+        mnist_epochs=2,
+        mnist_batch=128,
         mnist_lr=1e-3,
     ),
     full=Capacity(
@@ -106,7 +111,8 @@ PROFILES = dict(
         grad_tol=1e-2,
         cifar_n_train=50_000,
         cifar_n_test=10_000,
-        cifar_channels=(16, 32),
+        cifar_conv_range=(16, 32),
+        cifar_channels=(),
         cifar_n_models=10,
         cifar_p_min=100_000,
         cifar_p_max=500_000,

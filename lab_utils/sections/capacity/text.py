@@ -8,6 +8,12 @@ Two criteria, both on per-seed values and both able to fail:
                         size >= P/2 (the knee) minus that at the smallest size is above 0, and the largest minus the
                         knee lies within +-ACC_TOL (equivalence); it fails when the accuracy keeps rising past the
                         knee, falls there, or never rose
+
+Each check carries our setting (`setting_of`, from the sweep as trained), so its scope against the report's is
+computed. Preconditions: report 000's claims read a trained family (every run beyond chance: test accuracy at least
+TRAINED_ACC); report 001's saturation and no-overfitting claims read sizes that finished learning MNIST (every
+run from the knee up at a test accuracy of at least SATURATED_ACC), since a budget cut short keeps the accuracy
+rising past the knee whatever the capacity does.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 
 from ...core import stats
 from ...references import claim
+from ...references import setting as settings
 from ...report import claims
 from ...report.claims import ClaimCheck
 from ...report.fmt import num, pct
@@ -27,6 +34,8 @@ from .compute import Results, Sweep
 NAMES = {"cifar10": "CIFAR-10", "mnist": "MNIST"}
 ACC_TOL = 0.01  # "saturates", "plateaus": a change of at most 1 percentage point of accuracy
 LOSS_TOL = 0.02  # "the test loss does not rise": by at most 0.02 nats
+TRAINED_ACC = 0.2  # twice chance (10 classes)
+SATURATED_ACC = 0.9  # an MNIST CNN that has learned the task (report 001 gives no accuracies)
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------------
@@ -60,24 +69,83 @@ def n_converged(sw: Sweep) -> tuple[int, int]:
     return sum(flags), len(flags)
 
 
+def setting_of(sw: Sweep) -> dict:
+    """Our setting of one sweep in the registry's keys, computed from the sizes as trained."""
+    out = {
+        "model": sw.model,
+        "n_params": [sw.n_params[0], sw.n_params[-1]],
+        "n_models": len(sw.sizes),
+        "data": NAMES[sw.dataset],
+        "n_train": sw.n_train,
+        "n_test": sw.n_test,
+        "optimizer": "adam",
+        "lr": sw.lr,
+        "batch_size": sw.batch_size,
+        "scheduler": "constant",
+        "epochs": sw.epochs,
+        "seeds": len(sw.sizes[0].seeds),
+        "measure": "final train and test accuracy and loss per size",
+    }
+    if sw.dataset == "mnist":
+        out["conv_channels"] = [list(s.channels) for s in sw.sizes]
+    return out
+
+
+def trained_precondition(sw: Sweep, level: float = TRAINED_ACC) -> claims.Precondition:
+    """Every run of every size at a test accuracy of at least `level`."""
+    low = float(np.min(sw.values("test_acc")))
+    return claims.Precondition(
+        f"every run trained beyond chance: test accuracy at least {100 * level:g} %",
+        bool(low >= level),
+        f"lowest {100 * low:.1f} %",
+    )
+
+
+def saturated_precondition(sw: Sweep, knee_at: float, level: float = SATURATED_ACC) -> claims.Precondition:
+    """Every run of every size from the knee up at a test accuracy of at least `level`."""
+    k = knee_index(sw, knee_at)
+    acc = sw.values("test_acc")[k:] if k is not None else np.array([np.nan])
+    low = float(np.min(acc))
+    return claims.Precondition(
+        f"the sizes from the knee up have learned the task: test accuracy at least {100 * level:g} % in every run",
+        bool(low >= level),
+        f"lowest {100 * low:.1f} %" if math.isfinite(low) else "no knee",
+    )
+
+
 # ---- prose -------------------------------------------------------------------------------------------------------
 
 
+def _setting_words(st: dict) -> str:
+    def v(key: str, unit: str = "") -> str:
+        x = st.get(key, "not stated")
+        if isinstance(x, (list, tuple)) and key == "n_params":
+            return " – ".join(f"{y:,}" if isinstance(y, int) else str(settings.plain(y)) for y in x)
+        if key == "conv_channels":
+            return f"conv channels {tuple(x[0])} to {tuple(x[-1])}"
+        return (f"{x:,}" if isinstance(x, int) else f"{x:g}" if isinstance(x, float) else str(x)) + unit
+
+    sizes = f"{v('n_models')} sizes" + "".join(
+        f", {v(k)}{' parameters' if k == 'n_params' else ''}" for k in ("n_params", "conv_channels") if k in st
+    )
+    runs = st.get("seeds")
+    return (
+        f"{v('model')}; {sizes}; {v('data')}, {v('n_train')} training / {v('n_test')} test images; optimizer "
+        f"{v('optimizer')}, lr {v('lr')}, batch {v('batch_size')}, {v('epochs')} epochs; "
+        + ("one run per size" if runs == 1 else f"{v('seeds')} runs per size")
+    )
+
+
 def scale_table(res: Results) -> str:
-    """Markdown: each report's own setting next to this run's."""
-    s0 = claim("000.capacity.test_peaks_mid").setting
-    s1 = claim("001.capacity.test_saturates").setting
+    """Markdown: each report's own setting next to this run's, both from the structured settings."""
     rows = ["| | the report's setting | this run |", "|---|---|---|"]
-    for name, s, sw in (("000: CIFAR-10", s0, res.cifar), ("001: MNIST", s1, res.mnist)):
-        ours = (
-            f"{NAMES[sw.dataset]}, {sw.n_train:,} training / {sw.n_test:,} test images; {len(sw.sizes)} sizes, "
-            f"{sw.n_params[0]:,} – {sw.n_params[-1]:,} parameters ({sw.family}); Adam lr {sw.lr:g}, batch "
-            f"{sw.batch_size}, {sw.epochs} epochs; {len(sw.sizes[0].seeds)} seeds per size"
+    for name, cid, sw in (
+        ("000: CIFAR-10", "000.capacity.test_peaks_mid", res.cifar),
+        ("001: MNIST", "001.capacity.test_saturates", res.mnist),
+    ):
+        rows.append(
+            f"| {name} | {_setting_words(claim(cid).setting)} | {_setting_words(setting_of(sw))} ({sw.family}) |"
         )
-        theirs = f"{s['data']}; {s['models']}; {s['epochs']} epochs; optimiser {s['optimizer']}, lr {s['lr']}" + (
-            f", batch {s['batch_size']}" if "batch_size" in s else ""
-        )
-        rows.append(f"| {name} | {theirs} | {ours} |")
     return "\n".join(rows)
 
 
@@ -191,6 +259,8 @@ def _check_000(sw: Sweep) -> list[ClaimCheck]:
                 rule=rule,
                 ours=ours,
                 reproduced=rep,
+                setting=setting_of(sw),
+                precondition=trained_precondition(sw),
                 parts=[{"part": _part_text(*p), "verdict": v, "interval": iv} for p, (v, iv) in zip(parts, judged)],
                 groups=groups,
             )
@@ -237,6 +307,7 @@ def _check_001(sw: Sweep) -> list[ClaimCheck]:
             ours=f"ρ(train acc) = {num(rho_acc.r, 3)} (p = {num(rho_acc.p, 2)}, n = {rho_acc.n}); ρ(train loss) = "
             f"{num(rho_loss.r, 3)}",
             reproduced=rep,
+            setting=setting_of(sw),
             spearman_train_acc=rho_acc,
             spearman_train_loss=rho_loss,
         )
@@ -260,6 +331,8 @@ def _check_001(sw: Sweep) -> list[ClaimCheck]:
             f"knee lies within ±{100 * ACC_TOL:.0f} pp; contradicted when either part is",
             ours=ours,
             reproduced={**rep, "saturation_params_log10": math.log10(k) if k else None},
+            setting=setting_of(sw),
+            precondition=saturated_precondition(sw, p),
             **ev,
         )
     )
@@ -272,6 +345,7 @@ def _check_001(sw: Sweep) -> list[ClaimCheck]:
                 stats.UNDECIDED,
                 rule="needs a size beyond the knee",
                 ours=ev.get("why", "no knee"),
+                setting=setting_of(sw),
             )
         )
         return out
@@ -285,6 +359,8 @@ def _check_001(sw: Sweep) -> list[ClaimCheck]:
             f"lies below +{LOSS_TOL:g} nats (no rise), contradicted when it lies above",
             ours=f"test loss largest − knee ({sw.n_params[ki]:,} params) {iv.text(unit=' nats')}",
             reproduced=rep,
+            setting=setting_of(sw),
+            precondition=saturated_precondition(sw, p),
             test_loss_largest_minus_knee=iv,
             knee=sw.n_params[ki],
         )
@@ -302,8 +378,9 @@ def verdict_summary(checks_: list[ClaimCheck]) -> str:
     by = {r: [x for x in checks_ if x.report == r] for r in ("000", "001")}
     parts = [f"report {r}: " + ", ".join(f"{x.id.split('.')[-1]} {x.verdict}" for x in xs) for r, xs in by.items()]
     return (
-        f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted and "
-        f"{c['undecided']} are undecided at this scale ({'; '.join(parts)}). Each report is judged on its own "
+        f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted, "
+        f"{c['undecided']} are undecided and {c['not tested']} are not tested at this scale ({'; '.join(parts)}). "
+        "Each report is judged on its own "
         "sweep: report 000's overfitting reading and report 001's saturation reading are not tested against each "
         "other's data."
     )

@@ -4,11 +4,12 @@ the verdicts need (curves, final losses, convergence records, predictions) in sm
     studies = fit_studies(run)      # {"000": Study, "001": Study, "002": Study}: the 1-D fits of each report
     pairs = fit_mnist(run)          # {"001": Pair, "002": Pair}: each report's shallow vs deep MNIST CNNs
     target_check(...)               # the target function against report 000's description of it
+    model_words(spec)               # a net in words, as the registry's settings name the reports' nets
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -72,6 +73,36 @@ def mnist_pairs() -> dict[str, dict[str, dict]]:
     }
 
 
+def model_words(spec: dict, conv_count_only: bool = False) -> str:
+    """A net in words at the detail the reports give: "MLP, 2 hidden layers of 18 units", "MLP, hidden layers of
+    5-10-10-10-5 units", "CNN, 3x3 convolutions 96-128, 2x2 max-pool after each, global average pooling, FC 10",
+    or only "CNN, 6 convolutional layers" (`conv_count_only`: report 002 gives no more)."""
+    if spec["kind"] == "mlp":
+        hidden = [spec["width"]] * spec["depth"] if "depth" in spec else list(spec["hidden"])
+        if len(set(hidden)) == 1:
+            return f"MLP, {len(hidden)} hidden layer{'s' if len(hidden) > 1 else ''} of {hidden[0]} units"
+        return f"MLP, hidden layers of {'-'.join(map(str, hidden))} units"
+    if spec["kind"] != "cnn":
+        raise ValueError(f"no words for a {spec['kind']!r} net")
+    ch = spec["channels"]
+    if conv_count_only:
+        return f"CNN, {len(ch)} convolutional layers"
+    k, every = spec["kernel"], spec["pool_every"]
+    head = f"FC {spec['hidden']}-{spec['n_classes']}" if spec["hidden"] else f"FC {spec['n_classes']}"
+    return (
+        f"CNN, {k}x{k} convolutions {'-'.join(map(str, ch))}, 2x2 max-pool after "
+        + ("each" if every == 1 else f"every {every}")
+        + (", global average pooling" if spec.get("global_pool") else "")
+        + (", batch norm" if spec.get("batchnorm") else "")
+        + f", {head}"
+    )
+
+
+def n_trainable(model: torch.nn.Module) -> int:
+    """The trainable parameters of a built (trained) net."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 # ---- results -------------------------------------------------------------------------------------------------
 
 
@@ -102,6 +133,8 @@ class Study:
     x: np.ndarray
     y: np.ndarray
     predictions: dict[str, np.ndarray]
+    recipe: dict = field(default_factory=dict)  # how the nets were trained, in the registry's setting keys
+    models: dict[str, str] = field(default_factory=dict)  # net label -> the net in words (`model_words`)
 
 
 @dataclass
@@ -126,6 +159,8 @@ class Pair:
     epochs: int
     n_params: dict[str, int]
     runs: dict[str, list[CnnRun]]
+    recipe: dict = field(default_factory=dict)  # how the nets were trained, in the registry's setting keys
+    models: dict[str, str] = field(default_factory=dict)  # "shallow"/"deep" -> the net in words
 
 
 @dataclass
@@ -178,24 +213,38 @@ def fit_studies(run) -> dict[str, Study]:
     out = {}
     for study, epochs in zip(STUDIES, cfg.sinc_epochs):
         split = data.function("sinc", n_train=cfg.n_points, n_test=500, domain=study.domain, device=run.device)
-        fits, preds = {}, {}
+        fits, preds, n_params = {}, {}, {}
         for name, spec in study.nets.items():
             fits[name] = []
             for seed in run.seeds:
                 model, fit = _fit(spec, split, seed, run, epochs, f"{study.report} {name} seed {seed}")
                 fits[name].append(fit)
+                n_params[name] = n_trainable(model)
                 if seed == run.seeds[0]:
                     with torch.no_grad():
                         preds[name] = model(split.x_train).cpu().numpy().ravel()
+        recipe = dict(
+            n_train=cfg.n_points,
+            n_test=500,
+            optimizer="adam",
+            lr=cfg.sinc_lr,
+            batch_size="full" if cfg.sinc_batch >= cfg.n_points else cfg.sinc_batch,
+            scheduler="constant",
+            epochs=epochs,
+            seeds=len(run.seeds),
+            measure="final training loss (MSE)",
+        )
         out[study.report] = Study(
             study.report,
             study.domain,
             epochs,
-            {n: models.spec_n_params(s) for n, s in study.nets.items()},
+            n_params,
             fits,
             split.x_train.cpu().numpy().ravel(),
             split.y_train.cpu().numpy().ravel(),
             preds,
+            recipe,
+            {n: model_words(s) for n, s in study.nets.items()},
         )
     return out
 
@@ -207,11 +256,11 @@ def fit_mnist(run) -> dict[str, Pair]:
     split = data.load("mnist", n_train=cfg.n_train_mnist, n_test=cfg.n_test_mnist, device=run.device)
     out = {}
     for (report, specs), epochs in zip(mnist_pairs().items(), cfg.mnist_epochs):
-        runs = {}
+        runs, n_params = {}, {}
         for name, spec in specs.items():
             runs[name] = []
             for seed in run.seeds:
-                _, h = models.trained(
+                model, h = models.trained(
                     spec,
                     split,
                     seed=seed,
@@ -233,7 +282,20 @@ def fit_mnist(run) -> dict[str, Pair]:
                         h["diverged_at_epoch"],
                     )
                 )
-        out[report] = Pair(report, epochs, {n: models.spec_n_params(s) for n, s in specs.items()}, runs)
+                n_params[name] = n_trainable(model)
+        recipe = dict(
+            data="MNIST",
+            n_train=len(split.y_train),
+            n_test=len(split.y_test),
+            optimizer="adam",
+            lr=cfg.mnist_lr,
+            batch_size=128,
+            scheduler="constant",
+            epochs=epochs,
+            seeds=len(run.seeds),
+        )
+        words = {n: model_words(s, conv_count_only=report == "002") for n, s in specs.items()}
+        out[report] = Pair(report, epochs, n_params, runs, recipe, words)
     return out
 
 

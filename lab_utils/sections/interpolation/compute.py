@@ -28,6 +28,7 @@ from ...core import cache, data, params, train
 from ...core.train import Convergence
 from ...probes import connectivity
 
+OPTIMIZER = "adam"  # both recipes of both reports' pairs (report 001: Adam; report 000 does not say)
 LARGE_SEED_OFFSET = 10_000  # the large-batch net of seed s starts from seed s + offset (another init and order)
 ENTROPY_IMAGES = 1000  # training images on which the mean softmax entropy is measured along BN paths
 
@@ -94,6 +95,7 @@ class Study:
     n_eval_train: int  # training images evaluated at every alpha
     scheduler: str  # "constant" (constant learning rate) or "cosine"
     pairs: list[Pair]
+    spec: dict = field(default_factory=dict)  # the net's spec (`models.build`)
 
     @property
     def seeds(self) -> list[int]:
@@ -160,7 +162,7 @@ def train_minimum(cfg, split: data.Split, spec: dict, role: str, seed: int, devi
         epochs=epochs,
         lr=lr,
         batch_size=bs,
-        optimizer="adam",
+        optimizer=OPTIMIZER,
         scheduler=cfg.scheduler,
         eval_train=False,
         record_final=True,
@@ -260,7 +262,7 @@ def run_study(
     cfg = run.cfg
     split = _load(cfg, dataset, run.device)
     spec = spec_for(cfg, dataset, batchnorm)
-    pairs = []
+    pairs, n_params = [], models.spec_n_params(spec)
     for s in run.seeds:
         s_large = s if cfg.same_init else s + LARGE_SEED_OFFSET
         net_s, small = train_minimum(cfg, split, spec, "small", s, run.device, epochs[0])
@@ -280,6 +282,7 @@ def run_study(
             device=run.device.type,
             entropy_images=ENTROPY_IMAGES,
         )
+        n_params = sum(p.numel() for p in net_s.parameters() if p.requires_grad)  # of the trained net
         paths, dist = evaluate_paths(cfg, split, spec, net_s, net_l, alphas, s, run.device, key)
         pairs.append(Pair(s, small, large, paths, dist))
     n_eval = min(cfg.n_eval_train, len(split.x_train))
@@ -288,13 +291,14 @@ def run_study(
         report,
         dataset,
         models.spec_label(spec),
-        models.spec_n_params(spec),
+        n_params,
         batchnorm,
         len(split.x_train),
         len(split.x_test),
         n_eval,
         cfg.scheduler,
         pairs,
+        spec,
     )
 
 

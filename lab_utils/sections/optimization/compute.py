@@ -1,7 +1,9 @@
 """02 optimization: the experiments, returning results dataclasses (no figures, no prose).
 
     sine_trajectories(cfg, seeds, device)    report 000: n_seeds runs of a depth x width MLP on sin(2 pi x)
-    mnist_trajectories(cfg, seeds, device)   reports 001 / 002: n_seeds runs of a small CNN on an MNIST subset
+    mnist_trajectories(cfg, seeds, device)   reports 001 / 002: mnist_seeds runs of a CNN (quick and full: report
+                                             001's DeepCNN) on MNIST images
+    at_epoch(tr, epoch)                      the same runs read at an earlier epoch (report 002's 8 of our 9)
     minimal_ratio(cfg, seed)                 reports 000 / 001: ratio_runs tiny tanh MLPs, trained, then solved to a
                                              critical point; its Hessian index and its sampling ratio
     run_all(run) -> Results                  all three
@@ -12,8 +14,9 @@ claim reads is full batch (the whole training set, eval mode), measured at each 
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -52,7 +55,15 @@ class Trajectories:
     ||theta_end - theta_0||^2; first_layer_early, rest_early: (R,) ||theta(t1) - theta(0)|| / ||theta_end -
     theta(0)|| of the first layer and of all other parameters, t1 the first snapshot after initialisation;
     test_metric: (R,) at the end (accuracy as a fraction for classifiers, MSE for regression); convergence: the
-    end point of every run judged by `train.convergence`."""
+    end point of every run judged by `train.convergence`.
+
+    spread: (R, S) a run's mean distance to the other runs at each snapshot; pair_ratio: (R, S) a run's mean over
+    the other runs j of |theta_i(t) - theta_j(t)|^2 / (|theta_i(0) - theta_j(0)|^2 + |d_i(t)|^2 + |d_j(t)|^2), d(t) =
+    theta(t) - theta(0): the squared separation at t over what it would be if the two runs' displacements were
+    independent of each other and of the starts (1 at initialisation; below 1 when the runs move towards a common
+    region, above 1 when they move apart); snapshot_test: (R, S) the test metric at the snapshots listed in
+    `test_epochs` (NaN elsewhere); recipe: the run's setting in the registry's keys (`references.setting`), built
+    from the config and the model actually built."""
 
     label: str
     model: str
@@ -78,6 +89,11 @@ class Trajectories:
     test_metric: np.ndarray
     test_metric_name: str
     convergence: list[train.Convergence]
+    spread: np.ndarray = None
+    pair_ratio: np.ndarray = None
+    snapshot_test: np.ndarray = None
+    grad_tol: float = math.nan
+    recipe: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,7 @@ class MinimalRatio:
     eigenvalues: np.ndarray
     sampling: np.ndarray
     solver_grad_norms: list[list[float]]
+    recipe: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,6 +157,36 @@ def mnist_spec(cfg) -> dict:
     return models.cnn_spec(
         "mnist", cfg.mnist_channels, 0, pool_every=cfg.mnist_pool_every, global_pool=cfg.mnist_global_pool
     )
+
+
+_EVERY = {1: "each convolution", 2: "every two", 3: "every three", 4: "every four"}
+
+
+def model_text(spec: dict) -> str:
+    """The architecture in words at the detail the reports state it (the registry's `model` key), from the spec:
+    "MLP, 2 hidden layers of 32 units" or "CNN, 3x3 convolutions 40-16-64-56-64-56, 2x2 max-pool after every two,
+    global average pooling" (a hidden layer in the head and batch norm are named when present)."""
+    if spec["kind"] == "mlp" and "depth" in spec:
+        return f"MLP, {spec['depth']} hidden layers of {spec['width']} units"
+    if spec["kind"] != "cnn":
+        return models.spec_label(spec)
+    k, every = spec["kernel"], spec["pool_every"]
+    out = (
+        f"CNN, {k}x{k} convolutions {'-'.join(map(str, spec['channels']))}, 2x2 max-pool after "
+        f"{_EVERY.get(every, f'every {every}')}"
+    )
+    if spec.get("global_pool"):
+        out += ", global average pooling"
+    if spec.get("hidden"):
+        out += f", a hidden layer of {spec['hidden']} units"
+    if spec.get("batchnorm"):
+        out += ", batch norm"
+    return out
+
+
+def model_text_of(tr: "Trajectories") -> str:
+    """The model of a trajectory experiment in words (its recipe's text, else its short label)."""
+    return tr.recipe.get("model", tr.model) if tr.recipe else tr.model
 
 
 def model_label(spec: dict) -> str:
@@ -174,6 +221,25 @@ def _mean_distance_to_others(points: torch.Tensor) -> np.ndarray:
     return (d.sum(1) / (len(points) - 1)).numpy()
 
 
+def pair_ratios(snaps: list[torch.Tensor]) -> np.ndarray:
+    """(R, S): per run and snapshot, the mean over the other runs of the squared separation over the separation
+    independent displacements would give (`Trajectories` docstring); NaN at a snapshot where the denominator is 0."""
+    R, S = len(snaps), len(snaps[0])
+    out = np.full((R, S), math.nan)
+    for t in range(S):
+        pts = torch.stack([s[t] for s in snaps])
+        d2 = torch.stack([(s[t] - s[0]).pow(2).sum() for s in snaps])
+        sep = torch.cdist(pts[None], pts[None])[0].pow(2)
+        start = torch.stack([s[0] for s in snaps])
+        sep0 = torch.cdist(start[None], start[None])[0].pow(2)
+        null = sep0 + d2[:, None] + d2[None, :]
+        for i in range(R):
+            j = [k for k in range(R) if k != i]
+            q = sep[i, j] / null[i, j]
+            out[i, t] = float(q.mean()) if bool((null[i, j] > 0).all()) else math.nan
+    return out
+
+
 def _early_fraction(snaps: torch.Tensor, sl) -> float:
     total = float(torch.linalg.vector_norm(snaps[-1, sl] - snaps[0, sl]))
     return float(torch.linalg.vector_norm(snaps[1, sl] - snaps[0, sl])) / total if total > 0 else math.nan
@@ -183,6 +249,29 @@ def _pca_view(snaps: list[torch.Tensor], sl) -> PCAView:
     joint = pca2(torch.cat([s[:, sl] for s in snaps]))
     per_run = np.mean([pca2(s[:, sl]).ratio for s in snaps], axis=0)
     return PCAView(joint.coords, joint.ratio, per_run)
+
+
+def trajectory_recipe(
+    spec: dict, n_params: int, n_train: int, n_test: int, data_name: str, n_seeds: int, fit: dict
+) -> dict:
+    """A trajectory experiment's setting in the registry's keys: the model in words (`model_text`), its parameter
+    count as built, the data and its sizes, the optimizer's recipe from the fit arguments, and the number of runs."""
+    return dict(
+        model=model_text(spec),
+        activation=spec.get("act", "relu"),
+        n_params=n_params,
+        data=data_name,
+        n_train=n_train,
+        n_test=n_test,
+        optimizer=fit.get("optimizer", "sgd"),
+        lr=fit["lr"],
+        batch_size=fit["batch_size"],
+        scheduler=fit.get("scheduler", "constant"),
+        epochs=fit["epochs"],
+        steps=fit["epochs"] * math.ceil(n_train / fit["batch_size"]),
+        seeds=n_seeds,
+        snapshot_every_epochs=fit.get("snapshot_every", 1),
+    )
 
 
 def trajectories(
@@ -195,10 +284,13 @@ def trajectories(
     loss_fn,
     grad_tol: float,
     test_metric_name: str,
+    data_name: str,
+    test_epochs: tuple = (),
     **fit_kwargs,
 ) -> Trajectories:
     """One run of `spec` per seed (`models.trained`, cached), weights snapshotted, then the full-batch loss and
-    gradient norm at every snapshot (cached as well: they cost a pass over the training set each)."""
+    gradient norm at every snapshot (cached as well: they cost a pass over the training set each), and the test
+    metric at the snapshots of `test_epochs`."""
     runs = []
     for s in seeds:
         _, hist = models.trained(
@@ -228,7 +320,18 @@ def trajectories(
             config,
             lambda snaps=snaps: dict(zip(("loss", "grad_norm"), _full_batch_series(spec, snaps, split, loss_fn))),
         )
-        runs.append((hist, snaps.double(), series))
+        epochs_at = list(hist["snapshot_epochs"])
+        wanted = sorted({e for e in test_epochs if e in epochs_at})
+        tested = cache.cached(
+            {**config, "kind": "02_snapshot_test", "epochs": wanted},
+            lambda snaps=snaps, wanted=wanted, epochs_at=epochs_at: {
+                e: _test_metric(spec, snaps[epochs_at.index(e)], split, loss_fn) for e in wanted
+            },
+        )
+        row = np.full(len(epochs_at), math.nan)
+        for e, v in tested.items():
+            row[epochs_at.index(int(e))] = v
+        runs.append((hist, snaps.double(), series, row))
     model = models.build(spec)
     fl = first_layer_slice(model)
     rest = torch.ones(params.n_trainable(model), dtype=torch.bool)
@@ -237,6 +340,9 @@ def trajectories(
     first_share = [float((s[-1, fl] - s[0, fl]).pow(2).sum() / (s[-1] - s[0]).pow(2).sum()) for s in snaps]
     hists = [r[0] for r in runs]
     metric = "test_acc" if test_metric_name == "test accuracy" else "test_loss"
+    n_params = params.n_trainable(model)
+    recipe = trajectory_recipe(spec, n_params, len(split.x_train), len(split.x_test), data_name, len(seeds), fit_kwargs)
+    spread = np.stack([_mean_distance_to_others(torch.stack([s[t] for s in snaps])) for t in range(len(snaps[0]))], 1)
     return Trajectories(
         label=label,
         model=model_label(spec),
@@ -244,7 +350,7 @@ def trajectories(
         seeds=list(seeds),
         snapshot_epochs=list(hists[0]["snapshot_epochs"]),
         steps_per_epoch=math.ceil(len(split.x_train) / fit_kwargs["batch_size"]),
-        n_params=params.n_trainable(model),
+        n_params=n_params,
         first_layer_params=fl.stop - fl.start,
         n_train=len(split.x_train),
         loss=np.array([r[2]["loss"] for r in runs]),
@@ -262,6 +368,57 @@ def trajectories(
         test_metric=np.array([train.final(h, metric) for h in hists], dtype=float),
         test_metric_name=test_metric_name,
         convergence=[train.convergence(h, grad_tol=grad_tol) for h in hists],
+        spread=spread,
+        pair_ratio=pair_ratios(snaps),
+        snapshot_test=np.array([r[3] for r in runs]),
+        grad_tol=grad_tol,
+        recipe=recipe,
+    )
+
+
+def _test_metric(spec: dict, flat: torch.Tensor, split: data.Split, loss_fn) -> float:
+    """The test accuracy (classifiers) or test loss of `build(spec)` at the flat weights `flat`."""
+    model = models.build(spec).to(split.x_test.device)
+    params.load_flat(model, flat)
+    loss, acc = train.evaluate(model, split.x_test, split.y_test, loss_fn)
+    return float(acc if acc is not None else loss)
+
+
+def at_epoch(tr: Trajectories, epoch: int) -> Trajectories:
+    """The runs of `tr` read at snapshot `epoch`: every per-snapshot series and the per-step series cut there, the
+    end spread, the pair ratio's last column, the test metric and the convergence record taken at that snapshot, and
+    the recipe's epochs and steps those of the cut. With a constant learning rate (Adam here) the weights at epoch
+    `epoch` of a longer run are those of a run of `epoch` epochs, so this is a run of that length. The PCA views and
+    the layer shares stay those of the whole run."""
+    if epoch not in tr.snapshot_epochs:
+        raise ValueError(f"no snapshot at epoch {epoch} (snapshots at {tr.snapshot_epochs})")
+    i = tr.snapshot_epochs.index(epoch)
+    if i == len(tr.snapshot_epochs) - 1:
+        return tr
+    cut = slice(0, i + 1)
+    steps = epoch * tr.steps_per_epoch
+    crit = tr.convergence[0].criterion if tr.convergence else ""
+    conv = [
+        train.Convergence(
+            float(tr.loss[r, i]), float(tr.grad_norm[r, i]), bool(tr.grad_norm[r, i] <= tr.grad_tol), crit
+        )
+        for r in range(len(tr.seeds))
+    ]
+    return dataclasses.replace(
+        tr,
+        snapshot_epochs=tr.snapshot_epochs[cut],
+        loss=tr.loss[:, cut],
+        grad_norm=tr.grad_norm[:, cut],
+        weight_norm=tr.weight_norm[:, cut],
+        step_loss=tr.step_loss[:, :steps],
+        step_grad_norm=tr.step_grad_norm[:, :steps],
+        end_spread=tr.spread[:, i] if tr.spread is not None else tr.end_spread,
+        spread=tr.spread[:, cut] if tr.spread is not None else None,
+        pair_ratio=tr.pair_ratio[:, cut] if tr.pair_ratio is not None else None,
+        snapshot_test=tr.snapshot_test[:, cut] if tr.snapshot_test is not None else None,
+        test_metric=tr.snapshot_test[:, i] if tr.snapshot_test is not None else tr.test_metric,
+        convergence=conv,
+        recipe={**tr.recipe, "epochs": epoch, "steps": steps} if tr.recipe else {},
     )
 
 
@@ -277,6 +434,7 @@ def sine_trajectories(cfg, seeds: list[int], device) -> Trajectories:
         loss_fn=F.mse_loss,
         grad_tol=cfg.grad_tol,
         test_metric_name="test MSE",
+        data_name="sin(2πx)",
         epochs=cfg.epochs,
         lr=cfg.lr,
         optimizer="adam",
@@ -286,8 +444,13 @@ def sine_trajectories(cfg, seeds: list[int], device) -> Trajectories:
     )
 
 
+EPOCHS_002 = 8  # report 002 trained 8 epochs: its claims are read at this snapshot of our runs (`at_epoch`)
+
+
 def mnist_trajectories(cfg, seeds: list[int], device) -> Trajectories:
-    """Reports 001 / 002: a small CNN on a fixed MNIST subset, Adam, snapshots every epoch."""
+    """Reports 001 / 002: the CNN of the profile (quick and full: report 001's DeepCNN) on a fixed MNIST subset,
+    Adam, snapshots every epoch, the first `mnist_seeds` of the run's seeds; the test metric at the end and at
+    report 002's epoch."""
     split = data.load("mnist", n_train=cfg.mnist_train, n_test=cfg.mnist_test, device=device)
     return trajectories(
         "MNIST CNN",
@@ -298,6 +461,8 @@ def mnist_trajectories(cfg, seeds: list[int], device) -> Trajectories:
         loss_fn=F.cross_entropy,
         grad_tol=cfg.mnist_grad_tol,
         test_metric_name="test accuracy",
+        data_name="MNIST",
+        test_epochs=(min(EPOCHS_002, cfg.mnist_epochs),),
         epochs=cfg.mnist_epochs,
         lr=cfg.mnist_lr,
         optimizer="adam",
@@ -335,6 +500,27 @@ RATIO_FIELDS = (
 )
 
 
+def ratio_recipe(cfg, n_params: int) -> dict:
+    """The minimal-ratio experiment's setting in the registry's keys, with how its minima are found and perturbed."""
+    return dict(
+        model=model_text(mlp_spec(2, cfg.ratio_width, "tanh")),
+        activation="tanh",
+        n_params=n_params,
+        data="sin(2πx)",
+        n_train=cfg.ratio_points,
+        optimizer="adam",
+        lr=cfg.ratio_lr,
+        weight_decay=cfg.weight_decay,
+        batch_size="full",
+        scheduler="cosine",
+        steps=cfg.ratio_steps,
+        seeds=cfg.ratio_runs,
+        neighbours=cfg.n_neighbours,
+        minima=f"Adam, then Newton's method to full-batch ‖∇L‖ ≤ {cfg.solver_tol:g}",
+        perturbation=f"a random direction at distance {cfg.radius:g} ‖θ‖",
+    )
+
+
 def minimal_ratio(cfg, seed: int) -> MinimalRatio:
     """ratio_runs 2 x ratio_width tanh MLPs on sin(2 pi x) (seeds seed, seed + 1, ...), on the CPU in float64 for
     the solver: full-batch Adam with L2 weight decay and a cosine schedule (one ensemble through `train.fit`), then
@@ -344,8 +530,11 @@ def minimal_ratio(cfg, seed: int) -> MinimalRatio:
     p = cache.cached(config, lambda: _minimal_ratio_payload(cfg, seed))
     split = sine_data(cfg.ratio_points, "cpu")
     n = lambda k: p[k].numpy()  # noqa: E731
+    spec = mlp_spec(2, cfg.ratio_width, "tanh")
+    recipe = ratio_recipe(cfg, int(p["eigenvalues"].shape[1]))
     return MinimalRatio(
-        model=model_label(mlp_spec(2, cfg.ratio_width, "tanh")),
+        recipe=recipe,
+        model=model_label(spec),
         seeds=list(range(seed, seed + cfg.ratio_runs)),
         n_params=int(p["eigenvalues"].shape[1]),
         n_points=cfg.ratio_points,
@@ -462,5 +651,5 @@ def kind_of_point(res: MinimalRatio) -> np.ndarray:
 def run_all(run) -> Results:
     cfg = run.cfg
     sine = sine_trajectories(cfg, run.seeds, run.device)
-    mnist = mnist_trajectories(cfg, run.seeds, run.device) if cfg.mnist else None
+    mnist = mnist_trajectories(cfg, run.seeds[: cfg.mnist_seeds], run.device) if cfg.mnist else None
     return Results(sine, mnist, minimal_ratio(cfg, run.seed))

@@ -71,7 +71,7 @@ def spreads(tr: Trajectories) -> plt.Figure:
     ax.set_xlabel("seed")
     ax.set_ylabel("mean distance to the other runs")
     ax.set_ylim(bottom=0)
-    ax.set_title(f"{tr.label}: do the runs end closer together?")
+    ax.set_title(f"{tr.label}: mean distance between runs, start and end")
     ax.legend()
     fig.tight_layout()
     return fig

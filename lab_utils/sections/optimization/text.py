@@ -32,6 +32,14 @@ STRONG = 0.5  # "no strong correlation": |Spearman rho| below 0.5
 NARROW = 0.05  # a "narrow band" of weight norms: (max - min) / mean at most 5 %
 SAME_PP = 1.0  # "similarly good": within 1 percentage point of the runs' median test accuracy
 FAR = 0.1  # the solver "went far" when it moved more than 10 % of |theta| from Adam's end point
+# "towards a similar region": the runs' squared separation at the end against what independent displacements from
+# the same starts would give (compute.pair_ratios). Holds when at most half of it is left, contradicted when more
+# than nine tenths is
+CLOSE, NOT_CLOSE = 0.5, 0.9
+TRAINED_ACC = 0.90  # an MNIST net counts as trained at >= 90 % test accuracy
+REPORT_ACC_001 = 0.98  # report 001: "98-99% test accuracy"
+TRAINED_FALL = 10.0  # a sine MLP counts as trained when its full-batch training MSE fell at least tenfold
+SNAPSHOT_EVERY_002 = 3  # report 002 saved the weights every 3 epochs
 
 
 # ---- shares and per-run values ----------------------------------------------------------------------------
@@ -54,8 +62,30 @@ def _share_verdict(iv: stats.Interval, above: float) -> str:
 
 
 def spread_log_ratio(tr: Trajectories) -> list[float | None]:
-    """Per run log10(end spread / start spread): below 0 when the run ends closer to the others than it started."""
+    """Per run log10(end spread / start spread): the runs' distances at the end against those at the start."""
     return _floats(np.log10(tr.end_spread / tr.start_spread))
+
+
+def pair_log_ratio(tr: Trajectories) -> list[float | None]:
+    """Per run log10 of the pair ratio at the last snapshot (`compute.pair_ratios`): below 0 when the runs end
+    closer together than independent displacements from their starts would leave them, above 0 when farther."""
+    return _floats(np.log10(tr.pair_ratio[:, -1]))
+
+
+def binned_steps(a: np.ndarray, steps_per_epoch: int) -> np.ndarray:
+    """(R, B) means of a per-step series (R, T) over each epoch's steps (over bins of T // 8 steps when the run has
+    fewer than 4 epochs)."""
+    T = a.shape[1]
+    size = steps_per_epoch if T // max(steps_per_epoch, 1) >= 4 else max(1, T // 8)
+    B = T // size
+    return a[:, : B * size].reshape(a.shape[0], B, size).mean(2)
+
+
+def step_loss_grad_spearman(tr: Trajectories) -> list[float | None]:
+    """Per run Spearman rho between the minibatch loss and the minibatch gradient norm of every iteration (the
+    series the reports plotted), each averaged over the steps of an epoch (`binned_steps`)."""
+    L, G = binned_steps(tr.step_loss, tr.steps_per_epoch), binned_steps(tr.step_grad_norm, tr.steps_per_epoch)
+    return [stats.correlation(L[i], G[i], "spearman").r for i in range(len(tr.seeds))]
 
 
 def loss_grad_spearman(tr: Trajectories) -> list[float | None]:
@@ -80,9 +110,18 @@ def sawtooth_jump(tr: Trajectories) -> list[float | None]:
     return out
 
 
+def band_snapshots(tr: Trajectories) -> tuple[list[int], int]:
+    """The snapshots report 002's band is read on: every SNAPSHOT_EVERY_002 epochs after initialisation (all after
+    initialisation when that leaves fewer than two), and the spacing used."""
+    idx = [i for i, e in enumerate(tr.snapshot_epochs) if e > 0 and e % SNAPSHOT_EVERY_002 == 0]
+    if len(idx) >= 2:
+        return idx, SNAPSHOT_EVERY_002
+    return list(range(1, len(tr.snapshot_epochs))), tr.snapshot_epochs[1] - tr.snapshot_epochs[0]
+
+
 def band_width(tr: Trajectories) -> list[float]:
-    """Per run (max - min) / mean of the weight norm over the snapshots after initialisation."""
-    w = tr.weight_norm[:, 1:]
+    """Per run (max - min) / mean of the weight norm over the band's snapshots (`band_snapshots`)."""
+    w = tr.weight_norm[:, band_snapshots(tr)[0]]
     return [float(v) for v in (w.max(1) - w.min(1)) / w.mean(1)]
 
 
@@ -107,25 +146,88 @@ def low_loss(res: MinimalRatio) -> np.ndarray:
     return res.mse <= compute.low_loss_line(res)
 
 
+# ---- our settings and the preconditions ------------------------------------------------------------------
+
+
+def ours(tr: Trajectories | MinimalRatio, **measure) -> dict:
+    """Our setting for a claim: the run's recipe (built from the config and the model trained) and the keys of the
+    claim's measure as this check reads them."""
+    return {**tr.recipe, **measure}
+
+
+def trained_sine(tr: Trajectories) -> claims_mod.Precondition:
+    fall = fall_factor(tr.loss)
+    k = int((fall >= TRAINED_FALL).sum())
+    return claims_mod.Precondition(
+        f"every run trained: its full-batch training loss fell at least {TRAINED_FALL:g}-fold from initialisation",
+        k == len(fall),
+        f"{k} of {len(fall)} runs; falls ×{values(fall, 3)}",
+    )
+
+
+def accuracy_level(tr: Trajectories, level: float, what: str, median: bool = False) -> claims_mod.Precondition:
+    """Every run's (or the median run's) test accuracy at least `level`."""
+    acc = np.asarray(tr.test_metric, dtype=float)
+    ok = bool(np.nanmedian(acc) >= level) if median else bool(np.all(acc >= level))
+    return claims_mod.Precondition(
+        f"{'the median run' if median else 'every run'} {what}: test accuracy ≥ {level:.0%}",
+        ok,
+        f"test accuracy {values(100 * acc, 3)} %",
+    )
+
+
+def trained_mnist(tr: Trajectories) -> claims_mod.Precondition:
+    return accuracy_level(tr, TRAINED_ACC, "trained")
+
+
+def at_002(res: Results) -> Trajectories:
+    """The MNIST runs read at report 002's epoch (or at the end of a shorter run)."""
+    tr = res.mnist
+    return compute.at_epoch(tr, max(e for e in tr.snapshot_epochs if e <= compute.EPOCHS_002))
+
+
 # ---- claim checks: the sine MLP (report 000) --------------------------------------------------------------
 
 
-def _spread_check(claim_id: str, tr: Trajectories, reproduced: dict | None = None, **extra) -> ClaimCheck:
-    lr = spread_log_ratio(tr)
-    iv = stats.mean_interval(lr)
+def region_verdict(iv: stats.Interval) -> str:
+    """Holds when the interval of the mean log10 pair ratio lies below log10 CLOSE, contradicted when it lies
+    above log10 NOT_CLOSE, undecided otherwise (also when it is not defined)."""
+    if not iv.n or not math.isfinite(iv.lo) or not math.isfinite(iv.hi):
+        return stats.UNDECIDED
+    if stats.direction_verdict(iv, -1, math.log10(CLOSE)) == stats.HOLDS:
+        return stats.HOLDS
+    if stats.direction_verdict(iv, +1, math.log10(NOT_CLOSE)) == stats.HOLDS:
+        return stats.CONTRADICTED
+    return stats.UNDECIDED
+
+
+REGION_RULE = (
+    "two-sided: per run, the mean over the other runs of its squared distance to them at the end divided by what "
+    "independent displacements from the same starts would give (|θᵢ(0) − θⱼ(0)|² + |dᵢ|² + |dⱼ|², d = θ_end − θ(0)); "
+    f"holds when the 95 % interval of the mean of log10 of that ratio lies below log10 {CLOSE:g} (the moves removed "
+    f"at least half of the separation independent moves would leave), contradicted when it lies above log10 "
+    f"{NOT_CLOSE:g} (they removed less than a tenth), undecided otherwise (the runs share partners, so the "
+    "interval is if anything too narrow)"
+)
+
+
+def _spread_check(
+    claim_id: str, tr: Trajectories, setting: dict, precondition, reproduced: dict | None = None, **extra
+) -> ClaimCheck:
+    lq = pair_log_ratio(tr)
+    iv = stats.mean_interval(lq)
     return claims_mod.check(
         claim_id,
-        stats.direction_verdict(iv, -1),
-        rule="direction: holds when the 95 % interval of the mean over runs of log10(end spread / start spread) lies "
-        "below 0 (the runs end closer together than they started), contradicted when it lies above 0; a run's "
-        "spread is its mean distance in weight space to the other runs (the runs share partners, so the "
-        "interval is if anything too narrow)",
-        ours=f"log10(end / start spread) {iv.text()}: spreads ×{10**iv.mean:.3g} on average "
-        f"(start {num(float(tr.start_spread.mean()))}, end {num(float(tr.end_spread.mean()))}; "
-        f"‖θ_end‖ ≈ {num(float(tr.weight_norm[:, -1].mean()))})",
+        region_verdict(iv),
+        rule=REGION_RULE,
+        ours=f"ratio ×{10**iv.mean:.3g} on average (log10 {iv.text()}); mean distance between runs "
+        f"{num(float(tr.start_spread.mean()))} at the start, {num(float(tr.end_spread.mean()))} at the end "
+        f"(‖θ_end‖ ≈ {num(float(tr.weight_norm[:, -1].mean()))}); {len(tr.seeds)} runs",
         reproduced=reproduced,
-        log10_spread_ratio=iv,
-        per_run=lr,
+        setting=setting,
+        precondition=precondition,
+        log10_pair_ratio=iv,
+        per_run=lq,
         start_spread=tr.start_spread,
         end_spread=tr.end_spread,
         converged=converged_count(tr),
@@ -133,26 +235,39 @@ def _spread_check(claim_id: str, tr: Trajectories, reproduced: dict | None = Non
     )
 
 
-def _falls_check(claim_id: str, tr: Trajectories) -> ClaimCheck:
-    rho = loss_grad_spearman(tr)
+def _falls_check(claim_id: str, tr: Trajectories, precondition=None) -> ClaimCheck:
+    """Reports 001 and 002 speak of nets that approach convergence (98-99 % test accuracy): on MNIST the check
+    presumes a trained net, since a few dozen steps of a classifier from initialisation are the phase in which its
+    gradient norm grows while the loss falls."""
+    rho = step_loss_grad_spearman(tr)
     iv = stats.mean_interval(rho)
+    fb = stats.mean_interval(loss_grad_spearman(tr))
     lf, gf = fall_factor(tr.loss), fall_factor(tr.grad_norm)
+    gs = binned_steps(tr.step_grad_norm, tr.steps_per_epoch)
     return claims_mod.check(
         claim_id,
         stats.direction_verdict(iv, +1),
-        rule="direction: holds when the 95 % interval of the per-seed Spearman ρ between the full-batch training loss "
-        "and the full-batch gradient norm over the snapshots lies above 0, contradicted when it lies below 0",
-        ours=f"ρ {iv.text()}; from initialisation to the end the loss fell ×{num(float(np.median(lf)), 3)} and ‖∇L‖ "
-        f"×{num(float(np.median(gf)), 3)} (medians over {len(tr.seeds)} seeds, full batch)",
+        rule="direction: holds when the 95 % interval of the per-seed Spearman ρ between the minibatch loss and the "
+        "minibatch gradient norm of every iteration, each averaged over an epoch's steps, lies above 0, "
+        "contradicted when it lies below 0",
+        ours=f"ρ {iv.text()} over {gs.shape[1]} epoch means of {tr.step_loss.shape[1]} iterations; the minibatch "
+        f"‖∇L‖ went from {num(float(np.median(gs[:, 0])), 3)} (first epoch) to {num(float(np.median(gs[:, -1])), 3)} "
+        f"(last), medians over {len(tr.seeds)} seeds. Full batch at the snapshots: ρ {fb.text()}, loss ×"
+        f"{num(float(np.median(1 / lf)), 3)} and ‖∇L‖ ×{num(float(np.median(1 / gf)), 3)} from initialisation to "
+        f"the end",
+        setting=ours(tr, grad_norm_every="iteration"),
+        precondition=precondition,
         spearman=iv,
         per_seed=rho,
+        spearman_full_batch=fb,
         loss_fall=lf,
         grad_norm_fall=gf,
     )
 
 
 def check_common_region(res: Results) -> ClaimCheck:
-    return _spread_check("000.trajectories.common_region", res.sine)
+    tr = res.sine
+    return _spread_check("000.trajectories.common_region", tr, ours(tr), trained_sine(tr))
 
 
 def check_gradient_000(res: Results) -> ClaimCheck:
@@ -163,10 +278,13 @@ def check_gradient_000(res: Results) -> ClaimCheck:
 
 
 def check_end_clustering(res: Results) -> ClaimCheck:
-    acc = 100 * res.mnist.test_metric
+    tr = res.mnist
+    acc = 100 * tr.test_metric
     return _spread_check(
         "001.trajectories.end_clustering",
-        res.mnist,
+        tr,
+        ours(tr),
+        accuracy_level(tr, REPORT_ACC_001, "reached the report's accuracy", median=True),
         test_acc_percent=acc,
         reproduced={"test_acc_low": float(acc.min()), "test_acc_high": float(acc.max())},
     )
@@ -184,6 +302,8 @@ def check_later_layers(res: Results) -> ClaimCheck:
         "contradicted when it lies above 0",
         ours=f"layer 1 holds {pct(tr.first_layer_params / tr.n_params)} of the parameters and "
         f"{pct(float(np.mean(tr.first_layer_share)))} of the squared displacement (mean); log10 ratio {iv.text()}",
+        setting=ours(tr),
+        precondition=trained_mnist(tr),
         per_seed=ex,
         first_layer_share=tr.first_layer_share,
         param_share=tr.first_layer_params / tr.n_params,
@@ -202,6 +322,8 @@ def check_early_layers(res: Results) -> ClaimCheck:
         f"contradicted when it lies below 0",
         ours=f"at epoch {e}: layer 1 {values(tr.first_layer_early, 2)}, the rest {values(tr.rest_early, 2)}; "
         f"difference {iv.text()}",
+        setting=ours(tr),
+        precondition=trained_mnist(tr),
         difference=iv,
         first_layer=tr.first_layer_early,
         rest=tr.rest_early,
@@ -209,11 +331,11 @@ def check_early_layers(res: Results) -> ClaimCheck:
 
 
 def check_gradient_001(res: Results) -> ClaimCheck:
-    return _falls_check("001.gradient.falls_with_loss", res.mnist)
+    return _falls_check("001.gradient.falls_with_loss", res.mnist, trained_mnist(res.mnist))
 
 
 def check_distinct_good(res: Results) -> ClaimCheck:
-    tr = res.mnist
+    tr = at_002(res)
     acc = 100 * tr.test_metric
     flags = [bool(abs(a - np.median(acc)) <= SAME_PP) for a in acc]
     rel = tr.end_spread / tr.weight_norm[:, -1]
@@ -224,7 +346,10 @@ def check_distinct_good(res: Results) -> ClaimCheck:
         f"(their end points being distinct in weight space), contradicted when none does, undecided otherwise",
         ours=f"test accuracy {values(acc, 4)} % (median {np.median(acc):.2f} %, {sum(flags)}/{len(flags)} within "
         f"±{SAME_PP:g} pp); end points {num(float(rel.mean()), 2)} × ‖θ‖ apart on average; "
-        f"{converged_count(tr)}/{len(tr.seeds)} end points converged ({tr.convergence[0].criterion})",
+        f"{converged_count(tr)}/{len(tr.seeds)} end points converged ({tr.convergence[0].criterion}); at epoch "
+        f"{tr.snapshot_epochs[-1]}",
+        setting=ours(tr),
+        precondition=trained_mnist(tr),
         within=flags,
         test_acc_percent=acc,
         end_spread_relative=rel,
@@ -233,11 +358,12 @@ def check_distinct_good(res: Results) -> ClaimCheck:
 
 
 def check_gradient_002(res: Results) -> ClaimCheck:
-    return _falls_check("002.gradient.falls_with_loss", res.mnist)
+    tr = at_002(res)
+    return _falls_check("002.gradient.falls_with_loss", tr, trained_mnist(tr))
 
 
 def check_sawtooth(res: Results) -> ClaimCheck:
-    tr = res.mnist
+    tr = at_002(res)
     j = sawtooth_jump(tr)
     iv = stats.mean_interval(j)
     return claims_mod.check(
@@ -246,29 +372,33 @@ def check_sawtooth(res: Results) -> ClaimCheck:
         rule="direction: holds when the 95 % interval of the per-seed mean jump of log10 ‖∇L‖ (minibatch) from the "
         "last tenth of an epoch's steps to the first tenth of the next lies above 0, contradicted when below 0",
         ours=f"jump {iv.text()} (log10 units; ×{10**iv.mean:.3g}), {tr.steps_per_epoch} steps per epoch, reshuffled "
-        f"every epoch",
+        f"every epoch; epochs 1–{tr.snapshot_epochs[-1]}",
+        setting=ours(tr, grad_norm_every="iteration"),
         jump=iv,
         per_seed=j,
     )
 
 
 def check_narrow_band(res: Results) -> ClaimCheck:
-    tr = res.mnist
+    tr = at_002(res)
+    idx, every = band_snapshots(tr)
     w = band_width(tr)
     iv = stats.mean_interval(w)
     ref = claim("002.weight_norm.narrow_band").numbers
     ref_width = (ref["norm_high"] - ref["norm_low"]) / ((ref["norm_high"] + ref["norm_low"]) / 2)
-    lo, hi = tr.weight_norm[:, 1:].min(1), tr.weight_norm[:, 1:].max(1)
+    lo, hi = tr.weight_norm[:, idx].min(1), tr.weight_norm[:, idx].max(1)
     return claims_mod.check(
         "002.weight_norm.narrow_band",
         stats.direction_verdict(iv, -1, NARROW),
         rule=f"direction: holds when the 95 % interval of the per-seed relative width (max − min) / mean of ‖θ‖ over "
-        f"the snapshots after initialisation lies below {NARROW:.0%} (the report's band is {ref_width:.1%} "
-        f"wide), contradicted when it lies above",
+        f"the snapshots every {SNAPSHOT_EVERY_002} epochs after initialisation lies below {NARROW:.0%} (the report's "
+        f"band is {ref_width:.1%} wide), contradicted when it lies above",
         ours=f"relative width {iv.text()}; ‖θ‖ from {num(float(lo.mean()))} to {num(float(hi.mean()))} (means over "
-        f"seeds), training loss at those snapshots {num(float(tr.loss[:, 1:].min()))}–"
-        f"{num(float(tr.loss[:, 1:].max()))}",
+        f"seeds) at epochs {', '.join(str(tr.snapshot_epochs[i]) for i in idx)}, training loss there "
+        f"{num(float(tr.loss[:, idx].min()))}–{num(float(tr.loss[:, idx].max()))}",
         reproduced={"norm_low": float(lo.mean()), "norm_high": float(hi.mean())},
+        setting=ours(tr, snapshot_every_epochs=every),
+        precondition=trained_mnist(tr),
         width=iv,
         per_seed=w,
     )
@@ -301,6 +431,7 @@ def check_mostly_one(res: Results) -> ClaimCheck:
         ours=f"{_share(k, n, iv)}; {_conv(r)}; sampling ratio 1.0 at {int((r.sampling[ok] == 1).sum())}, strict "
         f"minimum at {int((kinds(r)[ok] == 'minimum').sum())}",
         reproduced={"ratio": float(np.median(r.sampling[ok])) if n else None},
+        setting=ours(r),
         share=iv,
         k=k,
         n=n,
@@ -330,6 +461,7 @@ def check_no_correlation(res: Results) -> ClaimCheck:
         ours=f"ρ {iv.text(digits=2) if iv.n else 'undefined'}; with the Hessian ratio ρ = {num(ch.r, 2)} (n = {ch.n}); "
         f"{_conv(r)}.{why}",
         spearman_sampling=iv,
+        setting=ours(r),
         spearman_hessian=ch,
         distinct_ratios=constant,
     )
@@ -351,6 +483,7 @@ def check_mostly_high(res: Results) -> ClaimCheck:
         f"{num(float(r.mse[ok].max()), 3)}"
         if n
         else f"no converged run; {_conv(r)}",
+        setting=ours(r),
         share=iv,
         k=k,
         n=n,
@@ -376,6 +509,7 @@ def check_minima_differ(res: Results) -> ClaimCheck:
         ours=f"{_share(k, n, iv)} of the strict minima; best MSE {num(best, 3)}, worst "
         f"{num(float(r.mse[mins].max()), 3) if n else '–'}; distinct minima (MSE to 3 digits) "
         f"{len(np.unique(np.round(np.log10(r.mse[mins]), 3))) if n else 0}",
+        setting=ours(r),
         share=iv,
         k=k,
         n=n,
@@ -429,8 +563,11 @@ def setting(res: Results) -> str:
     )
     if m is not None:
         out += (
-            f"; the same seeds of a {m.model} ({m.n_params:,} parameters) on {m.n_train:,} MNIST images, "
-            f"{m.snapshot_epochs[-1]} epochs, weights every epoch"
+            f"; seeds {', '.join(map(str, m.seeds))} of a {compute.model_text_of(m)} ({m.n_params:,} parameters) on "
+            f"{m.n_train:,} MNIST images (test accuracy on {m.recipe.get('n_test', '?'):,}), Adam at lr "
+            f"{m.recipe.get('lr', math.nan):g}, batch {m.recipe.get('batch_size', '?')}, {m.snapshot_epochs[-1]} "
+            f"epochs ({m.steps_per_epoch} steps each), weights every epoch; report 002's claims are read at epoch "
+            f"{min(compute.EPOCHS_002, m.snapshot_epochs[-1])} of the same runs"
         )
     out += (
         f". Minimal ratio: {len(r.seeds)} runs of a {r.model} ({r.n_params} parameters) on {r.n_points} points, "
@@ -441,7 +578,7 @@ def setting(res: Results) -> str:
 
 def trajectories_text(tr: Trajectories) -> str:
     w, f = tr.whole, tr.first_layer
-    lr = stats.mean_interval(spread_log_ratio(tr))
+    lq = stats.mean_interval(pair_log_ratio(tr))
     return (
         f"**PCA, {tr.label}.** In the joint PCA of all {len(tr.seeds)} runs the two plotted axes keep "
         f"**{pct(float(w.ratio.sum()), 1)}** of the variance of the whole weight vector ({pct(float(w.ratio[0]), 1)} + "
@@ -455,12 +592,16 @@ def trajectories_text(tr: Trajectories) -> str:
             else "Two axes keep most of the variance here, so the plane is a fair summary. "
         )
         + f"In weight space a run starts on average {num(float(tr.start_spread.mean()))} from the others and ends "
-        f"{num(float(tr.end_spread.mean()))} from them (log10 ratio {lr.text()}): the runs "
+        f"{num(float(tr.end_spread.mean()))} from them. Independent runs start apart and each moves on its own, so "
+        f"the end distance is compared with what independent displacements of the same lengths from the same starts "
+        f"would leave: the squared end distance is ×{10**lq.mean:.3g} of that on average (log10 {lq.text()}), so "
+        f"the runs "
         + {
-            stats.HOLDS: "end closer together than they started.",
-            stats.CONTRADICTED: "end farther apart than they started.",
-            stats.UNDECIDED: "end neither clearly closer together nor clearly farther apart than they started.",
-        }[stats.direction_verdict(lr, -1)]
+            stats.HOLDS: "moved towards a common region: their displacements removed at least half of that separation.",
+            stats.CONTRADICTED: "did not move towards a common region: they end about as far apart as "
+            "independent moves would leave them, or farther.",
+            stats.UNDECIDED: "neither clearly moved towards a common region nor clearly moved independently.",
+        }[region_verdict(lq)]
     )
 
 
@@ -469,13 +610,15 @@ def gradient_text(tr: Trajectories) -> str:
     lf, gf = fall_factor(tr.loss), fall_factor(tr.grad_norm)
     peak = tr.grad_norm.argmax(1)
     jump = stats.mean_interval(sawtooth_jump(tr))
+    srho = stats.mean_interval(step_loss_grad_spearman(tr))
     return (
         f"**Gradient norm, {tr.label}.** Full batch, at every snapshot, per seed: the training {tr.loss_name} fell "
         f"×{num(float(np.median(lf)), 3)} from initialisation to the end and ‖∇L‖ ×{num(float(np.median(gf)), 3)} "
         f"(medians over {len(tr.seeds)} seeds); ‖∇L‖ peaked at epoch "
         f"{', '.join(str(tr.snapshot_epochs[i]) for i in peak)}. Spearman ρ(loss, ‖∇L‖) over the snapshots, "
-        f"per seed: {rho.text()}. The minibatch norm at every step is noisier; its mean jump from the end of one "
-        f"epoch to the start of the next is {jump.text()} in log10 units. At the end the full-batch ‖∇L‖ is "
+        f"per seed: {rho.text()}. The minibatch norm at every step is noisier; averaged over each epoch's steps its "
+        f"Spearman ρ with the minibatch loss is {srho.text()} (the gradient claims are judged on this series), and "
+        f"its mean jump from the end of one epoch to the start of the next is {jump.text()} in log10 units. At the end the full-batch ‖∇L‖ is "
         f"{values(tr.grad_norm[:, -1])}: {converged_count(tr)}/{len(tr.seeds)} end points pass "
         f"{tr.convergence[0].criterion}"
         + (

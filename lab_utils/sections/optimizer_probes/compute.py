@@ -38,6 +38,8 @@ OPTIMIZERS = ("SGD", "SGD+momentum", "AdamW")
 PAIRS = (("SGD", "SGD+momentum"), ("SGD+momentum", "AdamW"), ("AdamW", "SGD"))
 CONTROL_PAIR = ("SGD", "SGD+momentum")  # the control: both trained from SGD's initialisation and order
 SEED_STRIDE = 1000  # optimizer i of seed s starts from torch seed s + SEED_STRIDE * i
+LANCZOS_K = 3  # the top Hessian eigenvalues by Lanczos (report 004: "--k 3")
+KEY = {"SGD": "sgd", "SGD+momentum": "sgd_momentum", "AdamW": "adamw"}  # the setting keys' suffixes
 
 
 def model_seed(seed: int, optimizer: str, control: bool = False) -> int:
@@ -47,6 +49,11 @@ def model_seed(seed: int, optimizer: str, control: bool = False) -> int:
 
 def cnn_spec(cfg) -> dict:
     return models.cnn_spec("cifar10", cfg.channels, cfg.hidden, batchnorm=cfg.batchnorm)
+
+
+def model_text(cfg) -> str:
+    """The CNN in words, at the detail report 004 gives its own ("3 conv layers, 64 base filters")."""
+    return f"CNN, {len(cfg.channels)} conv layers, {cfg.channels[0]} base filters"
 
 
 def optimizer_settings(cfg) -> dict[str, dict]:
@@ -124,7 +131,8 @@ def train_minima(run, split: data.Split) -> Minima:
     spec = cnn_spec(cfg)
     settings = optimizer_settings(cfg)
     out = Minima([])
-    runs = [(opt, s, False) for s in run.seeds for opt in OPTIMIZERS] + [(CONTROL_PAIR[1], s, True) for s in run.seeds]
+    runs = [(opt, s, False) for s in run.seeds for opt in OPTIMIZERS]
+    runs += [(CONTROL_PAIR[1], s, True) for s in run.seeds] if cfg.control else []
     for opt, s, control in runs:
         ms = model_seed(s, opt, control)
         fit = dict(eval_train=False, record_final=True, **settings[opt])
@@ -201,6 +209,12 @@ class Curvature:
         return abs(self.lambda_min) > self.lambda_err
 
     @property
+    def sign_resolved(self) -> bool:
+        """The sign of lambda_min is known: it lies below -lambda_err (the smallest Ritz value bounds the smallest
+        eigenvalue from above, so this holds converged or not), or the run converged and it lies above lambda_err."""
+        return self.lambda_min < -self.lambda_err or (self.converged and self.lambda_min > self.lambda_err)
+
+    @property
     def condition_extremes(self) -> float | None:
         """kappa = lambda_max / |lambda_min| (`probes.condition_extremes`); None when lambda_min is not resolved
         from zero."""
@@ -224,7 +238,7 @@ def _probe_one(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg, seed: in
         model,
         F.cross_entropy,
         (x, y),
-        k=3,
+        k=LANCZOS_K,
         which="largest",
         tol=cfg.lanczos_tol,
         max_iter=cfg.lanczos_iter,
@@ -450,7 +464,8 @@ def connect_minima(run, split: data.Split, minima: Minima) -> list[Path]:
     """Per seed: the line, NEB and Bezier paths of report 004's three ordered pairs, then the line and NEB of the
     control pair (both runs from one start). Cached per pair."""
     cfg = run.cfg
-    jobs = [(a, b, s, False) for s in run.seeds for a, b in PAIRS] + [(*CONTROL_PAIR, s, True) for s in run.seeds]
+    jobs = [(a, b, s, False) for s in run.seeds for a, b in PAIRS]
+    jobs += [(*CONTROL_PAIR, s, True) for s in run.seeds] if cfg.control else []
     out = []
     for a, b, s, control in jobs:
         ka, kb = (a, s, False), (b, s, control)
@@ -577,6 +592,7 @@ class Results:
     curvature: list[Curvature]
     paths: list[Path]
     subspace: list[Subspace]
+    setting: dict = field(default_factory=dict)  # ours, in the claim registry's keys (`recipe`)
 
 
 SETTING_KEYS = (
@@ -615,6 +631,47 @@ def settings(run) -> dict:
     return out
 
 
+def recipe(cfg, n_params: int, n_train: int, n_seeds: int, steps: int | None = None) -> dict:
+    """Our setting in the claim registry's keys (`references.setting`; report 004's in
+    `references.optimizer_probes`): the model in words (`model_text`) and its trainable parameter count
+    `n_params` (of the model actually trained), the `n_train` images trained on, each optimizer as configured
+    (`optimizer_settings`; keys suffixed _sgd, _sgd_momentum, _adamw), the number of seeds, and the probes'
+    settings report 004 states (Lanczos k, points on the line, NEB nodes, the subspace dimension its claim reads)."""
+    opts = optimizer_settings(cfg)
+    out = dict(
+        model=model_text(cfg),
+        n_params=int(n_params),
+        data="CIFAR-10",
+        n_train=int(n_train),
+        n_test=int(cfg.n_test),
+        optimizer=tuple(opts[o]["optimizer"] for o in OPTIMIZERS),
+    )
+    for o in OPTIMIZERS:
+        out[f"lr_{KEY[o]}"] = opts[o]["lr"]
+        if opts[o]["optimizer"] == "sgd":
+            out[f"momentum_{KEY[o]}"] = opts[o].get("momentum", 0.0)
+        out[f"weight_decay_{KEY[o]}"] = opts[o]["weight_decay"]
+    out.update(batch_size=cfg.batch_size, scheduler=cfg.scheduler, epochs=cfg.epochs)
+    if steps is not None:
+        out["steps"] = int(steps)
+    out.update(
+        seeds=int(n_seeds),
+        lanczos_k=LANCZOS_K,
+        path_points=cfg.path_points,
+        neb_nodes=cfg.neb_nodes,
+        subspace_dims=tuple(sorted(cfg.sub_dims)),
+        subspace_n_train=int(cfg.sub_n_train),
+    )
+    return out
+
+
 def results(run, minima: Minima, curvature: list[Curvature], paths: list[Path], subspaces: list[Subspace]) -> Results:
-    """Bundle the parts with the run's seeds and settings."""
-    return Results(list(run.seeds), settings(run), list(minima.endpoints), curvature, paths, subspaces)
+    """Bundle the parts with the run's seeds, settings and our setting in the registry's keys (`recipe`, the
+    parameter count of a trained model)."""
+    model = next(iter(minima.models.values()))
+    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    main = [e for e in minima.endpoints if not e.control]
+    steps = main[0].steps if main and all(e.steps == main[0].steps for e in main) else None
+    n_train = minima.configs[next(iter(minima.configs))]["data"]["n_train"]
+    ours = recipe(run.cfg, n_params, n_train, len(run.seeds), steps)
+    return Results(list(run.seeds), settings(run), list(minima.endpoints), curvature, paths, subspaces, ours)

@@ -26,6 +26,7 @@ BARRIER_MARGIN = 0.1  # loss units: a barrier counts as one when it exceeds this
 NEAR_END = 0.1  # |alpha_min| <= NEAR_END: the line's minimum sits at its start
 NEAR_CHANCE = 0.10  # accuracy within 10 points of chance counts as "near chance"
 NEAR_ZERO = 0.05  # spectral mass within +- 5 % of lambda_max around 0 counts as "the bulk"
+TRAINED_MARGIN = 0.05  # an end point trained beyond chance: test accuracy above chance + 5 points
 REF = {"SGD": "sgd", "SGD+momentum": "sgd_momentum", "AdamW": "adamw"}
 PAIR_REF = {
     ("SGD", "SGD+momentum"): "sgd_to_sgd_momentum",
@@ -115,6 +116,57 @@ def _minima_note(res: Results) -> str:
     return f" ({len(bad)} of {sum(not e.control for e in res.endpoints)} end points not converged: read with care)"
 
 
+def ours(res: Results, **over) -> dict:
+    """Our setting of a claim: the run's (`compute.recipe`) with the claim's own keys over it."""
+    return {**res.setting, **over}
+
+
+def signs_resolved(res: Results) -> claim_checks.Precondition:
+    """The sign of every end point's λmin is known (`Curvature.sign_resolved`), at all three optimizers of every
+    seed."""
+    cv = [c for c in res.curvature if c.seed in res.seeds]
+    n_ok = sum(c.sign_resolved for c in cv)
+    want = len(OPTIMIZERS) * len(res.seeds)
+    return claim_checks.Precondition(
+        "the sign of λmin resolved at every end point (λmin below minus its Lanczos error bound, or above it "
+        "with the Lanczos run converged)",
+        len(cv) == want and n_ok == want,
+        f"resolved at {n_ok} of {want} end points",
+    )
+
+
+def trained(res: Results) -> claim_checks.Precondition:
+    """Every end point (no control) trained beyond chance: its test accuracy above chance + TRAINED_MARGIN."""
+    main = [e for e in res.endpoints if not e.control and e.seed in res.seeds]
+    bar = CHANCE_ACCURACY + TRAINED_MARGIN
+    ok = [e.final_acc is not None and e.final_acc > bar for e in main]
+    want = len(OPTIMIZERS) * len(res.seeds)
+    return claim_checks.Precondition(
+        f"every end point trained beyond chance (test accuracy above {100 * bar:.0f} %)",
+        len(main) == want and all(ok),
+        f"{sum(ok)} of {want} end points above it",
+    )
+
+
+def grid_reaches_half(res: Results) -> claim_checks.Precondition:
+    """The subspace grid reaches half the parameter count, so "no d reaches the threshold" can be read as "the
+    full space is needed"."""
+    d_max = max((s.d_max for s in res.subspace), default=0)
+    n_params = res.setting.get("n_params") or res.settings.get("n_params", 0)
+    return claim_checks.Precondition(
+        "the subspace grid reaches half the parameter count",
+        bool(res.subspace) and d_max >= n_params / 2,
+        f"largest d {d_max:,} of {n_params:,} parameters",
+    )
+
+
+def both(*pres: claim_checks.Precondition) -> claim_checks.Precondition:
+    """Preconditions that must all be met, as one."""
+    return claim_checks.Precondition(
+        "; ".join(p.text for p in pres), all(p.met for p in pres), "; ".join(p.detail for p in pres if p.detail)
+    )
+
+
 # ---- the claim checks -----------------------------------------------------------------------------------------
 
 RULE_LOWER = (
@@ -142,6 +194,7 @@ def _acc_checks(res: Results) -> list:
         claim_checks.check(
             "004.accuracy.sgd_lowest",
             v,
+            setting=ours(res),
             rule="test accuracy of SGD minus the better of the other two, in points; " + RULE_LOWER,
             ours=f"SGD {mean_sd(pp['SGD'])} %, SGD+momentum {mean_sd(pp['SGD+momentum'])} %, "
             f"AdamW {mean_sd(pp['AdamW'])} %; difference {iv} points",
@@ -160,6 +213,7 @@ def _acc_checks(res: Results) -> list:
         claim_checks.check(
             "004.accuracy.adamw_best",
             v,
+            setting=ours(res),
             rule="test accuracy of AdamW minus the better of the other two, in points; " + RULE_HIGHER,
             ours=f"AdamW {mean_sd(pp['AdamW'])} %, SGD+momentum {mean_sd(pp['SGD+momentum'])} %; difference {iv} points",
             reproduced={"acc_adamw": stats.mean(pp["AdamW"]), "acc_sgd_momentum": stats.mean(pp["SGD+momentum"])},
@@ -175,6 +229,7 @@ def _acc_checks(res: Results) -> list:
         claim_checks.check(
             "004.training.adamw_fastest_early",
             v,
+            setting=ours(res),
             rule="test accuracy after the first epoch, AdamW minus SGD, in points; " + RULE_HIGHER,
             ours=f"after epoch 1: AdamW {mean_sd(first['AdamW'])} %, SGD {mean_sd(first['SGD'])} %; difference {iv} points",
             reproduced={"acc_epoch0_adamw": stats.mean(first["AdamW"]), "acc_epoch0_sgd": stats.mean(first["SGD"])},
@@ -198,6 +253,8 @@ def _curvature_checks(res: Results) -> list:
         claim_checks.check(
             "004.curvature.momentum_flattest",
             v,
+            setting=ours(res),
+            precondition=trained(res),
             rule="ln λmax(SGD+momentum) − ln of the smaller λmax of the other two, per seed; " + RULE_LOWER,
             ours=f"λmax {desc}; log ratio {iv}{note}",
             reproduced={f"lambda_max_{REF[o]}": stats.mean(lam[o]) for o in OPTIMIZERS},
@@ -210,6 +267,8 @@ def _curvature_checks(res: Results) -> list:
         claim_checks.check(
             "004.curvature.adamw_sharpest",
             v,
+            setting=ours(res),
+            precondition=trained(res),
             rule="ln λmax(AdamW) − ln of the larger λmax of the other two, per seed; " + RULE_HIGHER,
             ours=f"λmax {desc}; log ratio {iv}{note}",
             reproduced={"lambda_max_adamw": stats.mean(lam["AdamW"]), "lambda_max_sgd": stats.mean(lam["SGD"])},
@@ -224,6 +283,8 @@ def _curvature_checks(res: Results) -> list:
         claim_checks.check(
             "004.curvature.indefinite",
             stats.unanimous_verdict(flags),
+            setting=ours(res),
+            precondition=both(trained(res), signs_resolved(res)),
             rule="per seed: do all three end points have λmin below −(its Lanczos error bound)? Holds when every seed "
             "says yes, contradicted when every seed says no, undecided otherwise",
             ours="λmin "
@@ -241,6 +302,8 @@ def _curvature_checks(res: Results) -> list:
         claim_checks.check(
             "004.curvature.condition_order",
             stats.joint_verdict([v1, v2]),
+            setting=ours(res),
+            precondition=both(trained(res), signs_resolved(res)),
             rule="two parts, each on per-seed log ratios of κ = λmax / abs(λmin): SGD+momentum below the smaller of the "
             "others, AdamW above the larger; holds when both 95 % t-intervals lie on the claimed side of 0, "
             "contradicted when either lies on the other side",
@@ -267,6 +330,8 @@ def _noise_checks(res: Results) -> list:
         claim_checks.check(
             "004.noise.ratio_above_one",
             stats.joint_verdict(list(parts.values())),
+            setting=ours(res),
+            precondition=trained(res),
             rule="per optimizer, ln(λ_C/λ_H) over seeds; holds when every optimizer's 95 % t-interval lies above 0, "
             "contradicted when any lies below 0",
             ours=f"λ_C/λ_H {desc}; per optimizer: " + ", ".join(f"{o} {v}" for o, v in parts.items()),
@@ -280,6 +345,8 @@ def _noise_checks(res: Results) -> list:
         claim_checks.check(
             "004.noise.adamw_lowest",
             v,
+            setting=ours(res),
+            precondition=trained(res),
             rule="ln ratio(AdamW) − ln of the smaller ratio of the other two, per seed; " + RULE_LOWER,
             ours=f"λ_C/λ_H {desc}; log ratio {iv}",
             reproduced=rep,
@@ -292,6 +359,8 @@ def _noise_checks(res: Results) -> list:
         claim_checks.check(
             "004.noise.sgd_highest",
             v,
+            setting=ours(res),
+            precondition=trained(res),
             rule="ln ratio(SGD) − ln of the larger ratio of the other two, per seed; " + RULE_HIGHER,
             ours=f"λ_C/λ_H {desc}; log ratio {iv} (report 004's own numbers put SGD+momentum above SGD)",
             reproduced={"ratio_sgd": rep["ratio_sgd"], "ratio_sgd_momentum": rep["ratio_sgd_momentum"]},
@@ -311,16 +380,31 @@ def subspace_acc(res: Results, d: int) -> list[float | None]:
     return out
 
 
+def subspace_setting(setting: dict, dims: Sequence[int], n_seeds: int) -> dict:
+    """Our setting of the intrinsic-dimension claims: the run's, with the images the subspaces train on (at most
+    the full runs'), the number of subspace seeds and the claim's dimension where it is on our grid."""
+    d = claim("004.intrinsic.d15_near_chance").numbers["d"]
+    return {
+        **setting,
+        "n_train": min(setting.get("n_train", 0), setting.get("subspace_n_train", 0)),
+        "seeds": n_seeds,
+        "subspace_dim": d if d in dims else "not on the grid",
+    }
+
+
 def _intrinsic_checks(res: Results) -> list:
     d15 = claim("004.intrinsic.d15_near_chance").numbers["d"]
     acc = subspace_acc(res, d15)
     excess = [None if a is None else a - CHANCE_ACCURACY for a in acc]
     iv = stats.mean_interval(excess)
     base = [s.baseline_acc for s in res.subspace]
+    dims = sorted({d for s in res.subspace for d in s.dims})
+    sub_setting = subspace_setting(res.setting, dims, len(res.subspace))
     out = [
         claim_checks.check(
             "004.intrinsic.d15_near_chance",
             stats.equivalence_verdict(iv, NEAR_CHANCE),
+            setting=sub_setting,
             rule=f"accuracy at d = {d15} minus chance (10 %), per seed; holds when its 95 % t-interval lies within "
             f"±{100 * NEAR_CHANCE:.0f} points, contradicted when it lies wholly outside",
             ours=f"d = {d15}: {mean_sd([None if a is None else 100 * a for a in acc])} %, full model "
@@ -332,19 +416,18 @@ def _intrinsic_checks(res: Results) -> list:
     ]
     reached = [s.d_int90 is not None for s in res.subspace]
     d_max = max((s.d_max for s in res.subspace), default=0)
-    n_params = res.settings.get("n_params", 0)
+    n_params = res.setting.get("n_params") or res.settings.get("n_params", 0)
     u = stats.unanimous_verdict(reached)
-    v = {
-        stats.HOLDS: stats.CONTRADICTED,
-        stats.CONTRADICTED: stats.HOLDS if d_max >= n_params / 2 else stats.UNDECIDED,
-    }.get(u, stats.UNDECIDED)
+    v = {stats.HOLDS: stats.CONTRADICTED, stats.CONTRADICTED: stats.HOLDS}.get(u, stats.UNDECIDED)
     out.append(
         claim_checks.check(
             "004.intrinsic.full_space_needed",
             v,
+            setting=sub_setting,
+            precondition=grid_reaches_half(res),
             rule=f"per seed: does a subspace on the grid (d ≤ {d_max:,}, of {n_params:,} parameters) reach 90 % of "
-            "the full model's accuracy? Contradicted when every seed finds one; holds when none does and the grid "
-            "reaches half the parameter count; undecided otherwise",
+            "the full model's accuracy? Contradicted when every seed finds one, holds when no seed does, undecided "
+            "otherwise",
             ours="d_int90 " + ", ".join(_d90(s) for s in res.subspace),
             reproduced={"acc_d15": 100 * stats.mean(acc)},
             d_int90=[s.d_int90 for s in res.subspace],
@@ -367,6 +450,8 @@ def _path_checks(res: Results) -> list:
         claim_checks.check(
             "004.interpolation.sgd_to_sgd_momentum_min_beyond",
             stats.unanimous_verdict([None if x is None else x > 1 for x in amin]),
+            setting=ours(res),
+            precondition=trained(res),
             rule="per seed: the lowest loss on the line lies at α > 1; holds when every seed says so, contradicted "
             "when none does",
             ours=f"α of the lowest loss {', '.join(num(x, 3) for x in amin)} (per seed)",
@@ -390,6 +475,8 @@ def _path_checks(res: Results) -> list:
             claim_checks.check(
                 cid,
                 stats.unanimous_verdict(flags),
+                setting=ours(res),
+                precondition=trained(res),
                 rule=f"per seed: the lowest loss on the line lies within abs(α) ≤ {NEAR_END} of its start{extra}; holds "
                 "when every seed says so, contradicted when none does",
                 ours=f"α of the lowest loss {', '.join(num(x, 3) for x in amin)}; line barrier "
@@ -406,21 +493,24 @@ def _path_checks(res: Results) -> list:
         )
         for pair in PAIRS
     }
-    parts = {pair: stats.direction_verdict(stats.mean_interval(best[pair]), +1, BARRIER_MARGIN) for pair in PAIRS}
+    adamw = [pair for pair in PAIRS if "AdamW" in pair]  # the two pairs with AdamW's end point
+    parts = {pair: stats.direction_verdict(stats.mean_interval(best[pair]), +1, BARRIER_MARGIN) for pair in adamw}
     out.append(
         claim_checks.check(
             "004.neb.barriers_separate_minima",
             stats.joint_verdict(list(parts.values())),
-            rule=f"per pair, the lower barrier of the NEB and Bezier paths, over seeds; holds when every pair's 95 % "
-            f"t-interval lies above {BARRIER_MARGIN}, contradicted when any lies below it (a found path only bounds "
-            "the lowest barrier from above)",
+            setting=ours(res),
+            precondition=trained(res),
+            rule=f"per pair with AdamW (SGD+momentum→AdamW, AdamW→SGD), the lower barrier of the NEB and Bezier "
+            f"paths, over seeds; holds when both pairs' 95 % t-intervals lie above {BARRIER_MARGIN}, contradicted "
+            "when either lies below it (a found path only bounds the lowest barrier from above)",
             ours="; ".join(
                 f"{p[0]}→{p[1]}: barrier {mean_sd(best[p])} ({parts[p]}), NEB maximum loss "
                 f"{num(neb_max[f'path_loss_{PAIR_REF[p]}'], 3)}"
-                for p in PAIRS
+                for p in adamw
             ),
-            reproduced=neb_max,
-            best_barrier={f"{p[0]}→{p[1]}": best[p] for p in PAIRS},
+            reproduced={f"path_loss_{PAIR_REF[p]}": neb_max[f"path_loss_{PAIR_REF[p]}"] for p in adamw},
+            best_barrier={f"{p[0]}→{p[1]}": best[p] for p in adamw},
             parts={f"{p[0]}→{p[1]}": v for p, v in parts.items()},
         )
     )
@@ -430,6 +520,8 @@ def _path_checks(res: Results) -> list:
         claim_checks.check(
             "004.neb.sgd_sgd_momentum_most_connected",
             v,
+            setting=ours(res),
+            precondition=trained(res),
             rule="per seed, the SGD→SGD+momentum relaxed barrier minus the lower of the two AdamW pairs' (each the "
             "lower of NEB and Bezier); " + RULE_LOWER,
             ours=f"difference {iv}",
@@ -448,19 +540,48 @@ def checks(res: Results) -> list:
 # ---- prose -----------------------------------------------------------------------------------------------------
 
 
-def setting(settings: dict, seeds: Sequence[int]) -> str:
-    """Our setting next to report 004's, from the profile's settings."""
-    s = settings
+def report_setting_text() -> str:
+    """Report 004's setting in words, from the claim registry's structured setting (`references.optimizer_probes`)."""
     ref = claim("004.accuracy.sgd_lowest").setting
+    lanczos = claim("004.curvature.momentum_flattest").setting
+    line = claim("004.interpolation.sgd_to_sgd_momentum_min_beyond").setting
+    neb = claim("004.neb.barriers_separate_minima").setting
+    sub = claim("004.intrinsic.d15_near_chance").setting
     return (
-        f"**Our setting.** A CNN with conv widths {tuple(s['channels'])}, BatchNorm and a {s['hidden']}-unit "
-        f"head ({s['n_params']:,} parameters), trained for {s['epochs']} epochs (batch {s['batch_size']}, "
-        f"{s['scheduler']} learning rate) on {s['n_train']:,} CIFAR-10 training images and tested on "
-        f"{s['n_test']:,}: SGD at lr {s['lr_sgd']:g}, SGD with momentum 0.9 at lr {s['lr_sgdm']:g} (both with "
-        f"weight decay {s['wd_sgd']:g}), AdamW at lr {s['lr_adamw']:g} (weight decay {s['wd_adamw']:g}). "
-        f"{len(seeds)} seeds ({', '.join(map(str, seeds))}); each optimizer of each seed starts from its own "
-        f"initialisation and sees its own minibatch order. **Report 004's setting:** {ref['model']}; "
-        f"{ref['data']}; {ref['budget']}; {ref['optimizers']}."
+        f"{ref['model']} ({fmt_setting(ref['n_params'])} parameters) on {ref['data']} "
+        f"({ref['n_train']:,} training images), {ref['epochs']} epochs at batch {ref['batch_size']}, "
+        f"{count_runs(ref['seeds'])} per optimizer; SGD at lr {ref['lr_sgd']:g}, momentum {ref['momentum_sgd']:g}, "
+        f"weight decay {ref['weight_decay_sgd']:g}, the only configuration it gives (SGD+Momentum's and AdamW's "
+        f"learning rate, momentum and weight decay are not stated, nor is a learning-rate schedule, augmentation or "
+        f"the images its validation accuracy is measured on); Lanczos with k = {lanczos['lanczos_k']}, "
+        f"{line['path_points']} points on the straight line, AutoNEB with {neb['neb_nodes']} nodes, a "
+        f"{sub['subspace_dim']}-dimensional subspace"
+    )
+
+
+def fmt_setting(v) -> str:
+    """A registry value in words: an approximate number as "about 183,000"."""
+    return str(v) if not isinstance(v, (int, float)) else f"{v:,}"
+
+
+def count_runs(n: int) -> str:
+    return "one run" if n == 1 else f"{n} runs"
+
+
+def setting(settings: dict, seeds: Sequence[int]) -> str:
+    """Our setting next to report 004's (from the registry's structured setting), from the profile's settings."""
+    s = settings
+    return (
+        f"**Our setting.** A CNN with conv widths {tuple(s['channels'])} (a 2×2 max-pool after each), BatchNorm and "
+        f"a {s['hidden']}-unit head ({s['n_params']:,} parameters), trained for {s['epochs']} epochs (batch "
+        f"{s['batch_size']}, {s['scheduler']} learning rate, no augmentation) on {s['n_train']:,} CIFAR-10 "
+        f"training images and tested on {s['n_test']:,} test images: SGD at lr {s['lr_sgd']:g} (no momentum), SGD "
+        f"with momentum 0.9 at lr {s['lr_sgdm']:g} (both with weight decay {s['wd_sgd']:g}), AdamW at lr "
+        f"{s['lr_adamw']:g} (weight decay {s['wd_adamw']:g}). {len(seeds)} seeds ({', '.join(map(str, seeds))}); "
+        f"each optimizer of each seed starts from its own initialisation and sees its own minibatch order. "
+        f"**Report 004's setting:** {report_setting_text()}. Where the report leaves a choice open the values above "
+        f"are ours: the {s['scheduler']} learning rate (the configuration the report shows lists no schedule), "
+        f"SGD+Momentum's momentum and learning rate, AdamW's learning rate and weight decay."
     )
 
 

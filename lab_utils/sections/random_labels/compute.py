@@ -27,6 +27,34 @@ from ...core.train import Convergence
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
+# the labels of each experiment, in the registry's words (a setting's `labels` key)
+PERMUTED = "permuted training labels"
+TRUE_AND_PERMUTED = "true and permuted training labels"
+PERMUTED_TRUE_TEST = "permuted training labels, true test labels"
+RANDOM_BOTH = "random training and test labels"
+OPTIMIZER, SCHEDULER = "adam", "constant"  # every run of the section: Adam at a constant learning rate
+
+
+def model_text(spec: dict, detail: str) -> str:
+    """Our net in words at the detail a report states (the `model` of a setting), from its spec: detail "head"
+    (a CNN and its dense head, report 000), "blocks" (the number of conv blocks, the pooling and the head, report
+    001) or "kind" (only the kind of net, report 002)."""
+    if spec["kind"] == "mlp":
+        return "fully connected nets" if detail == "kind" else f"fully connected net, {spec.get('depth', 1)} hidden"
+    if spec["kind"] != "cnn":
+        raise ValueError(f"model_text describes mlp and cnn specs, not {spec['kind']!r}")
+    if detail == "kind":
+        return "CNN"
+    if detail == "head":
+        return (
+            "CNN with one hidden fully connected layer"
+            if spec["hidden"]
+            else "CNN without a hidden fully connected layer"
+        )
+    pool = ", global average pooling" if spec.get("global_pool") else ", flattened feature map"
+    head = f", FC {spec['hidden']}, FC" if spec["hidden"] else ", FC"
+    return f"CNN, {len(spec['channels'])} conv blocks{pool}{head}"
+
 
 # ---- labels ---------------------------------------------------------------------------------------------------
 
@@ -108,7 +136,15 @@ def seed_runs(
     hists = []
     for split, s in zip(splits, seeds):
         _, h = models.trained(
-            spec, split, seed=s, device=device, record_final=True, desc=f"{name}, seed {s}", **fit_kwargs
+            spec,
+            split,
+            seed=s,
+            device=device,
+            record_final=True,
+            desc=f"{name}, seed {s}",
+            optimizer=OPTIMIZER,
+            scheduler=SCHEDULER,
+            **fit_kwargs,
         )
         hists.append(h)
     epoch = max((h["epoch"] for h in hists), key=len)

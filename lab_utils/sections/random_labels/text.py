@@ -10,11 +10,29 @@ from ... import models
 from ...core import stats
 from ...core.data import CHANCE_ACCURACY, CHANCE_LOSS
 from ...references import claim
+from ...references.setting import NOT_STATED
 from ...report import claims
 from ...report.claims import ClaimCheck
 from ...report.fmt import count, num, pct
 from ...report.metrics import spread
-from .compute import FCSizes, HighLR, Memorization, Results, SeedRuns, cnn_spec, epochs_to_fit, fc_spec, spec_001
+from .compute import (
+    OPTIMIZER,
+    PERMUTED,
+    PERMUTED_TRUE_TEST,
+    RANDOM_BOTH,
+    SCHEDULER,
+    TRUE_AND_PERMUTED,
+    FCSizes,
+    HighLR,
+    Memorization,
+    Results,
+    SeedRuns,
+    cnn_spec,
+    epochs_to_fit,
+    fc_spec,
+    model_text,
+    spec_001,
+)
 
 ACC_TOL = 0.05  # "at a reported accuracy" / "at chance": within 5 percentage points
 NEAR_END = 0.8  # "near the end": the last fifth of the budget (epoch 40 of 50 to the end)
@@ -49,31 +67,44 @@ def all_runs(res: Results) -> list[tuple[str, SeedRuns]]:
 # ---- the scale ---------------------------------------------------------------------------------------------------
 
 
+def _stated(setting: dict, key: str, fmt=str) -> str:
+    v = setting.get(key, NOT_STATED)
+    return "not stated" if v == NOT_STATED else fmt(v)
+
+
+def _recipe(setting: dict) -> str:
+    """A report's recipe in words, from its registry setting ("not stated" where it leaves a key open)."""
+    opt = _stated(setting, "optimizer", lambda v: {"adam": "Adam", "sgd": "SGD", "adamw": "AdamW"}.get(v, v))
+    return (
+        f"{_stated(setting, 'data')}, {_stated(setting, 'n_train', lambda v: f'{v:,} training images')}; "
+        f"{setting['model']}; optimizer {opt}, lr {_stated(setting, 'lr', lambda v: f'{v:g}')}, batch "
+        f"{_stated(setting, 'batch_size')}; {setting.get('epochs', 'not stated')} epochs; {setting['labels']}"
+    )
+
+
 def scale_table(cfg) -> str:
     """Markdown: each report's own setting next to this profile's (parameter counts from the specs, no training)."""
     s0, s1, s2 = (
         claim(i).setting
         for i in ("000.random_labels.memorizes", "001.random_labels.memorizes", "002.random_labels.fc_at_chance")
     )
+    lo, hi = (p.value for p in s2["n_params_range"])
     n = models.spec_n_params
     sizes = ", ".join(f"{n(fc_spec(w)):,}" for w in sorted(cfg.fc_widths))
     beyond = ", ".join(f"{n(fc_spec(w)):,}" for w in sorted(cfg.fc_widths_beyond))
     rows = [
         "| experiment | the report's setting | this run |",
         "|---|---|---|",
-        f"| 000: CNN, true vs permuted labels | {s0['data']}; {s0['model']}; {s0['epochs']} epochs; optimiser "
-        f"{s0['optimizer']} | {cfg.n_train:,} MNIST images; conv {list(cfg.cnn_channels)} + hidden "
-        f"{cfg.cnn_hidden} ({n(cnn_spec(cfg)):,} parameters); {cfg.epochs} epochs; Adam lr {cfg.lr:g}, batch "
-        f"{cfg.batch_size} |",
-        f"| 001: permuted labels, Adam lr 1e-2 | {s1['data']}; {s1['model']}; {s1['optimizer']} lr {s1['lr']:g}, "
-        f"batch {s1['batch_size']}, {s1['epochs']} epochs | {cfg.n_train_001:,} images; conv "
-        f"{list(cfg.channels_001)} + global average pooling ({n(spec_001(cfg)):,} parameters); Adam lr "
-        f"{cfg.lr_001:g}, batch {cfg.batch_001}, {cfg.epochs_001} epochs |",
-        f"| 002: FC nets, random train and test labels | {s2['data']}; {s2['model']}; {s2['optimizer']} lr "
-        f"{s2['lr']:g}, {s2['epochs']} epochs; batch {s2['batch_size']} | {cfg.n_train_fc:,} images; one hidden "
-        f"layer, {sizes} parameters"
+        f"| 000: CNN, true vs permuted labels | {_recipe(s0)} | {cfg.n_train:,} MNIST images; conv "
+        f"{list(cfg.cnn_channels)} + hidden {cfg.cnn_hidden} ({n(cnn_spec(cfg)):,} parameters); {cfg.epochs} epochs; "
+        f"Adam lr {cfg.lr:g}, batch {cfg.batch_size} (the optimizer, learning rate and batch size are our choice) |",
+        f"| 001: permuted labels, Adam lr 1e-2 | {_recipe(s1)} | {cfg.n_train_001:,} images; conv "
+        f"{list(cfg.channels_001)} + global average pooling ({n(spec_001(cfg)):,} parameters; the widths are our "
+        f"choice); Adam lr {cfg.lr_001:g}, batch {cfg.batch_001}, {cfg.epochs_001} epochs |",
+        f"| 002: FC nets, random train and test labels | {_recipe(s2)}; five nets of {lo:,} to {hi:,} parameters | "
+        f"{cfg.n_train_fc:,} MNIST images; one hidden layer, {sizes} parameters"
         + (f" (and {beyond} beyond the report's range)" if beyond else "")
-        + f"; Adam lr {cfg.lr_fc:g}, batch {cfg.batch_fc}, {cfg.epochs_fc} epochs |",
+        + f"; Adam lr {cfg.lr_fc:g}, batch {cfg.batch_fc} (our choice), {cfg.epochs_fc} epochs |",
     ]
     return "\n".join(rows)
 
@@ -197,8 +228,41 @@ def closing(res: Results) -> str:
 # ---- claim checks ------------------------------------------------------------------------------------------------
 
 
+def ours(runs: SeedRuns, model: str, *, n_train: int, n_test: int, lr: float, batch_size: int, labels: str, **extra):
+    """Our setting of one experiment in the registry's keys (`references.setting`), from the runs the verdict uses:
+    the model in words (`compute.model_text`), its parameter count, the data and recipe it was trained with."""
+    return dict(
+        model=model,
+        n_params=runs.n_params,
+        data="MNIST",
+        n_train=n_train,
+        n_test=n_test,
+        optimizer=OPTIMIZER,
+        lr=lr,
+        batch_size=batch_size,
+        scheduler=SCHEDULER,
+        epochs=runs.epoch[-1],
+        seeds=len(runs.seeds),
+        labels=labels,
+        **extra,
+    )
+
+
+def memorized(runs: SeedRuns, level: float) -> claims.Precondition:
+    """The precondition of a claim about what happens *while* labels are memorized: the 95 % interval of the
+    per-seed final training accuracy lies above `level`."""
+    iv = stats.mean_interval(runs.at("train_acc"))
+    return claims.Precondition(
+        f"the permuted training labels are memorized: training accuracy surely above {pct(level, 0)}",
+        bool(iv.n >= 2 and iv.lo > level),
+        f"training accuracy {iv.text(100, ' %')}",
+    )
+
+
 def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
     p, t = m.permuted, m.true
+    kw = dict(n_train=m.n_train, n_test=cfg.n_test, lr=cfg.lr, batch_size=cfg.batch_size)
+    model = model_text(cnn_spec(cfg), "head")
     acc = p.at("train_acc")
     iv = stats.mean_interval(acc)
     c1 = claims.check(
@@ -209,6 +273,7 @@ def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
         ours=f"train acc {iv.text(100, ' %')} after {p.epoch[-1]} epochs on {m.n_train:,} images; train loss "
         f"{num(stats.mean_interval(p.at('train_loss')).mean)}",
         reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
+        setting=ours(p, model, labels=PERMUTED, **kw),
         train_acc=acc,
         interval=iv,
         train_loss=p.at("train_loss"),
@@ -229,6 +294,7 @@ def _check_000(m: Memorization, cfg) -> list[ClaimCheck]:
         f"{_epochs_list(e_true)}, permuted {_epochs_list(e_perm)} (budget {t.epoch[-1]}); difference "
         f"{iv_lead.text()} epochs",
         reproduced={"epochs": t.epoch[-1]},
+        setting=ours(t, model, labels=TRUE_AND_PERMUTED, **kw),
         epochs_to_fit_true=e_true,
         epochs_to_fit_permuted=e_perm,
         lead=lead,
@@ -242,6 +308,16 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
     ref_acc = claim("001.random_labels.memorizes").numbers["train_acc_pct"] / 100
     acc = p.at("train_acc")
     iv = stats.mean_interval(acc)
+    setting = ours(
+        p,
+        model_text(spec_001(cfg), "blocks"),
+        n_train=h.n_train,
+        n_test=cfg.n_test,
+        lr=cfg.lr_001,
+        batch_size=cfg.batch_001,
+        labels=PERMUTED_TRUE_TEST,
+    )
+    premise = memorized(p, ref_acc - ACC_TOL)
     c1 = claims.check(
         "001.random_labels.memorizes",
         stats.direction_verdict(iv, +1, ref_acc - ACC_TOL),
@@ -251,6 +327,7 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
         ours=f"train acc {iv.text(100, ' %')}, train loss {num(stats.mean_interval(p.at('train_loss')).mean)} after "
         f"{p.epoch[-1]} epochs on {h.n_train:,} images",
         reproduced={"train_acc_pct": 100 * iv.mean, "epochs": p.epoch[-1]},
+        setting=setting,
         train_acc=acc,
         interval=iv,
         train_loss=p.at("train_loss"),
@@ -258,30 +335,20 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
     rise = [b - a for a, b in zip(p.at("test_loss", p.epoch[0]), p.at("test_loss"))]
     iv_rise = stats.mean_interval(rise)
     rho = [stats.correlation(p.epoch, row).r for row in p.test_loss]
-    # the claim is about what happens *while* memorizing: without memorization it is not tested
-    above_chance = stats.direction_verdict(stats.mean_interval([a - CHANCE_ACCURACY for a in acc]), +1, ACC_TOL)
-    premise = above_chance == stats.HOLDS
     c2 = claims.check(
         "001.random_labels.test_loss_rises",
-        stats.direction_verdict(iv_rise, +1) if premise else stats.UNDECIDED,
-        rule="direction, given memorization: holds when the 95 % interval of the per-seed rise of the test loss (last "
-        "epoch minus first epoch) lies above 0, contradicted when it lies below; undecided (not tested) unless the "
-        f"training accuracy is surely more than {100 * ACC_TOL:.0f} pp above chance",
-        ours=(
-            f"test loss rise {iv_rise.text()} nats; Spearman ρ(epoch, test loss) per seed "
-            f"{', '.join(num(r, 2) for r in rho)}"
-        )
-        + (
-            ""
-            if premise
-            else f"; not tested: the training accuracy ({iv.text(100, ' %')}) did not rise clearly above "
-            "chance, so nothing was memorized"
-        ),
+        stats.direction_verdict(iv_rise, +1),
+        rule="direction: holds when the 95 % interval of the per-seed rise of the test loss (last epoch minus first "
+        "epoch) lies above 0, contradicted when it lies below; tested only while the labels are memorized (the "
+        "precondition)",
+        ours=f"test loss rise {iv_rise.text()} nats; Spearman ρ(epoch, test loss) per seed "
+        f"{', '.join(num(r, 2) for r in rho)}",
         reproduced={"epochs": p.epoch[-1]},
+        setting=setting,
+        precondition=premise,
         rise=rise,
         interval=iv_rise,
         spearman_per_seed=rho,
-        memorized=premise,
     )
     ref_te = claim("001.random_labels.test_acc").numbers["test_acc_pct"] / 100
     te = p.at("test_acc")
@@ -291,10 +358,13 @@ def _check_001(h: HighLR, cfg) -> list[ClaimCheck]:
         "001.random_labels.test_acc",
         stats.equivalence_verdict(iv_te, ACC_TOL),
         rule=f"equivalence: holds when the 95 % interval of the per-seed test accuracy minus the report's "
-        f"{pct(ref_te, 0)} lies within ±{100 * ACC_TOL:.0f} pp, contradicted when it lies wholly outside",
+        f"{pct(ref_te, 0)} lies within ±{100 * ACC_TOL:.0f} pp, contradicted when it lies wholly outside; tested "
+        "only while the labels are memorized (the precondition)",
         ours=f"test acc {stats.mean_interval(te).text(100, ' %')}; minus the report's {pct(ref_te, 0)}: {iv_te.pp()}; "
         f"minus chance ({pct(CHANCE_ACCURACY, 0)}): {iv_chance.pp()}",
         reproduced={"test_acc_pct": 100 * stats.mean_interval(te).mean},
+        setting=setting,
+        precondition=premise,
         test_acc=te,
         minus_report=iv_te,
         minus_chance=iv_chance,
@@ -312,6 +382,7 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
     largest = f.in_range[-1]
     acc_l = largest.at("train_acc")
     loss_l = stats.mean_interval(largest.at("train_loss"))
+    setting = fc_setting(f, largest, cfg)
     c1 = claims.check(
         "002.random_labels.fc_at_chance",
         stats.joint_verdict([v for _, v in per_size.values()]),
@@ -327,6 +398,7 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
             "train_loss": loss_l.mean,
             "acc_pct": 100 * stats.mean_interval(acc_l).mean,
         },
+        setting=setting,
         per_size={n: {"acc_minus_chance": iv, "verdict": v} for n, (iv, v) in per_size.items()},
         chance_loss=CHANCE_LOSS,
     )
@@ -340,6 +412,7 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
         ours=f"{largest.n_params:,} params: train acc {iv_l.text(100, ' %')} after {largest.epoch[-1]} epochs on "
         f"{f.n_train:,} images",
         reproduced={"epochs": largest.epoch[-1]},
+        setting=setting,
         train_acc=acc_l,
         interval=iv_l,
     )
@@ -353,6 +426,7 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
         f"epoch {e0} to the last epoch lies above 0, contradicted when it lies below",
         ours=f"{largest.n_params:,} params: train acc change epoch {e0} → {largest.epoch[-1]}: {iv_t.pp()}",
         reproduced={"params_max": largest.n_params, "epochs": largest.epoch[-1]},
+        setting=setting,
         change=trend,
         interval=iv_t,
         from_epoch=e0,
@@ -360,16 +434,32 @@ def _check_002(f: FCSizes, cfg) -> list[ClaimCheck]:
     return [c1, c2, c3, _check_002_beyond(f, cfg)]
 
 
+def fc_setting(f: FCSizes, net: SeedRuns, cfg, nets: list[SeedRuns] | None = None) -> dict:
+    """Our setting of the FC experiment, with `net` the one a claim is judged on and `nets` the sizes (the report's
+    range: the smallest and largest parameter count)."""
+    nets = f.in_range if nets is None else nets
+    return ours(
+        net,
+        model_text(fc_spec(cfg.fc_widths[0]), "kind"),
+        n_train=f.n_train,
+        n_test=cfg.n_test,
+        lr=cfg.lr_fc,
+        batch_size=cfg.batch_fc,
+        labels=RANDOM_BOTH,
+        n_params_range=[nets[0].n_params, nets[-1].n_params],
+    )
+
+
 def _check_002_beyond(f: FCSizes, cfg) -> ClaimCheck:
+    """The report's expectation, on the largest net beyond its range; not tested without one."""
     cid = "002.random_labels.larger_memorizes"
-    if not f.beyond:
-        return claims.check(
-            cid,
-            stats.UNDECIDED,
-            rule="needs a net beyond the report's range (fc_widths_beyond)",
-            ours="not run in this profile",
-        )
-    big = f.beyond[-1]
+    report_max = claim("002.random_labels.fc_at_chance").numbers["params_max"]
+    big = (f.beyond or f.in_range)[-1]
+    premise = claims.Precondition(
+        f"a net larger than the report's largest ({report_max:,} parameters) was trained",
+        big.n_params > report_max,
+        f"largest net trained: {big.n_params:,} parameters",
+    )
     iv_tr = stats.mean_interval(big.at("train_acc"))
     chance = claim(cid).numbers["acc_pct"] / 100
     iv_te = stats.mean_interval([a - chance for a in big.at("test_acc")])
@@ -383,6 +473,16 @@ def _check_002_beyond(f: FCSizes, cfg) -> ClaimCheck:
         "contradicted when either part is. Only 'larger' is tested, not 'longer'",
         ours=f"{big.n_params:,} params: train acc {iv_tr.text(100, ' %')}; test acc − chance {iv_te.pp()}",
         reproduced={"train_acc_pct": 100 * iv_tr.mean, "acc_pct": 100 * (iv_te.mean + chance)},
+        setting=ours(
+            big,
+            model_text(fc_spec(cfg.fc_widths[0]), "kind"),
+            n_train=f.n_train,
+            n_test=cfg.n_test,
+            lr=cfg.lr_fc,
+            batch_size=cfg.batch_fc,
+            labels=RANDOM_BOTH,
+        ),
+        precondition=premise,
         train_acc=big.at("train_acc"),
         test_acc=big.at("test_acc"),
         parts=parts,
@@ -397,11 +497,17 @@ def checks(res: Results) -> list[ClaimCheck]:
 
 def verdict_summary(checks_: list[ClaimCheck]) -> str:
     c = claims.counts(checks_)
+    untested = (
+        f" {c[stats.NOT_TESTED]} {'is' if c[stats.NOT_TESTED] == 1 else 'are'} not tested: a different experiment "
+        "from the report's, or a run that does not meet what the claim presumes (the reason is in its row)."
+        if c[stats.NOT_TESTED]
+        else ""
+    )
     return (
         f"Of {len(checks_)} claims, {c['holds']} hold, {c['contradicted']} are contradicted and {c['undecided']} "
-        "are undecided at this scale. The rule behind each verdict is in the last column; a verdict is decided "
-        "only when the 95 % interval over seeds (Student t, sample sd) is clear of the claim's boundary, so "
-        "one seed never decides."
+        f"are undecided at this scale.{untested} The rule behind each verdict is in the last column; a verdict is "
+        "decided only when the 95 % interval over seeds (Student t, sample sd) is clear of the claim's boundary, "
+        "so one seed never decides."
     )
 
 

@@ -11,13 +11,14 @@ test images with both sensitivity measures of the reports:
                                                       `probes.input_gradient_norm`); report 002 says only
                                                       "average gradient norm"
 
-and, with `sharpness`, lambda_max of the training loss (Lanczos). No plotting, no prose.
+and, with `sharpness`, lambda_max of the training loss (Lanczos) on sweep 000, the only one whose claim is about
+sharpness. No plotting, no prose.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from torch.nn import functional as F
@@ -66,6 +67,8 @@ class Sweep:
     batch_sizes: list[int]
     seeds: list[int]
     runs: list[Trained]
+    spec: dict = field(default_factory=dict)  # the net every run of the sweep was built from
+    optimizer: str = "adam"
 
     def values(self, key: str) -> np.ndarray:
         """(n_seeds, n_batch_sizes) array of a Trained field (or "train_loss", "grad_norm", "gap")."""
@@ -97,16 +100,44 @@ class Results:
 # ---- settings ---------------------------------------------------------------------------------------------
 
 
-def spec_for(cfg, dataset: str) -> dict:
-    """The profile's net for `dataset`, an MLP or a CNN, without BN (so the Hessian is that of the plain loss and
-    the probes see no batch statistics)."""
-    return models.image_classifier_spec(
-        cfg.model,
-        dataset,
-        cfg.widths if dataset == "mnist" else cfg.cifar_widths,
-        head=cfg.head,
-        global_pool=cfg.global_pool,
-    )
+OPTIMIZER = "adam"  # every run (report 001: Adam)
+DATASET_NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
+
+
+def spec_for(cfg, report: str) -> dict:
+    """The profile's net of one report's sweep, an MLP or a CNN, without BN (so the Hessian is that of the plain
+    loss and the probes see no batch statistics)."""
+    if report == "000":
+        kind, dataset, widths, head, pool = (
+            cfg.cifar_model,
+            "cifar10",
+            cfg.cifar_widths,
+            cfg.cifar_head,
+            cfg.cifar_global_pool,
+        )
+    elif report == "001":
+        kind, dataset, widths, head, pool = cfg.model, "mnist", cfg.widths, cfg.head, cfg.global_pool
+    else:
+        kind, dataset, widths, head, pool = cfg.model_002, "mnist", cfg.widths_002, 0, False
+    return models.image_classifier_spec(kind, dataset, widths, head=head, global_pool=pool)
+
+
+def model_text(spec: dict, detail: str) -> str:
+    """The net of `spec` in words at the detail a report states (a setting's `model`): "kind" (CNN or fully
+    connected, reports 000 and 002) or "layers" (the conv blocks and their channels, the pooling and the head,
+    report 001)."""
+    if spec.get("kind") == "mlp":
+        if detail == "kind":
+            return "fully connected net"
+        return f"fully connected net, hidden layers {'-'.join(map(str, spec['hidden']))}"
+    if spec.get("kind") != "cnn":
+        return "not stated"
+    if detail == "kind":
+        return "CNN"
+    pool = ", global average pooling" if spec.get("global_pool") else ""
+    head = f", FC {spec['hidden']}, FC" if spec["hidden"] else ", FC"
+    ch = "-".join(map(str, spec["channels"]))
+    return f"CNN, {len(spec['channels'])} conv blocks {ch}{pool}{head}"
 
 
 def sweep_setting(cfg, report: str) -> dict:
@@ -125,7 +156,7 @@ def sweep_setting(cfg, report: str) -> dict:
         dataset="mnist",
         batch_sizes=list(sizes),
         budget="steps",
-        value=cfg.steps,
+        value=cfg.steps if report == "001" else cfg.steps_002,
         n_train=cfg.mnist_n_train,
         n_test=cfg.mnist_n_test,
     )
@@ -140,7 +171,7 @@ def fit_kwargs(cfg, budget: str, value: int, batch_size: int, n_train: int) -> d
         epochs=epochs,
         lr=cfg.lr,
         batch_size=batch_size,
-        optimizer="adam",
+        optimizer=OPTIMIZER,
         scheduler=cfg.scheduler,
         eval_train=False,
         eval_every=max(1, epochs // 5),
@@ -154,8 +185,9 @@ def fit_kwargs(cfg, budget: str, value: int, batch_size: int, n_train: int) -> d
 # ---- training and probing -----------------------------------------------------------------------------------
 
 
-def probe(cfg, model, split: data.Split, seed: int) -> dict:
-    """Test loss/accuracy, training accuracy, both sensitivity measures and lambda_max of one trained net."""
+def probe(cfg, model, split: data.Split, seed: int, sharpness: bool) -> dict:
+    """Test loss/accuracy, training accuracy, both sensitivity measures and (with `sharpness`) lambda_max of one
+    trained net."""
     p = cfg.probe_images
     xt, yt = split.x_test[:p], split.y_test[:p]
     out = {
@@ -166,7 +198,7 @@ def probe(cfg, model, split: data.Split, seed: int) -> dict:
         "sharpness_converged": False,
     }
     out["test_loss"], out["test_acc"] = train.evaluate(model, split.x_test, split.y_test)
-    if cfg.sharpness:
+    if sharpness:
         h = cfg.hessian_images
         eig = hessian_eigenvalues(
             model,
@@ -185,10 +217,11 @@ def run_sweep(run, report: str) -> Sweep:
     """Train and probe every (batch size, seed) of one report's sweep (models and probe values cached)."""
     cfg = run.cfg
     st = sweep_setting(cfg, report)
+    spec = spec_for(cfg, report)
     split = data.load(
-        st["dataset"], n_train=st["n_train"], n_test=st["n_test"], device=run.device, flatten=cfg.model == "mlp"
+        st["dataset"], n_train=st["n_train"], n_test=st["n_test"], device=run.device, flatten=spec["kind"] == "mlp"
     )
-    spec = spec_for(cfg, st["dataset"])
+    sharp = cfg.sharpness and report == "000"  # only report 000's claim is about sharpness
     n = len(split.x_train)
     runs = []
     for s in run.seeds:
@@ -217,10 +250,10 @@ def run_sweep(run, report: str) -> Sweep:
                     fit=kw,
                     device=run.device.type,
                     probe_images=cfg.probe_images,
-                    sharpness=cfg.sharpness,
+                    sharpness=sharp,
                     hessian=[cfg.hessian_images, cfg.hessian_iters],
                 )
-                got = cache.cached(key, lambda model=model, s=s: probe(cfg, model, split, s))
+                got = cache.cached(key, lambda model=model, s=s: probe(cfg, model, split, s, sharp))
             runs.append(
                 Trained(
                     bs,
@@ -251,6 +284,8 @@ def run_sweep(run, report: str) -> Sweep:
         st["batch_sizes"],
         list(run.seeds),
         runs,
+        spec=spec,
+        optimizer=OPTIMIZER,
     )
 
 
