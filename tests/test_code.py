@@ -46,6 +46,29 @@ def test_closure_follows_relative_absolute_and_inner_imports(tmp_path):
     ]
 
 
+def test_a_name_the_package_binds_shadows_the_submodule(tmp_path):
+    # `from ..references import claim` gets the function `claim` of references/__init__, not claim.py: the
+    # __init__ and everything it imports count (a registry edit must re-render a page that reads the registry)
+    pkg = toy_package(tmp_path)
+    write(pkg, "references/__init__.py", "from .claim import Claim\nfrom . import data\ndef claim(i):\n    return i\n")
+    write(pkg, "references/claim.py", "class Claim:\n    pass\n")
+    write(pkg, "references/data.py", "CLAIMS = (1, 2)\n")
+    write(pkg, "report/e.py", "from ..references import claim\n")
+    write(pkg, "report/f.py", "from ..references import Claim\n")  # bound by an import: still the __init__
+    assert code.closure(["lab_utils.report.e"], pkg) == [
+        "lab_utils.references",
+        "lab_utils.references.claim",
+        "lab_utils.references.data",
+        "lab_utils.report.e",
+    ]
+    assert "lab_utils.references.data" in code.closure(["lab_utils.report.f"], pkg)
+    before = code.digest(["lab_utils.report.e"], pkg)
+    write(pkg, "references/data.py", "CLAIMS = (1, 2, 3)\n")
+    assert code.digest(["lab_utils.report.e"], pkg) != before
+    write(pkg, "report/g.py", "from ..core import a\n")  # a plain submodule import stays the submodule
+    assert "lab_utils.core" not in code.closure(["lab_utils.report.g"], pkg)
+
+
 def test_digest_ignores_docstrings_and_comments_but_not_code(tmp_path):
     pkg = toy_package(tmp_path)
     before = code.digest(["lab_utils.core.a"], pkg)

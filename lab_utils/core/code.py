@@ -2,8 +2,9 @@
 
 The code of a module is its own source plus every `lab_utils` module it imports, transitively (`closure`),
 found by reading the import statements (anywhere in the file, so imports inside functions count) without
-importing anything. `from .x import name` depends on module `x` (or on the package's `__init__` when `name` is
-not a module); the `__init__` files of the packages above a module count only when something is imported from
+importing anything. `from .x import name` depends on module `x.name` when that is a module the package's
+`__init__` does not shadow, else on the package `__init__` (as Python resolves it: an attribute the `__init__`
+binds, a function `claim` beside a module `claim.py`, wins over the submodule); the `__init__` files of the packages above a module count only when something is imported from
 them. Each module counts by its syntax tree without docstrings (`ast.dump`), so a comment, a docstring or a
 reformatting changes no digest, while any change to what the code does changes it.
 """
@@ -59,8 +60,33 @@ def _imported(tree: ast.AST, package: str, package_dir: Path) -> set[str]:
                 continue
             for alias in node.names:
                 sub = f"{base}.{alias.name}"
-                found.add(sub if module_file(sub, package_dir) else base)
+                shadowed = alias.name in _bound_by_init(base, package_dir)
+                found.add(sub if module_file(sub, package_dir) and not shadowed else base)
     return found
+
+
+def _bound_by_init(package: str, package_dir: Path) -> frozenset[str]:
+    """The names a package's `__init__` binds at its top level (functions, classes, assignments, imports)."""
+    path = module_file(package, package_dir)
+    if path is None or path.name != "__init__.py":
+        return frozenset()
+    return _bound_of(_stamp(path))
+
+
+@lru_cache(maxsize=None)
+def _bound_of(stamp: tuple[str, int, int]) -> frozenset[str]:
+    names: set[str] = set()
+    for node in _parsed(stamp).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None:
+            names |= {a.asname for a in node.names if a.asname and a.asname != a.name}  # `from . import x`: x itself
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return frozenset(names)
 
 
 def _imports(name: str, package_dir: Path) -> frozenset[str]:

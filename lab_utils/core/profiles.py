@@ -1,7 +1,8 @@
 """Profiles: the settings of a section at three scales, as frozen dataclasses.
 
     smoke -- seconds per notebook, for tests and CI
-    quick -- every figure on reduced data, several seeds; the default of ./render.sh (the whole series <= 40 min
+    quick -- every figure; the reports' models and recipes on fewer images, epochs and seeds (at least 3 where a
+             verdict rests on a difference between runs); the default of ./render.sh (the whole series <= 60 min
              on a 2-core CPU)
     full  -- the reference reports' own scale, for a GPU
 

@@ -19,15 +19,17 @@ GRADIENT = "average gradient norm"
 
 # report 000: "Dataset: CIFAR-10", "Five identical CifarCNN models", "a different batch size: 32, 64, 128, 256, and
 # 512", sensitivity "the Frobenius norm of the Jacobian matrix of the model's output probabilities with respect to
-# its input image", "average norm over a sample of test images". Net, optimizer, lr and budget not stated.
-_SETTING_000 = dict(model="CNN", data="CIFAR-10", batch_size=[32, 64, 128, 256, 512])
+# its input image", "average norm over a sample of test images". Net, optimizer, lr and budget not stated; no subset
+# is named, so the training set is read as CIFAR-10's 50,000 images (as for the report's other CIFAR-10 parts).
+_SETTING_000 = dict(model="CNN", data="CIFAR-10", n_train=50_000, batch_size=[32, 64, 128, 256, 512])
 _SETTING_000_SENS = {**_SETTING_000, "sensitivity": JACOBIAN}
 # report 001: "MNIST", "SimpleCNN (3conv blocks 32-> 64-> 128, Gap,FC)", "Adam, lr=1e-3, CE loss, fixed 6,000
 # optimizer steps with batch sizes(16,32,64,128,256,512,1024)", "sensitivity = average frobenius norm of input
-# gradients". Training-set size and schedule not stated.
+# gradients". Schedule not stated; no subset is named, so the training set is read as MNIST's 60,000 images.
 _SETTING_001 = dict(
     model="CNN, 3 conv blocks 32-64-128, global average pooling, FC",
     data="MNIST",
+    n_train=60_000,
     optimizer="adam",
     lr=1e-3,
     steps=6000,
