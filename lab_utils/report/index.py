@@ -256,8 +256,8 @@ Cell = str | tuple[str, str]  # text, or (text, link target without the extensio
 def _table(head: Sequence[str], rows: Sequence[Sequence[Cell]], cls: str = "") -> tuple[list[str], str]:
     """One table as Markdown lines and as HTML, from the same cells (a cell with a target links to it)."""
     md = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
-    out = [f"<table{f' class={chr(34)}{cls}{chr(34)}' if cls else ''}><tr>"]
-    out[0] += "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"
+    attr = f' class="{cls}"' if cls else ""
+    out = [f"<table{attr}><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for row in rows:
         md_cells, html_cells = [], []
         for c in row:
@@ -386,11 +386,11 @@ def settings_rows(runs: Sequence[SectionRun]) -> list[list[Cell]]:
     for r in runs:
         if r.status != "ok":
             continue
+        section: Cell = (r.section, f"{r.section}#{ANCHOR}") if r.has_md else r.section
         for c in r.claims:
-            target = f"{r.section}#{ANCHOR}" if r.has_md else None
             rows.append(
                 [
-                    (r.section, target) if target else r.section,
+                    section,
                     c.get("id", ""),
                     c.get("report", ""),
                     scope_text(c),
